@@ -1,0 +1,82 @@
+CREATE TABLE "_sqlite_migrations" (
+   "id" INTEGER PRIMARY KEY,
+   "migration_set" TEXT,
+   "name" TEXT,
+   "applied_at" TEXT
+);
+
+CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
+    ON "_sqlite_migrations" ("migration_set", "name");
+
+CREATE TABLE rates (
+    code TEXT NOT NULL,        -- ISO 4217 letters: USD, EUR, RUB ...
+    date TEXT NOT NULL,        -- YYYY-MM-DD, the Minsk day the rate is in force
+    scale INTEGER NOT NULL,    -- the rate is per this many units of `code` (RUB 100, KZT 1000)
+    rate REAL NOT NULL,        -- the published value: `unit` per `scale` units of `code`
+    rate_text TEXT NOT NULL,   -- the same value exactly as published, trailing zeros kept
+    unit TEXT NOT NULL CHECK (unit IN ('BYN', 'BYR', 'BYB')),  -- BYR before 2016-07-01, BYB before 2000
+    cur_id INTEGER NOT NULL,   -- NBRB's Cur_ID valid on that day (see currencies)
+    fetched_at TEXT NOT NULL,  -- UTC ISO-8601, when this value was first stored or last revised
+    PRIMARY KEY (code, date)
+) WITHOUT ROWID;
+
+CREATE TABLE currencies (
+    cur_id INTEGER PRIMARY KEY,  -- NBRB Cur_ID: one row per Cur_ID period
+    parent_id INTEGER NOT NULL,  -- Cur_ParentID: the same for every period of one currency
+    code TEXT NOT NULL,          -- Cur_Abbreviation
+    num_code TEXT NOT NULL,      -- Cur_Code, ISO 4217 numeric
+    name TEXT NOT NULL,          -- Cur_Name (Russian)
+    name_eng TEXT NOT NULL,      -- Cur_Name_Eng
+    scale INTEGER NOT NULL,      -- Cur_Scale in this period
+    periodicity INTEGER NOT NULL,  -- 0 daily, 1 monthly
+    date_start TEXT NOT NULL,    -- first day of this Cur_ID's validity
+    date_end TEXT NOT NULL,      -- last day (2050-01-01 while open)
+    fetched_at TEXT NOT NULL     -- UTC ISO-8601, when the catalogue was read
+);
+
+CREATE INDEX currencies_code ON currencies (code, date_start);
+
+CREATE TABLE fetches (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,          -- catalogue, fetch or backfill
+    detail TEXT NOT NULL,        -- what was asked: dates, currencies
+    started_at TEXT NOT NULL,    -- UTC ISO-8601
+    finished_at TEXT,            -- UTC ISO-8601; NULL while running or if the process died
+    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'error')),
+    rows_new INTEGER NOT NULL DEFAULT 0,
+    rows_changed INTEGER NOT NULL DEFAULT 0,
+    error TEXT                   -- the one-line error, when status is error
+);
+
+CREATE TABLE revisions (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,
+    date TEXT NOT NULL,
+    old_scale INTEGER NOT NULL,
+    old_rate_text TEXT NOT NULL,
+    new_scale INTEGER NOT NULL,
+    new_rate_text TEXT NOT NULL,
+    revised_at TEXT NOT NULL,    -- UTC ISO-8601
+    fetch_id INTEGER NOT NULL REFERENCES fetches (id)
+);
+
+CREATE INDEX revisions_code_date ON revisions (code, date);
+
+CREATE VIEW rates_byn AS
+SELECT code, date, scale, rate, rate_text, unit, cur_id,
+       rate / scale / CASE unit WHEN 'BYR' THEN 10000.0 WHEN 'BYB' THEN 10000000.0 ELSE 1.0 END
+           AS byn_per_unit  -- BYN per 1 unit of `code`, comparable across the redenominations
+FROM rates;
+
+CREATE VIEW latest AS
+SELECT cur.code, cur.date, cur.scale, cur.rate, cur.unit,
+       prev.date AS prev_date,  -- last day of the previous distinct rate
+       round(prev.byn_per_unit * cur.scale, 6) AS prev_rate,  -- per the current scale, in BYN
+       round(cur.byn_per_unit * cur.scale - prev.byn_per_unit * cur.scale, 6) AS change,
+       round(100.0 * (cur.byn_per_unit - prev.byn_per_unit) / prev.byn_per_unit, 4) AS change_pct
+FROM rates_byn AS cur
+LEFT JOIN rates_byn AS prev ON prev.code = cur.code AND prev.date = (
+    SELECT p.date FROM rates_byn AS p
+    WHERE p.code = cur.code AND p.date < cur.date AND p.byn_per_unit <> cur.byn_per_unit
+    ORDER BY p.date DESC LIMIT 1)
+WHERE cur.date = (SELECT max(date) FROM rates WHERE code = cur.code);

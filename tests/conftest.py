@@ -1,0 +1,72 @@
+"""Shared fixtures: a real local NBRB fake, pinned Minsk time, and no network off this machine."""
+
+import ipaddress
+import socket
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import time_machine
+
+from nbrb_data import recorded_server
+from ticker.days import MINSK
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", ""}
+
+
+def _loopback(host) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network_off_this_machine():
+    """Refuse any connection or name lookup that is not loopback: tests never reach NBRB."""
+    real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+    def connect(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
+            raise ConnectionRefusedError(f"test blocked a connection to {address[0]}")
+        return real_connect(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not _loopback(host if isinstance(host, str) else (host or b"").decode()):
+            raise socket.gaierror(socket.EAI_NONAME, f"test blocked a lookup of {host}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect, socket.getaddrinfo = connect, getaddrinfo
+    yield
+    socket.socket.connect, socket.getaddrinfo = real_connect, real_getaddrinfo
+
+
+def minsk(stamp: str):
+    """Pin 'now' to a Minsk wall-clock time, e.g. '2026-03-17 18:51' (time still ticks)."""
+    return time_machine.travel(datetime.fromisoformat(stamp).replace(tzinfo=MINSK), tick=True)
+
+
+@pytest.fixture
+def nbrb():
+    """The NBRB fake serving the recorded data in ../shared/nbrb, as on 2026-03-17."""
+    with recorded_server(today="2026-03-17") as server:
+        yield server
+
+
+def write_config(folder: Path, base_url: str, **sections) -> Path:
+    """A config.toml in `folder` pointing at the fake, with fast retries; sections override."""
+    settings = {
+        "database": {"path": '"rates.sqlite"'},
+        "nbrb": {"base_url": f'"{base_url}"', "timeout": "2", "retries": "2", "backoff": "0.05"},
+    }
+    for name, keys in sections.items():
+        settings.setdefault(name, {}).update(keys)
+    text = "".join(
+        f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in keys.items()) + "\n"
+        for name, keys in settings.items()
+    )
+    path = folder / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,151 @@
+"""The NBRB client against a real local HTTP server: exact values, traps and faults."""
+
+import time
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ticker.errors import BadResponse, SourceUnavailable
+from ticker.nbrb import NBRB, covering
+
+
+@pytest.fixture
+def client(nbrb):
+    return NBRB(nbrb.url, timeout=1, retries=2, backoff=0.01)
+
+
+def test_day_parses_exact_decimals(client):
+    rates = {r.code: r for r in client.day(date(2024, 1, 10))}
+    assert rates["USD"].rate == Decimal("3.1949")
+    assert rates["USD"].cur_id == 431 and rates["USD"].scale == 1 and rates["USD"].unit == "BYN"
+
+
+def test_day_keeps_scale_as_published(client):
+    rates = {r.code: r for r in client.day(date(2026, 3, 17))}
+    assert len(rates) == 30
+    assert (rates["RUB"].scale, str(rates["RUB"].rate)) == (100, "3.6709")
+    assert (rates["KZT"].scale, rates["IRR"].scale, rates["JPY"].scale) == (1000, 100000, 100)
+
+
+def test_day_before_the_redenomination_is_marked_byr(client):
+    rates = {r.code: r for r in client.day(date(2015, 1, 1))}
+    assert (str(rates["USD"].rate), rates["USD"].unit, rates["USD"].cur_id) == ("11900.00", "BYR", 145)
+
+
+def test_unpublished_day_is_an_empty_list(client):
+    assert client.day(date(2026, 3, 18)) == []
+
+
+def test_dynamics_keeps_trailing_zeros(client):
+    usd = next(r for r in client.currencies() if r.cur_id == 431)
+    rates = client.dynamics(usd, date(2024, 1, 1), date(2024, 7, 31))
+    assert len(rates) == 213
+    by_day = {r.date: r for r in rates}
+    assert str(by_day[date(2024, 1, 5)].rate) == "3.1980"
+    assert by_day[date(2024, 1, 10)].rate == Decimal("3.1949")
+    # Weekends repeat Friday's rate.
+    assert by_day[date(2024, 1, 13)].rate == by_day[date(2024, 1, 12)].rate == Decimal("3.1636")
+
+
+def test_catalogue_resolves_the_cur_id_of_each_day(client):
+    records = client.currencies()
+    [(before, *_)] = covering(records, "USD", date(2021, 7, 8), date(2021, 7, 8))
+    [(after, *_)] = covering(records, "USD", date(2021, 7, 9), date(2021, 7, 9))
+    assert (before.cur_id, after.cur_id) == (145, 431)
+    spans = covering(records, "RUB", date(2016, 6, 1), date(2021, 8, 1))
+    assert [(c.cur_id, c.scale, a, b) for c, a, b in spans] == [
+        (190, 1, date(2016, 6, 1), date(2016, 6, 30)),
+        (298, 100, date(2016, 7, 1), date(2021, 7, 8)),
+        (456, 100, date(2021, 7, 9), date(2021, 8, 1)),
+    ]
+
+
+def test_dynamics_refuses_a_span_over_365_days_or_outside_the_cur_id(client):
+    usd = next(r for r in client.currencies() if r.cur_id == 431)
+    with pytest.raises(ValueError):
+        client.dynamics(usd, date(2024, 1, 1), date(2024, 12, 31))
+    with pytest.raises(ValueError):
+        client.dynamics(usd, date(2021, 7, 8), date(2021, 7, 9))
+
+
+def test_404_problem_json_is_a_clear_error(nbrb, client):
+    nbrb.script("/exrates/rates", (404, {"Content-Type": "application/problem+json"},
+                                   b'{"title":"Not Found","status":404}'))
+    with pytest.raises(BadResponse, match=r"^NBRB sent a response that cannot be used: .*HTTP 404 Not Found"):
+        client.day(date(2024, 1, 10))
+
+
+def test_5xx_then_success_is_retried(nbrb, client):
+    nbrb.script("/exrates/rates", (500, {}, b"oops"), (503, {}, b"busy"))
+    assert {r.code for r in client.day(date(2024, 1, 10))} >= {"USD", "EUR"}
+    assert len(nbrb.requests) == 3
+
+
+def test_5xx_past_the_retries_names_the_url_and_mirror_hint(nbrb, client):
+    nbrb.script("/exrates/rates", *[(502, {}, b"bad gateway")] * 3)
+    with pytest.raises(SourceUnavailable, match=r"HTTP 502.*nbrb.base_url"):
+        client.day(date(2024, 1, 10))
+
+
+def test_429_honours_retry_after(nbrb, client):
+    nbrb.script("/exrates/rates", (429, {"Retry-After": "1"}, b""))
+    started = time.monotonic()
+    assert client.day(date(2024, 1, 10))
+    # Behaviour, not speed: the client must have waited the second the server asked for.
+    assert time.monotonic() - started >= 1
+    assert len(nbrb.requests) == 2
+
+
+@pytest.mark.parametrize("body, problem", [
+    (b'[{"Cur_ID":431,"Date":"2024-01-10T00:00:00","Cur_Abbrev', "malformed JSON"),
+    (b'{"Cur_ID":431}', "expected a list of objects"),
+    (b'[{"Cur_ID":431,"Date":"2024-01-10T00:00:00","Cur_Abbreviation":"USD","Cur_Scale":1,'
+     b'"Cur_OfficialRate":0}]', "Cur_OfficialRate is"),
+    (b'[{"Cur_ID":431,"Date":"2024-01-10T00:00:00","Cur_Abbreviation":"USD","Cur_Scale":1,'
+     b'"Cur_OfficialRate":-3.1}]', "Cur_OfficialRate is"),
+    (b'[{"Cur_ID":431,"Date":"2024-01-10T00:00:00","Cur_Abbreviation":"USD","Cur_Scale":1,'
+     b'"Cur_OfficialRate":"3.19"}]', "Cur_OfficialRate is"),
+    (b'[{"Cur_ID":431,"Date":"2024-01-10T00:00:00","Cur_Abbreviation":"USD","Cur_Scale":1,'
+     b'"Cur_OfficialRate":NaN}]', "Cur_OfficialRate is"),
+    (b'[{"Cur_ID":431,"Date":"10.01.2024","Cur_Abbreviation":"USD","Cur_Scale":1,'
+     b'"Cur_OfficialRate":3.1949}]', "field Date"),
+])
+def test_malformed_responses_raise(nbrb, client, body, problem):
+    nbrb.script("/exrates/rates", (200, {"Content-Type": "application/json; charset=utf-8"}, body))
+    with pytest.raises(BadResponse, match=problem):
+        client.day(date(2024, 1, 10))
+
+
+def test_html_error_page_is_not_json(nbrb, client):
+    nbrb.script("/exrates/rates", (200, {"Content-Type": "text/html"}, b"<html><body>Maintenance</body></html>"))
+    with pytest.raises(BadResponse, match="expected JSON, got text/html: <html><body>Maintenance"):
+        client.day(date(2024, 1, 10))
+
+
+def test_timeout_is_reported_after_retries(nbrb):
+    client = NBRB(nbrb.url, timeout=0.3, retries=1, backoff=0.01)
+    nbrb.script("/exrates/rates", ("delay", 1), ("delay", 1))
+    with pytest.raises(SourceUnavailable, match=r"no answer within 0.3 s; set nbrb.base_url"):
+        client.day(date(2024, 1, 10))
+    assert len(nbrb.requests) == 2
+
+
+def test_slow_answer_within_retries_succeeds(nbrb, client):
+    nbrb.script("/exrates/rates", ("delay", 1.5))
+    assert client.day(date(2024, 1, 10))
+    assert len(nbrb.requests) == 2
+
+
+def test_connection_reset_is_retried(nbrb, client):
+    nbrb.script("/exrates/rates", "reset")
+    assert client.day(date(2024, 1, 10))
+
+
+def test_unreachable_server_names_url_and_reason(nbrb):
+    url = nbrb.url
+    nbrb.stop()
+    client = NBRB(url, timeout=1, retries=0)
+    with pytest.raises(SourceUnavailable, match=rf"^Could not reach NBRB: {url}/exrates/currencies: "
+                                                r"Connection refused; set nbrb.base_url"):
+        client.currencies()

@@ -1,0 +1,155 @@
+"""The configuration: `config.toml`, every key optional, validated before anything runs."""
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable
+
+from .errors import ConfigError
+
+ENV_VAR = "TICKER_CONFIG"
+DEFAULT_FILE = "config.toml"
+CODE = re.compile(r"^[A-Z]{3}$")
+
+
+def _url(value):
+    if isinstance(value, str) and re.match(r"^https?://[^\s/]+", value):
+        return value.rstrip("/")
+    raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+
+
+def _positive(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return value
+    raise ValueError(f"expected a positive number, got {value!r}")
+
+
+def _count(value):
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 20:
+        return value
+    raise ValueError(f"expected a whole number from 0 to 20, got {value!r}")
+
+
+def _precision(value):
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 8:
+        return value
+    raise ValueError(f"expected a whole number from 0 to 8, got {value!r}")
+
+
+def _path(value):
+    if isinstance(value, str) and value:
+        return Path(value)
+    raise ValueError(f"expected a file path, got {value!r}")
+
+
+def _date(value):
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a date like 2016-07-01, got {value!r}") from None
+
+
+def code(value) -> str:
+    """A currency code as written by a person: three letters, any case."""
+    if isinstance(value, str) and CODE.match(value.upper()):
+        return value.upper()
+    raise ValueError(f"expected a three-letter currency code, got {value!r}")
+
+
+def _codes(value):
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"expected a non-empty list of currency codes, got {value!r}")
+    return tuple(code(item) for item in value)
+
+
+def _codes_or_all(value):
+    return ("*",) if value == ["*"] else _codes(value)
+
+
+@dataclass(frozen=True)
+class Key:
+    default: Any
+    check: Callable[[Any], Any]
+    doc: str
+
+
+# The schema as data: later features add their sections here, and README/tests read it.
+SCHEMA: dict[str, dict[str, Key]] = {
+    "database": {
+        "path": Key(Path("db/rates.sqlite"), _path, "SQLite file, relative to the config file's folder"),
+    },
+    "nbrb": {
+        "base_url": Key("https://api.nbrb.by", _url, "NBRB API root (a mirror, proxy or local server)"),
+        "timeout": Key(15, _positive, "seconds to wait for each response"),
+        "retries": Key(4, _count, "retries on connection errors, timeouts, 5xx and 429"),
+        "backoff": Key(0.5, _positive, "seconds before the second retry, doubling after each"),
+    },
+    "track": {
+        "currencies": Key(("*",), _codes_or_all, 'codes to record, or ["*"] for every daily NBRB currency'),
+        "since": Key(date(2016, 7, 1), _date, "first day to backfill"),
+    },
+    "line": {
+        "currencies": Key(("RUB", "USD", "EUR"), _codes, "the header line's currencies, in order"),
+        "precision": Key(2, _precision, "decimals shown in the header line"),
+    },
+}
+
+
+class Config(SimpleNamespace):
+    """Sections as attributes: `config.nbrb.timeout`; `config.file` is where it came from."""
+
+
+def find(explicit: str | None = None) -> Path | None:
+    """The config file to read: --config, else $TICKER_CONFIG, else ./config.toml if present."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR])
+    local = Path(DEFAULT_FILE)
+    return local if local.exists() else None
+
+
+def load(file: Path | None = None, db: str | None = None) -> Config:
+    """Read and validate the config; defaults fill every missing key."""
+    raw: dict = {}
+    name = str(file) if file else "(defaults)"
+    if file is not None:
+        try:
+            raw = tomllib.loads(Path(file).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{name}: no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{name}: cannot read: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{name}: TOML syntax: {exc}") from None
+    base = Path(file).resolve().parent if file else Path.cwd()
+    config = Config(file=Path(file) if file else None)
+    for section, given in raw.items():
+        if section not in SCHEMA:
+            raise ConfigError(f"{name}: unknown section [{section}] (known: {', '.join(SCHEMA)})")
+        if not isinstance(given, dict):
+            raise ConfigError(f"{name}: {section}: expected a [{section}] table")
+        for key in given:
+            if key not in SCHEMA[section]:
+                known = ", ".join(SCHEMA[section])
+                raise ConfigError(f"{name}: [{section}] {key}: unknown key (known: {known})")
+    for section, keys in SCHEMA.items():
+        values = {}
+        for key, spec in keys.items():
+            given = raw.get(section, {})
+            try:
+                values[key] = spec.check(given[key]) if key in given else spec.default
+            except ValueError as exc:
+                raise ConfigError(f"{name}: [{section}] {key}: {exc}") from None
+        setattr(config, section, SimpleNamespace(**values))
+    if db:
+        config.database.path = Path(db).resolve()
+    elif not config.database.path.is_absolute():
+        config.database.path = base / config.database.path
+    return config

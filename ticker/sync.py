@@ -1,0 +1,131 @@
+"""Source -> store: fill missing days from the NBRB and record newly published ones."""
+
+from datetime import date, datetime, timedelta, timezone
+
+from . import days
+from .errors import BadResponse, NoData, NotQuoted
+from .nbrb import NBRB, Currency, Rate, covering
+from .store import Store
+
+CATALOGUE_MAX_AGE = timedelta(days=1)
+LOOKAHEAD = 7  # days past today to ask for: Thursday's session sets Friday to Sunday
+
+
+class Sync:
+    """Everything that writes rates: the one place where the source meets the store."""
+
+    def __init__(self, config, store: Store | None = None, source: NBRB | None = None):
+        self.config = config
+        self.store = store or Store(config.database.path)
+        self.source = source or NBRB(
+            config.nbrb.base_url, config.nbrb.timeout, config.nbrb.retries, config.nbrb.backoff
+        )
+        self._refreshed = False
+
+    def catalogue(self, refresh: bool = False) -> list[Currency]:
+        """The Cur_ID catalogue, cached in the database and re-read once a day or on demand."""
+        records, read_at = self.store.catalogue()
+        old = read_at is None or datetime.now(timezone.utc) - _utc(read_at) > CATALOGUE_MAX_AGE
+        if (refresh or old) and not self._refreshed:
+            with self.store.attempt("catalogue", "/exrates/currencies"):
+                records = self.source.currencies()
+                if not any(r.periodicity == 0 for r in records):
+                    raise BadResponse("the catalogue lists no daily currency")
+                self.store.save_catalogue(records)
+            self._refreshed = True
+        return records
+
+    def tracked(self, records: list[Currency], first: date, last: date) -> list[str]:
+        """The configured codes, or for "*" every daily currency quoted between first and last."""
+        if self.config.track.currencies != ("*",):
+            return list(self.config.track.currencies)
+        return sorted({r.code for r in records if r.periodicity == 0 and r.start <= last and r.end >= first})
+
+    def plan(self, codes: list[str] | None, since: date, until: date) -> list[tuple[Currency, date, date]]:
+        """The dynamics requests that fill every missing day: at most 365 days, one Cur_ID each."""
+        records = self.catalogue()
+        requests = []
+        for code in codes or self.tracked(records, since, until):
+            stored = self.store.stored_dates(code, since, until)
+            missing = [day for day in days.each_day(since, until) if day not in stored]
+            for first, last in days.runs(missing):
+                periods = covering(records, code, first, last)
+                if not periods or periods[-1][2] < last:
+                    # A code or a date the cached catalogue does not cover: a new Cur_ID, perhaps.
+                    records = self.catalogue(refresh=True)
+                    periods = covering(records, code, first, last)
+                if not any(r.code == code and r.periodicity == 0 for r in records):
+                    raise NotQuoted(f"{code} is not in NBRB's catalogue of daily currencies")
+                requests += [(cur, a, b) for cur, start, end in periods for a, b in days.spans(start, end)]
+        return requests
+
+    def backfill(self, since: date | None = None, until: date | None = None, codes=None, progress=None):
+        """Fill every missing day in [since, until]; returns {code: [new, changed]}.
+
+        `progress(days_done, days_total)` is called after each request.
+        """
+        since = since or self.config.track.since
+        until = until or days.today()
+        if since > until:
+            raise NoData(f"--since {since} is after --until {until}")
+        summary = {}
+        detail = f"{','.join(codes or self.config.track.currencies)} {since}..{until}"
+        with self.store.attempt("backfill", detail) as attempt:
+            requests = self.plan(codes, since, until)
+            total, done = sum((b - a).days + 1 for _, a, b in requests), 0
+            for currency, first, last in requests:
+                rates = self.source.dynamics(currency, first, last)
+                if not rates and last < days.today():
+                    raise BadResponse(
+                        f"no {currency.code} rates (Cur_ID {currency.cur_id}) for {first}..{last}, days already published"
+                    )
+                new, changed = self.store.write(rates, attempt)
+                counts = summary.setdefault(currency.code, [0, 0])
+                counts[0] += len(new)
+                counts[1] += len(changed)
+                done += (last - first).days + 1
+                if progress:
+                    progress(done, total)
+        return summary
+
+    def fetch(self, dates: list[date] | None = None):
+        """Record the rates in force on `dates`, or today's and any later ones already published.
+
+        Returns [(day, new rates, [(changed rate, old text)])].
+        """
+        today = days.today()
+        report = []
+        detail = ",".join(d.isoformat() for d in dates) if dates else f"{today}+"
+        with self.store.attempt("fetch", detail) as attempt:
+            for day in dates or (today + timedelta(days=n) for n in range(LOOKAHEAD + 1)):
+                rates = self._day(day, today, explicit=bool(dates))
+                if rates is None:
+                    break
+                report.append((day, *self.store.write(rates, attempt)))
+        return report
+
+    def _day(self, day: date, today: date, explicit: bool) -> list[Rate] | None:
+        """The tracked rates in force on `day`; None when that day is not published yet."""
+        rates = self.source.day(day)
+        if not rates or all(r.date != day for r in rates):
+            if day <= today:
+                raise BadResponse(f"NBRB listed no rates in force on {day}, a day already published")
+            if explicit:
+                raise NoData(
+                    f"the rates for {day} are not published yet (NBRB sets them after the "
+                    "morning session, Minsk time, for the next working day)"
+                )
+            return None
+        if any(r.date != day for r in rates):
+            raise BadResponse(f"the list for {day} mixes in other dates")
+        if self.config.track.currencies == ("*",):
+            return rates
+        quoted = {r.code for r in rates}
+        absent = [code for code in self.config.track.currencies if code not in quoted]
+        if absent:
+            raise NotQuoted(f"{', '.join(absent)} on {day}: remove from track.currencies in the config")
+        return [r for r in rates if r.code in self.config.track.currencies]
+
+
+def _utc(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
