@@ -94,6 +94,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "currencies": Key(("*",), _codes_or_all, 'codes to record, or ["*"] for every daily NBRB currency'),
         "since": Key(date(2016, 7, 1), _date, "first day to backfill"),
     },
+    "charts": {
+        "dir": Key(Path("charts"), _path, "output folder for charts and ticker files, relative to the config file's folder"),
+    },
     "line": {
         "currencies": Key(("RUB", "USD", "EUR"), _codes, "the header line's currencies, in order"),
         "precision": Key(2, _precision, "decimals shown in the header line"),
@@ -152,4 +155,5 @@ def load(file: Path | None = None, db: str | None = None) -> Config:
         config.database.path = Path(db).resolve()
     elif not config.database.path.is_absolute():
         config.database.path = base / config.database.path
+    config.charts.dir = base / config.charts.dir
     return config

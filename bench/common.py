@@ -1,0 +1,57 @@
+"""The benchmark harness: each bench_*.py module's `run()` returns Rows; run.py prints one table."""
+
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the NBRB fake lives with the tests
+
+
+@dataclass
+class Row:
+    """One figure beside its baseline measured in the same run."""
+
+    name: str
+    figure: float
+    baseline_name: str
+    baseline: float
+    unit: str
+    target: str  # e.g. "ratio <= 2"
+    ok: bool
+
+    @property
+    def ratio(self) -> float:
+        return self.figure / self.baseline if self.baseline else float("inf")
+
+
+def ratio_row(name, figure, baseline_name, baseline, unit, *, at_most=None, at_least=None) -> Row:
+    """A Row judged on figure/baseline against a bound."""
+    ratio = figure / baseline if baseline else float("inf")
+    if at_most is not None:
+        return Row(name, figure, baseline_name, baseline, unit, f"ratio <= {at_most:g}", ratio <= at_most)
+    return Row(name, figure, baseline_name, baseline, unit, f"ratio >= {at_least:g}", ratio >= at_least)
+
+
+def median_seconds(command: list[str], runs: int = 15, **kwargs) -> float:
+    """Median wall time of a command run as a fresh process."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, **kwargs)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def interleaved_medians(commands: dict[str, list[str]], runs: int = 15, **kwargs) -> dict[str, float]:
+    """Median wall time of each command, runs interleaved so machine noise hits all alike."""
+    times = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            started = time.perf_counter()
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL, **kwargs)
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
