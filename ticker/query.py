@@ -96,5 +96,5 @@ def quoted_on(conn: sqlite3.Connection, day: date) -> list[str]:
 def last_fetch(conn: sqlite3.Connection, status: str) -> sqlite3.Row | None:
     return conn.execute(
         "SELECT id, kind, detail, started_at, finished_at, rows_new, rows_changed, error FROM fetches"
-        " WHERE status = ? ORDER BY id DESC LIMIT 1", [status]
+        " WHERE status = ? ORDER BY finished_at DESC, id DESC LIMIT 1", [status]
     ).fetchone()

@@ -1,0 +1,135 @@
+"""The real CLI through click's CliRunner, and as a subprocess."""
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import minsk, write_config
+from nbrb_data import recorded_rates
+from ticker.cli import cli
+
+
+def run(*args, code=0):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+@pytest.fixture
+def march(tmp_path, nbrb):
+    """A database filled by `ticker backfill` with every daily currency for 2026-03-01..17."""
+    config = write_config(tmp_path, nbrb.url, track={"currencies": '["*"]', "since": "2026-03-01"})
+    with minsk("2026-03-17 18:51"):
+        out = run("--config", str(config), "backfill")
+    assert "RUB  17 new, 0 revised" in out and len(out.splitlines()) == 30
+    return config
+
+
+def recorded_series(code):
+    return {day: Decimal(text) for (_, day), (c, _, text) in recorded_rates().items() if c == code}
+
+
+def expected_direction(code, day):
+    series = recorded_series(code)
+    previous = next(series[d] for d in sorted(series, reverse=True) if d < day and series[d] != series[day])
+    return ("▲" if series[day] > previous else "▼"), series[day] - previous
+
+
+def test_line_shows_the_header_of_2026_03_17(march):
+    out = run("--config", str(march), "line", "--date", "2026-03-17")
+    marks = {code: expected_direction(code, "2026-03-17")[0] for code in ("RUB", "USD", "EUR")}
+    assert out == f"RUB 3.67 BYN {marks['RUB']} · USD 2.95 BYN {marks['USD']} · EUR 3.37 BYN {marks['EUR']}\n"
+
+
+def test_line_precision_and_json_give_exact_values(march):
+    assert run("--config", str(march), "line", "--date", "2026-03-17", "--precision", "4").startswith(
+        "RUB 3.6709 BYN")
+    data = json.loads(run("--config", str(march), "line", "--date", "2026-03-17", "--json"))
+    rub = data["currencies"][0]
+    direction, change = expected_direction("RUB", "2026-03-17")
+    assert (rub["code"], rub["scale"], rub["rate"], rub["unit"]) == ("RUB", 100, "3.6709", "BYN")
+    assert Decimal(rub["change"]) == change
+    assert rub["direction"] == {"▲": "up", "▼": "down"}[direction]
+    assert [c["code"] for c in data["currencies"]] == ["RUB", "USD", "EUR"]
+
+
+def test_rate_shows_date_scale_exact_text_and_unit(march):
+    assert run("--config", str(march), "rate", "rub", "--date", "2026-03-17") == (
+        "2026-03-17  100 RUB = 3.6709 BYN  (NBRB Cur_ID 456)\n")
+    data = json.loads(run("--config", str(march), "rate", "KZT", "--date", "2026-03-10", "--json"))
+    published = recorded_series("KZT")["2026-03-10"]
+    assert (data["scale"], Decimal(data["rate"])) == (1000, published)
+    assert Decimal(data["byn_per_unit"]) == published / 1000
+
+
+def test_rate_on_2024_01_10_fetched_and_shown(tmp_path, nbrb):
+    config = write_config(tmp_path, nbrb.url, track={"currencies": '["USD", "EUR"]'})
+    with minsk("2024-01-10 09:00"):
+        out = run("--config", str(config), "fetch", "--date", "2024-01-10")
+        assert "2024-01-10  USD  3.1949 BYN per 1  new" in out
+        assert run("--config", str(config), "rate", "USD") == "2024-01-10  1 USD = 3.1949 BYN  (NBRB Cur_ID 431)\n"
+
+
+def test_status_is_fine_when_current_and_exits_1_when_stale(march):
+    with minsk("2026-03-17 20:00"):
+        out = run("--config", str(march), "status")
+    assert "up to date" in out and "USD  17     2026-03-01  2026-03-17  0" in out
+    with minsk("2026-03-19 09:00"):
+        out = run("--config", str(march), "status", code=1)
+        assert "stale: no rate for 2026-03-19: AED, AMD" in out
+        data = json.loads(run("--config", str(march), "status", "--json", code=1))
+    assert data["last_success"]["kind"] == "backfill" and len(data["stale"]) == 30
+
+
+def test_user_errors_are_one_line(tmp_path, march):
+    (tmp_path / "empty").mkdir()
+    empty = write_config(tmp_path / "empty", "http://127.0.0.1:9")
+    for args, code, message in [
+        (["--config", str(empty), "rate", "USD"], 1, "Error: No data: no database at "),
+        (["--config", str(march), "rate", "XYZ", "--date", "2026-03-17"], 1,
+         "Error: No data: no XYZ rates in the database (it has AED, AMD"),
+        (["--config", str(march), "rate", "USD", "--date", "2026-03-18"], 1,
+         "Error: No data: no USD rate for 2026-03-18 in the database yet (latest: 2026-03-17); run `ticker fetch`"),
+        (["--config", str(march), "rate", "USD", "--date", "2026-02-30"], 2, "is not a date like 2024-01-10"),
+        (["--config", str(march), "rate", "US", "--date", "2026-03-17"], 2, "expected a three-letter currency code"),
+    ]:
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == code
+        assert message in result.output
+        assert "Traceback" not in result.output
+        if code == 1:
+            assert len(result.output.splitlines()) == 1
+
+
+def test_schema_command_prints_the_committed_schema():
+    assert run("schema") == (Path(__file__).resolve().parents[1] / "db" / "schema.sql").read_text()
+
+
+def ticker_command():
+    return [str(Path(sys.executable).with_name("ticker"))]
+
+
+def test_subprocess_backfill_then_rate(tmp_path, nbrb):
+    config = write_config(tmp_path, nbrb.url, track={"currencies": '["USD"]', "since": "2024-01-01"})
+    done = subprocess.run([*ticker_command(), "--config", str(config), "backfill", "--until", "2024-07-31"],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "USD  213 new, 0 revised\n", "")
+    shown = subprocess.run([*ticker_command(), "--config", str(config), "rate", "USD", "--date", "2024-01-10"],
+                           capture_output=True, text=True, timeout=60)
+    assert shown.stdout == "2024-01-10  1 USD = 3.1949 BYN  (NBRB Cur_ID 431)\n"
+
+
+def test_unreachable_nbrb_is_one_line_with_the_url_reason_and_hint(tmp_path, nbrb):
+    url = nbrb.url
+    nbrb.stop()
+    config = write_config(tmp_path, url)
+    done = subprocess.run([*ticker_command(), "--config", str(config), "backfill"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (f"Error: Could not reach NBRB: {url}/exrates/currencies: Connection refused; "
+                           "set nbrb.base_url in the config to use a mirror or proxy\n")

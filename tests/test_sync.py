@@ -1,0 +1,174 @@
+"""Source -> store with the real client, a real local server and real SQLite files."""
+
+import sqlite3
+from datetime import date
+
+import pytest
+
+from conftest import minsk, write_config
+from nbrb_data import recorded_rates
+from ticker import config as configuration
+from ticker.errors import BadResponse, NoData, NotQuoted
+from ticker.sync import Sync
+
+
+def make_sync(tmp_path, nbrb, **sections) -> Sync:
+    return Sync(configuration.load(write_config(tmp_path, nbrb.url, **sections)))
+
+
+def rows(sync, sql, *params):
+    return sync.store.db.execute(sql, params).fetchall()
+
+
+def dynamics_requests(nbrb):
+    return [(path, q["startdate"], q["enddate"]) for path, q in nbrb.requests if "/dynamics/" in path]
+
+
+@pytest.fixture
+def usd_gbp(tmp_path, nbrb):
+    return make_sync(tmp_path, nbrb, track={"currencies": '["USD", "GBP"]', "since": "2024-01-01"})
+
+
+def test_backfill_stores_every_recorded_value_exactly(usd_gbp, nbrb):
+    summary = usd_gbp.backfill(until=date(2024, 7, 31))
+    assert summary == {"USD": [213, 0], "GBP": [213, 0]}
+    recorded = {(code, day): (scale, text) for (cur_id, day), (code, scale, text) in recorded_rates().items()
+                if cur_id in (431, 429) and "2024-01-01" <= day <= "2024-07-31"}
+    stored = {(code, day): (scale, text) for code, day, scale, text in
+              rows(usd_gbp, "SELECT code, date, scale, rate_text FROM rates")}
+    assert stored == recorded
+    assert stored["USD", "2024-01-10"] == (1, "3.1949")
+    assert stored["USD", "2024-01-05"] == (1, "3.1980")
+    # One catalogue read and one dynamics request per currency: 213 days fit in one span.
+    assert [path for path, _ in nbrb.requests] == [
+        "/exrates/currencies", "/exrates/rates/dynamics/431", "/exrates/rates/dynamics/429"]
+
+
+def test_backfill_twice_changes_nothing_and_asks_nothing(usd_gbp, nbrb):
+    usd_gbp.backfill(until=date(2024, 7, 31))
+    before = rows(usd_gbp, "SELECT * FROM rates ORDER BY code, date")
+    nbrb.reset_log()
+    assert Sync(usd_gbp.config).backfill(until=date(2024, 7, 31)) == {}
+    assert nbrb.requests == []
+    assert rows(usd_gbp, "SELECT * FROM rates ORDER BY code, date") == before
+    assert rows(usd_gbp, "SELECT count(*) FROM revisions") == [(0,)]
+
+
+def test_backfill_fills_only_the_missing_days(usd_gbp, nbrb):
+    usd_gbp.backfill(until=date(2024, 7, 31), codes=["USD"])
+    usd_gbp.store.db.execute("DELETE FROM rates WHERE code = 'USD' AND date BETWEEN '2024-03-05' AND '2024-03-09'")
+    usd_gbp.store.db.conn.commit()
+    nbrb.reset_log()
+    assert usd_gbp.backfill(until=date(2024, 7, 31), codes=["USD"]) == {"USD": [5, 0]}
+    assert dynamics_requests(nbrb) == [("/exrates/rates/dynamics/431", "2024-03-05", "2024-03-09")]
+
+
+def test_backfill_splits_at_the_cur_id_switch_of_2021_07_09(tmp_path, nbrb):
+    nbrb.add_rates(145, {f"2021-07-{d:02}": f"2.52{d:02}" for d in range(1, 9)})
+    nbrb.add_rates(431, {f"2021-07-{d:02}": f"2.53{d:02}" for d in range(9, 16)})
+    sync = make_sync(tmp_path, nbrb, track={"currencies": '["USD"]', "since": "2021-07-01"})
+    assert sync.backfill(until=date(2021, 7, 15)) == {"USD": [15, 0]}
+    assert dynamics_requests(nbrb) == [
+        ("/exrates/rates/dynamics/145", "2021-07-01", "2021-07-08"),
+        ("/exrates/rates/dynamics/431", "2021-07-09", "2021-07-15"),
+    ]
+    assert rows(sync, "SELECT date, cur_id, rate_text FROM rates WHERE date IN ('2021-07-08', '2021-07-09')") == [
+        ("2021-07-08", 145, "2.5208"), ("2021-07-09", 431, "2.5309")]
+
+
+def test_redenomination_and_scale_change_are_marked_and_normalised(tmp_path, nbrb):
+    # RUB: Cur_ID 190 per 1 RUB in BYR until 2016-06-30, then 298 per 100 RUB in BYN.
+    nbrb.add_rates(190, {"2016-06-29": "296.50", "2016-06-30": "297.10"})
+    nbrb.add_rates(298, {"2016-07-01": "2.9710", "2016-07-02": "2.9710"})
+    sync = make_sync(tmp_path, nbrb, track={"currencies": '["RUB"]', "since": "2016-06-29"})
+    sync.backfill(until=date(2016, 7, 2))
+    assert rows(sync, "SELECT date, scale, rate_text, unit, byn_per_unit FROM rates_byn ORDER BY date") == [
+        ("2016-06-29", 1, "296.50", "BYR", 296.50 / 10000),
+        ("2016-06-30", 1, "297.10", "BYR", 297.10 / 10000),
+        ("2016-07-01", 100, "2.9710", "BYN", 2.9710 / 100),
+        ("2016-07-02", 100, "2.9710", "BYN", 2.9710 / 100),
+    ]
+
+
+def test_every_span_is_at_most_365_days_inside_one_cur_id(tmp_path):
+    from nbrb_data import synthetic_server
+
+    with synthetic_server(since="2016-07-01", until="2019-01-01") as server:
+        sync = Sync(configuration.load(write_config(tmp_path, server.url, track={
+            "currencies": '["EUR", "USD", "RUB"]', "since": "2016-07-01"})))
+        summary = sync.backfill(until=date(2019, 1, 1))
+        spans = dynamics_requests(server)
+    days = (date(2019, 1, 1) - date(2016, 7, 1)).days + 1
+    assert summary == {"EUR": [days, 0], "USD": [days, 0], "RUB": [days, 0]}
+    for _, first, last in spans:
+        assert (date.fromisoformat(last) - date.fromisoformat(first)).days < 365
+    assert len(spans) == 3 * 3  # 915 days: three spans each
+    assert rows(sync, "SELECT count(*) FROM rates") == [(3 * days,)]
+
+
+def test_empty_list_for_published_days_is_an_error_and_writes_nothing(usd_gbp, nbrb):
+    nbrb.script("/exrates/rates/dynamics/429", (200, {"Content-Type": "application/json"}, b"[]"))
+    with pytest.raises(BadResponse, match=r"no GBP rates \(Cur_ID 429\) for 2024-01-01..2024-07-31"):
+        usd_gbp.backfill(until=date(2024, 7, 31))
+    assert rows(usd_gbp, "SELECT code, count(*) FROM rates GROUP BY code") == [("USD", 213)]
+    assert rows(usd_gbp, "SELECT kind, status, rows_new FROM fetches WHERE kind = 'backfill'") == [
+        ("backfill", "error", 213)]
+    # A later run completes exactly.
+    assert Sync(usd_gbp.config).backfill(until=date(2024, 7, 31)) == {"GBP": [213, 0]}
+
+
+def test_truncated_response_mid_backfill_keeps_whole_batches_only(usd_gbp, nbrb):
+    nbrb.script("/exrates/rates/dynamics/429", (200, {"Content-Type": "application/json"},
+                                                b'[{"Cur_ID":429,"Date":"2024-01-01T00:00:00","Cur_Offi'))
+    with pytest.raises(BadResponse, match="malformed JSON"):
+        usd_gbp.backfill(until=date(2024, 7, 31))
+    assert rows(usd_gbp, "SELECT count(*) FROM rates WHERE code = 'GBP'") == [(0,)]
+    error = rows(usd_gbp, "SELECT error FROM fetches WHERE status = 'error'")[0][0]
+    assert error.startswith("NBRB sent a response that cannot be used: ") and "malformed JSON" in error
+
+
+def test_unknown_code_is_reported_by_the_first_fetch(tmp_path, nbrb):
+    sync = make_sync(tmp_path, nbrb, track={"currencies": '["USD", "XYZ"]', "since": "2024-01-01"})
+    with pytest.raises(NotQuoted, match="XYZ is not in NBRB's catalogue"):
+        sync.backfill(until=date(2024, 1, 31))
+    assert rows(sync, "SELECT count(*) FROM rates") == [(0,)]
+    with minsk("2026-03-17 18:51"), pytest.raises(NotQuoted, match="XYZ on 2026-03-17"):
+        sync.fetch()
+    assert rows(sync, "SELECT count(*) FROM rates") == [(0,)]
+
+
+def test_fetch_records_today_and_stops_at_the_first_unpublished_day(tmp_path, nbrb):
+    sync = make_sync(tmp_path, nbrb)
+    with minsk("2026-03-17 18:51"):
+        report = sync.fetch()
+    assert [(day, len(new), changed) for day, new, changed in report] == [(date(2026, 3, 17), 30, [])]
+    assert [q["ondate"] for _, q in nbrb.requests] == ["2026-03-17", "2026-03-18"]
+    assert rows(sync, "SELECT scale, rate_text, cur_id FROM rates WHERE code = 'RUB'") == [(100, "3.6709", 456)]
+    with minsk("2026-03-17 18:55"):
+        again = sync.fetch()
+    assert [(day, new, changed) for day, new, changed in again] == [(date(2026, 3, 17), [], [])]
+
+
+def test_a_republished_value_is_revised_not_overwritten_silently(tmp_path, nbrb):
+    sync = make_sync(tmp_path, nbrb, track={"currencies": '["RUB", "USD"]'})
+    sync.fetch([date(2026, 3, 16)])
+    old = rows(sync, "SELECT rate_text FROM rates WHERE code = 'RUB' AND date = '2026-03-16'")[0][0]
+    nbrb.add_rates(456, {"2026-03-16": "3.7000"})
+    [(day, new, changed)] = sync.fetch([date(2026, 3, 16)])
+    assert new == [] and [(r.code, str(r.rate), before) for r, before in changed] == [("RUB", "3.7000", old)]
+    assert rows(sync, "SELECT code, date, old_rate_text, new_rate_text FROM revisions") == [
+        ("RUB", "2026-03-16", old, "3.7000")]
+    assert rows(sync, "SELECT rate_text FROM rates WHERE code = 'RUB' AND date = '2026-03-16'") == [("3.7000",)]
+
+
+def test_fetch_of_an_unpublished_day_is_a_user_error(tmp_path, nbrb):
+    sync = make_sync(tmp_path, nbrb)
+    with minsk("2026-03-17 18:51"), pytest.raises(NoData, match="rates for 2026-03-19 are not published yet"):
+        sync.fetch([date(2026, 3, 19)])
+
+
+def test_readers_see_a_consistent_file_while_it_is_written(usd_gbp):
+    usd_gbp.backfill(until=date(2024, 7, 31))
+    reader = sqlite3.connect(usd_gbp.config.database.path)
+    assert reader.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert reader.execute("PRAGMA integrity_check").fetchone() == ("ok",)
