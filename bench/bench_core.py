@@ -1,0 +1,101 @@
+"""Core benchmarks: cold start of read commands, backfill ingest rate, and request count."""
+
+import math
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from common import ROOT, interleaved_medians, ratio_row
+
+from ticker import config as configuration, days
+from ticker.nbrb import covering
+from ticker.store import Store
+from ticker.sync import Sync
+
+SINCE = date(2016, 7, 1)
+
+
+def _backfill(folder: Path):
+    """Backfill 30 currencies since 2016-07-01 from a local fake, timing only the store's writes."""
+    from nbrb_data import synthetic_server
+
+    until = days.today()
+    timed = {"seconds": 0.0, "rows": 0, "batches": []}
+    real_write = Store.write
+
+    def write(store, rates, attempt):
+        started = time.perf_counter()
+        result = real_write(store, rates, attempt)
+        timed["seconds"] += time.perf_counter() - started
+        timed["rows"] += len(rates)
+        timed["batches"].append(rates)
+        return result
+
+    config_file = folder / "config.toml"
+    with synthetic_server(codes=30, since=SINCE.isoformat(), until=until.isoformat()) as server:
+        quoted = sorted({r["Cur_Abbreviation"] for r in server.catalogue if r["Cur_Periodicity"] == 0
+                         and r["Cur_DateEnd"][:10] >= until.isoformat()})
+        config_file.write_text(
+            f'[database]\npath = "rates.sqlite"\n[nbrb]\nbase_url = "{server.url}"\n'
+            f'[track]\ncurrencies = {quoted!r}\nsince = {SINCE}\n'.replace("'", '"')
+        )
+        config = configuration.load(config_file)
+        sync = Sync(config)
+        Store.write = write
+        try:
+            sync.backfill(until=until)
+        finally:
+            Store.write = real_write
+        requests = len(server.requests)
+        records = sync.catalogue()
+    codes = sync.tracked(records, SINCE, until)
+    minimum = 1 + sum(math.ceil(((last - first).days + 1) / days.MAX_SPAN)
+                      for code in codes for _, first, last in covering(records, code, SINCE, until))
+    return config_file, timed, requests, minimum, len(codes)
+
+
+def _raw_executemany(folder: Path, batches) -> float:
+    """The same rows through bare sqlite3.executemany into the same table, one transaction a batch."""
+    conn = sqlite3.connect(folder / "raw.sqlite")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")  # as ticker.store sets it
+    from ticker.store import SCHEMA_1
+
+    conn.execute(SCHEMA_1[0])
+    rows = [[(r.code, r.date.isoformat(), r.scale, float(r.rate), format(r.rate, "f"), r.unit, r.cur_id, "now")
+             for r in batch] for batch in batches]
+    started = time.perf_counter()
+    for batch in rows:
+        with conn:
+            conn.executemany("INSERT INTO rates VALUES (?, ?, ?, ?, ?, ?, ?, ?)", batch)
+    return time.perf_counter() - started
+
+
+def run():
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        config_file, timed, requests, minimum, currencies = _backfill(folder)
+        raw_seconds = _raw_executemany(folder, timed["batches"])
+        ticker = str(Path(sys.executable).with_name("ticker"))
+        today = days.today().isoformat()
+        cold = interleaved_medians({
+            "baseline": [sys.executable, "-c", "import sqlite3"],
+            "rate": [ticker, "--config", str(config_file), "rate", "USD", "--date", today],
+            "line": [ticker, "--config", str(config_file), "line", "--date", today],
+        }, runs=21, cwd=ROOT)
+    ours = timed["rows"] / timed["seconds"]
+    raw = timed["rows"] / raw_seconds
+    return [
+        ratio_row("cold `ticker rate` (median of 21)", cold["rate"] * 1000, "python -c 'import sqlite3'",
+                  cold["baseline"] * 1000, "ms", at_most=2),
+        ratio_row("cold `ticker line` (median of 21)", cold["line"] * 1000, "python -c 'import sqlite3'",
+                  cold["baseline"] * 1000, "ms", at_most=2),
+        ratio_row(f"backfill ingest, {currencies} currencies, {timed['rows']} rows", ours,
+                  "raw sqlite3.executemany", raw, "rows/s", at_least=0.5),
+        ratio_row("backfill ingest >= 50,000 rows/s", ours, "target", 50_000, "rows/s", at_least=1),
+        ratio_row("backfill requests", requests, "1 per 365 days per Cur_ID + catalogue", minimum, "req",
+                  at_most=1.1),
+    ]
