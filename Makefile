@@ -23,7 +23,7 @@ $(VENV)/.bench: pyproject.toml | $(BIN)/python
 	touch $@
 
 run: $(VENV)/.run
-	@$(BIN)/ticker backfill && $(BIN)/ticker fetch && $(BIN)/ticker line
+	$(BIN)/ticker run
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest

@@ -80,3 +80,20 @@ LEFT JOIN rates_byn AS prev ON prev.code = cur.code AND prev.date = (
     WHERE p.code = cur.code AND p.date < cur.date AND p.byn_per_unit <> cur.byn_per_unit
     ORDER BY p.date DESC LIMIT 1)
 WHERE cur.date = (SELECT max(date) FROM rates WHERE code = cur.code);
+
+CREATE TABLE daemon (
+    id INTEGER PRIMARY KEY CHECK (id = 1),  -- one row: the daemon (`ticker run`) that last ran here
+    pid INTEGER NOT NULL,         -- its process id
+    version TEXT NOT NULL,        -- ticker's version
+    state TEXT NOT NULL CHECK (state IN ('running', 'stopped')),
+    started_at TEXT NOT NULL,     -- UTC ISO-8601
+    heartbeat_at TEXT NOT NULL,   -- UTC ISO-8601, rewritten every minute while it runs
+    stopped_at TEXT,              -- UTC ISO-8601 of a clean stop; NULL while running or after a crash
+    job TEXT,                     -- the job running now (catch-up or poll); NULL when idle
+    next_poll TEXT,               -- UTC ISO-8601: the next poll that will ask NBRB for new rates
+    next_catchup TEXT,            -- UTC ISO-8601: the next catch-up (a retry after an error, or the daily one)
+    last_success_at TEXT,         -- UTC ISO-8601
+    last_success TEXT,            -- what the last successful job did
+    last_error_at TEXT,           -- UTC ISO-8601
+    last_error TEXT               -- the one-line error of the last failed job
+);

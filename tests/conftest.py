@@ -70,3 +70,23 @@ def write_config(folder: Path, base_url: str, **sections) -> Path:
     path = folder / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def recorded_db(tmp_path_factory) -> Path:
+    """A database filled by the real fetch code from the recorded data, shared and only read:
+    every currency on 2015-01-01 (in BYR), 2024-01-10 and 2026-03-01..17, and USD all of January 2024."""
+    from datetime import date
+
+    from ticker import config as configuration
+    from ticker.sync import Sync
+
+    folder = tmp_path_factory.mktemp("recorded")
+    with recorded_server(today="2026-03-17") as server:
+        config = configuration.load(write_config(folder, server.url, track={"currencies": '["*"]'}))
+        sync = Sync(config)
+        sync.fetch([date(2015, 1, 1), date(2024, 1, 10)])
+        sync.backfill(date(2026, 3, 1), date(2026, 3, 17))
+        sync.backfill(date(2024, 1, 1), date(2024, 1, 31), ["USD"])
+        sync.store.close()
+    return config.database.path

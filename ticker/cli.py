@@ -2,7 +2,8 @@
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime, timezone
+from pathlib import Path
 
 import click
 
@@ -32,7 +33,23 @@ class Code(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class Amount(click.ParamType):
+    name = "AMOUNT"
+
+    def convert(self, value, param, ctx):
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            amount = Decimal(value)
+        except (InvalidOperation, TypeError):
+            amount = None
+        if amount is None or not amount.is_finite():
+            self.fail(f"{value!r} is not an amount like 100 or 1250.50", param, ctx)
+        return amount
+
+
 DAY, CODE = Day(), Code()
+AMOUNT = Amount()
 
 
 class Group(click.Group):
@@ -133,21 +150,80 @@ def rate(config, code, day, as_json):
 
 
 @cli.command()
+@click.argument("amount", type=AMOUNT)
+@click.argument("source", metavar="FROM", type=CODE)
+@click.argument("target", metavar="[TO]", type=CODE, default="BYN")
+@click.option("--date", "day", type=DAY, help="The day whose rates apply [default: today in Minsk].")
+@click.option("--precision", type=click.IntRange(0, 8), default=2, show_default=True, help="Decimals in the result.")
+@click.pass_obj
+def convert(config, amount, source, target, day, precision):
+    """An amount at the official rates of a day (TO defaults to BYN): ticker convert 100 USD EUR."""
+    from .convert import convert as conversion
+
+    click.echo(conversion(_reader(config), amount, source, target, day or days.today()).text(precision))
+
+
+@cli.command()
+@click.option("--format", "format_", type=click.Choice(["csv", "json", "ndjson", "beancount", "ledger"]),
+              default="csv", show_default=True, help="csv, a JSON array, NDJSON, beancount or ledger prices.")
+@click.option("--since", type=DAY, help="First day [default: the first stored].")
+@click.option("--until", type=DAY, help="Last day [default: the last stored].")
+@click.option("--currency", "codes", type=CODE, multiple=True, help="Only this currency (repeatable).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file, replaced atomically [default: stdout].")
+@click.pass_obj
+def export(config, format_, since, until, codes, output):
+    """Every stored rate, streamed, for spreadsheets, scripts and ledgers."""
+    from . import atomic, export as exporting
+
+    if since and until and since > until:
+        raise click.BadParameter(f"{since} is after --until {until}", param_hint="--since")
+    conn = _reader(config)
+    if output is None:
+        exporting.export(conn, sys.stdout, format_, codes, since, until)
+        return
+    try:
+        with atomic.replacing(output, "w", encoding="utf-8", newline="") as out:
+            exporting.export(conn, out, format_, codes, since, until)
+    except OSError as exc:
+        raise click.FileError(str(output), exc.strerror or str(exc)) from None
+
+
+@cli.command()
 @click.option("--date", "day", type=DAY, help="The day [default: today in Minsk].")
 @click.option("--precision", type=click.IntRange(0, 8), help="Decimals shown [default: line.precision].")
 @click.option("--json", "as_json", is_flag=True, help="Exact values, dates and changes as JSON.")
+@click.option("--write", is_flag=True, help="Also write ticker.json and ticker.txt into [charts] dir/latest.")
 @click.pass_obj
-def line(config, day, precision, as_json):
+def line(config, day, precision, as_json, write):
     """The header line: RUB 3.78 BYN · USD 3.00 BYN · EUR 3.42 BYN."""
-    from . import line as header
+    from . import tickerfiles
 
-    day = day or days.today()
     precision = config.line.precision if precision is None else precision
-    found = header.items(_reader(config), config.line.currencies, day)
-    if as_json:
-        click.echo(json.dumps(header.as_json(found, day, precision), indent=2, ensure_ascii=False))
-    else:
-        click.echo(header.text(found, precision))
+    # One rendering for the screen and the files, so ticker.json is exactly what --json prints.
+    files = tickerfiles.render(_reader(config), config.line.currencies, day or days.today(), precision)
+    if write:
+        # Resolved once: a `latest` symlink swapped meanwhile cannot split the two files.
+        folder = (config.charts.dir / "latest").resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        tickerfiles.save(folder, files)
+    click.echo(files["ticker.json" if as_json else "ticker.txt"], nl=False)
+
+
+@cli.command()
+@click.option("--date", "day", type=DAY, help="The day the charts end on [default: today in Minsk].")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Charts folder [default: charts.dir].")
+@click.option("--currency", "codes", type=CODE, multiple=True, help="Chart this currency (repeatable) [default: charts.currencies].")
+@click.option("--days", "windows", type=click.IntRange(*configuration.WINDOW_DAYS), multiple=True,
+              help="A window in days (repeatable) [default: charts.windows].")
+@click.pass_obj
+def chart(config, day, out, codes, windows):
+    """Render the day's PNG trend charts into charts/YYYY-MM-DD/ and charts/latest/."""
+    from . import publish
+
+    done = publish.build(config, day or days.today(), out, codes, windows)
+    click.echo(f"{done.folder}: {' '.join(done.files)}")
+    latest = done.folder.parent / publish.LATEST
+    click.echo(f"{latest} -> {done.folder.name}" if done.latest else f"{latest} keeps a later day's set")
 
 
 @cli.command()
@@ -155,7 +231,7 @@ def line(config, day, precision, as_json):
 @click.pass_obj
 @click.pass_context
 def status(ctx, config, as_json):
-    """Coverage, gaps and the last fetch; exit status 1 when stale."""
+    """Coverage, gaps, the last fetch and the daemon's health; exit status 1 when stale."""
     from . import query
 
     conn = _reader(config)
@@ -167,6 +243,8 @@ def status(ctx, config, as_json):
     last = {r["code"]: r["last"] for r in rows}
     stale = [code for code in tracked if last.get(code, "") < today.isoformat()]
     ok, error = query.last_fetch(conn, "ok"), query.last_fetch(conn, "error")
+    daemon = query.daemon(conn)
+    silent = query.daemon_stale(daemon, datetime.now(timezone.utc))
     report = {
         "database": str(config.database.path),
         "today": today.isoformat(),
@@ -174,6 +252,8 @@ def status(ctx, config, as_json):
         "last_success": dict(ok) if ok else None,
         "last_error": dict(error) if error else None,
         "stale": stale,
+        "daemon": dict(daemon) if daemon else None,
+        "daemon_stale": silent,
     }
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -182,12 +262,28 @@ def status(ctx, config, as_json):
         click.echo(f"today         {today} (Europe/Minsk)")
         click.echo(f"last success  {_fetch_line(ok)}")
         click.echo(f"last error    {_fetch_line(error)}")
+        if daemon:
+            for label, value in _daemon_lines(daemon):
+                click.echo(f"{label:<14}{value}")
         click.echo("code  rows   first       last        missing days")
         for r in rows:
             click.echo(f"{r['code']}  {r['rows']:<6} {r['first']}  {r['last']}  {r['missing']}")
+        if silent:
+            click.echo(f"stale: {silent}")
         click.echo(f"stale: no rate for {today}: {', '.join(stale)}" if stale else "up to date")
-    if stale:
+    if stale or silent:
         ctx.exit(1)
+
+
+def _daemon_lines(row):
+    state = f"{row['state']}, pid {row['pid']}, ticker {row['version']}, started {row['started_at']}"
+    yield "daemon", state + (f", running {row['job']}" if row["job"] else "")
+    yield "heartbeat", row["heartbeat_at"]
+    if row["state"] == "running":
+        yield "next poll", row["next_poll"] or "never"
+        yield "next catch-up", row["next_catchup"] or "never"
+    for kind in ("success", "error"):
+        yield f"job {kind}", f"{row[f'last_{kind}_at']}  {row[f'last_{kind}']}" if row[f"last_{kind}"] else "none yet"
 
 
 def _fetch_line(row) -> str:
@@ -195,6 +291,18 @@ def _fetch_line(row) -> str:
         return "never"
     outcome = row["error"] or f"{row['rows_new']} new, {row['rows_changed']} revised"
     return f"{row['finished_at']}  {row['kind']} {row['detail']}: {outcome}"
+
+
+@cli.command()
+@click.option("--log-level", type=click.Choice(configuration.LEVELS, case_sensitive=False),
+              help="DEBUG, INFO, WARNING or ERROR [default: log.level].")
+@click.pass_context
+def run(ctx, log_level):
+    """Run the daemon in the foreground: catch up, then keep the database current on the schedule."""
+    from .daemon import run as daemon
+
+    db = ctx.find_root().params["db"]
+    daemon(ctx.obj, log_level and log_level.upper(), lambda: configuration.load(ctx.obj.file, db))
 
 
 @cli.command()

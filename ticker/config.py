@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 
@@ -38,6 +39,17 @@ def _precision(value):
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 8:
         return value
     raise ValueError(f"expected a whole number from 0 to 8, got {value!r}")
+
+
+WINDOW_DAYS = (7, 3660)  # a chart window: a week to ten years
+
+
+def _windows(value):
+    low, high = WINDOW_DAYS
+    if (isinstance(value, list) and value
+            and all(isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in value)):
+        return tuple(value)
+    raise ValueError(f"expected a non-empty list of whole numbers of days from {low} to {high}, got {value!r}")
 
 
 def _path(value):
@@ -72,6 +84,45 @@ def _codes_or_all(value):
     return ("*",) if value == ["*"] else _codes(value)
 
 
+def _zone(value):
+    try:
+        ZoneInfo(value)
+        return value
+    except (TypeError, ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"expected a time zone name like Europe/Minsk, got {value!r}") from None
+
+
+POLL, CATCHUP = "*/20 12-16 * * mon-sat", "7 0 * * *"
+
+
+def _crontab(value):
+    """A crontab string (minute hour day month day-of-week), checked by the scheduler that will run it."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a crontab string like {POLL!r}, got {value!r}")
+    fields = value.split()
+    if len(fields) == 5 and any(c.isdigit() for c in fields[4]):
+        # APScheduler counts 0 = Monday where cron counts 0 = Sunday: names cannot be misread.
+        raise ValueError(f"{value!r}: write the days of the week as names (mon-fri), not numbers")
+    if value in (POLL, CATCHUP):
+        return value  # known good: spares read-only commands the scheduler's import
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value, timezone=ZoneInfo("UTC"))
+    except ValueError as exc:
+        raise ValueError(f"{value!r}: {exc}") from None
+    return value
+
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _level(value):
+    if isinstance(value, str) and value.upper() in LEVELS:
+        return value.upper()
+    raise ValueError(f"expected one of {', '.join(LEVELS)}, got {value!r}")
+
+
 @dataclass(frozen=True)
 class Key:
     default: Any
@@ -96,10 +147,21 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "charts": {
         "dir": Key(Path("charts"), _path, "output folder for charts and ticker files, relative to the config file's folder"),
+        "currencies": Key(("USD", "EUR", "RUB"), _codes, "currencies with a trend chart for each window"),
+        "windows": Key((30, 365), _windows, "chart windows in days; 180 or more adds a 30-day moving average"),
     },
     "line": {
         "currencies": Key(("RUB", "USD", "EUR"), _codes, "the header line's currencies, in order"),
         "precision": Key(2, _precision, "decimals shown in the header line"),
+    },
+    "schedule": {
+        "timezone": Key("Europe/Minsk", _zone, "the zone the schedule's hours are in"),
+        "poll": Key(POLL, _crontab, "crontab (day names) of the polls for the next day's rates"),
+        "catchup": Key(CATCHUP, _crontab, "crontab of the daily catch-up that fills any gap"),
+        "retry": Key(60, _positive, "seconds before retrying a failed catch-up, doubling up to an hour"),
+    },
+    "log": {
+        "level": Key("INFO", _level, "DEBUG, INFO, WARNING or ERROR (`ticker run --log-level` overrides)"),
     },
 }
 

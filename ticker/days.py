@@ -1,6 +1,6 @@
 """Calendar facts of the BYN: Minsk's today, the redenominations, request spans."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 MINSK = ZoneInfo("Europe/Minsk")
@@ -13,9 +13,31 @@ PER_BYN = {"BYN": 1, "BYR": 10_000, "BYB": 10_000_000}
 MAX_SPAN = 365  # days per dynamics request
 
 
+def per_unit(rate, scale: int, unit: str):
+    """BYN per one unit of a currency quoted at `rate` `unit` per `scale`: exact for Decimals,
+    as scales and redenomination factors are powers of ten."""
+    return rate / scale / PER_BYN[unit]
+
+
 def today() -> date:
     """Today in Minsk, whatever the machine's zone: NBRB dates are Minsk dates."""
     return datetime.now(MINSK).date()
+
+
+STAMP = "%Y-%m-%dT%H:%M:%SZ"  # every timestamp in the database: UTC ISO-8601
+
+
+def stamp(moment: datetime | None) -> str | None:
+    """A moment as the database writes times; None stays None."""
+    return moment.astimezone(timezone.utc).strftime(STAMP) if moment else None
+
+
+def utcnow() -> str:
+    return stamp(datetime.now(timezone.utc))
+
+
+def parse_stamp(text: str) -> datetime:
+    return datetime.strptime(text, STAMP).replace(tzinfo=timezone.utc)
 
 
 def unit_on(day: date) -> str:

@@ -30,3 +30,15 @@ class NotQuoted(TickerError):
 
 class NoData(TickerError):
     """No data"""
+
+
+class AlreadyRunning(TickerError):
+    """Already running"""
+
+
+class Interrupted(TickerError):
+    """Interrupted"""
+
+
+class ChartError(TickerError):
+    """Could not write the charts"""

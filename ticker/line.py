@@ -6,14 +6,15 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from . import query
 from .days import PER_BYN
+from .nbrb import Rate
 
 MARKS = {"up": "▲", "down": "▼", "none": ""}
 
 
 @dataclass(frozen=True)
 class Item:
-    quote: query.Quote
-    previous: query.Quote | None
+    quote: Rate
+    previous: Rate | None
 
     @property
     def previous_rate(self) -> Decimal | None:
@@ -23,7 +24,7 @@ class Item:
             return None
         if (p.scale, p.unit) == (q.scale, q.unit):
             return p.rate
-        return _round(p.byn_per_unit * q.scale * PER_BYN[q.unit], 6)
+        return round_half_up(p.byn_per_unit * q.scale * PER_BYN[q.unit], 6)
 
     @property
     def change(self) -> Decimal | None:
@@ -42,7 +43,7 @@ def items(conn, codes, day: date) -> list[Item]:
     return [Item(q, query.previous(conn, q)) for q in quotes]
 
 
-def _round(value: Decimal, places: int) -> Decimal:
+def round_half_up(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
@@ -51,7 +52,7 @@ def text(line: list[Item], precision: int = 2) -> str:
     for item in line:
         q = item.quote
         mark = MARKS[item.direction]
-        parts.append(f"{q.code} {_round(q.rate, precision)} {q.unit}" + (f" {mark}" if mark else ""))
+        parts.append(f"{q.code} {round_half_up(q.rate, precision)} {q.unit}" + (f" {mark}" if mark else ""))
     return " · ".join(parts)
 
 
@@ -72,7 +73,7 @@ def as_json(line: list[Item], day: date, precision: int = 2) -> dict:
                     "rate": str(item.previous_rate),
                 },
                 "change": None if item.change is None else str(item.change),
-                "change_pct": None if item.change is None else str(_round(100 * item.change / item.previous_rate, 2)),
+                "change_pct": None if item.change is None else str(round_half_up(100 * item.change / item.previous_rate, 2)),
                 "direction": item.direction,
             }
             for item in line

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from . import http
-from .days import MAX_SPAN, unit_on
+from .days import MAX_SPAN, per_unit, unit_on
 from .errors import BadResponse, SourceUnavailable
 
 
@@ -35,6 +35,10 @@ class Rate(NamedTuple):
     rate: Decimal
     unit: str
     cur_id: int
+
+    @property
+    def byn_per_unit(self) -> Decimal:
+        return per_unit(self.rate, self.scale, self.unit)
 
 
 ISO_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})T00:00:00$")

@@ -1,5 +1,225 @@
-"""Everything derived from the rates, refreshed after new rates are stored: charts and ticker files."""
+"""Everything derived from the rates, refreshed after new rates are stored: charts and ticker files.
+
+The charts folder, as a web server sees it:
+    YYYY-MM-DD/   that day's set: the PNGs, ticker.json and ticker.txt
+    latest        symlink to the newest complete set, replaced in one rename
+    index.html    the header line over the latest set: a static page, no script
+    .sets/        sets being built, and the one `latest` points at
+"""
+
+import fcntl
+import html
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from . import atomic, days
+from .errors import ChartError
+
+LATEST, SETS, INDEX = "latest", ".sets", "index.html"
+TIMEOUT = 600  # seconds before a stuck child render is killed
 
 
-def refresh(config, day=None) -> None:
-    """Bring every derived output up to date with the database, as of `day` (default today)."""
+def refresh(config, day: date | None = None) -> None:
+    """Bring every derived output up to date with the database, as of `day` (default today).
+
+    The drawing runs in a child process (`ticker chart`) so that matplotlib never enters the
+    caller's memory: the daemon stays small. Raises ChartError with the child's one-line reason.
+    """
+    command = [sys.executable, "-m", "ticker"]
+    if config.file:
+        command += ["--config", str(Path(config.file).resolve())]
+    command += ["--db", str(config.database.path), "chart", "--out", str(config.charts.dir),
+                "--date", (day or days.today()).isoformat()]
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise ChartError(f"`ticker chart` took longer than {TIMEOUT} s and was stopped") from None
+    if done.returncode:
+        lines = done.stderr.strip().splitlines() or [f"`ticker chart` exited with status {done.returncode}"]
+        raise ChartError(lines[-1].removeprefix("Error: ").removeprefix(f"{ChartError.__doc__}: "))
+
+
+@dataclass(frozen=True)
+class Published:
+    folder: Path  # out/YYYY-MM-DD
+    files: list[str]
+    latest: bool  # False when latest/ already shows a later day
+
+
+def build(config, day: date, out: Path | None = None, currencies=(), windows=()) -> Published:
+    """Render the day's set into out/YYYY-MM-DD/ and, unless a later day's set is there, latest/."""
+    from . import charts, query, tickerfiles
+
+    out = Path(out or config.charts.dir)
+    conn = query.connect(config.database.path)
+    try:
+        # Everything is read before anything is written: bad input leaves no file behind.
+        files = tickerfiles.render(conn, config.line.currencies, day, config.line.precision)
+        jobs = charts.plan(conn, day, _unique(currencies or config.charts.currencies),
+                           _unique(windows or config.charts.windows), config.line.currencies)
+    finally:
+        conn.close()
+    try:
+        with _locked(out):
+            staged = Path(tempfile.mkdtemp(prefix=f"{day}.", dir=out / SETS))
+            try:
+                _render([(draw, staged / name) for name, _, draw in jobs])
+                tickerfiles.save(staged, files)
+                staged.chmod(0o755)  # mkdtemp's 0700 would hide the set from a web server
+                _replace_folder(staged, out / day.isoformat())
+            except BaseException:
+                shutil.rmtree(staged, ignore_errors=True)
+                raise
+            newest = _latest_day(out) <= day.isoformat()
+            if newest:
+                _point_latest(out, staged)
+                header = files["ticker.txt"].strip()
+                atomic.write_text(out / INDEX, page(header, day, [(n, text) for n, text, _ in jobs], staged))
+            _sweep(out)
+    except OSError as exc:
+        raise ChartError(f"{exc.filename or out}: {exc.strerror or exc}") from None
+    return Published(out / day.isoformat(), [name for name, _, _ in jobs] + list(files), newest)
+
+
+def page(header: str, day: date, charts: list[tuple[str, str]], folder: Path) -> str:
+    """index.html: the header line and the charts of `folder` that exist, as latest/NAME."""
+    figures = "".join(
+        f'<figure><img src="{LATEST}/{html.escape(name)}" alt="{html.escape(text)}" width="1200" height="600"'
+        f' loading="lazy"></figure>\n'
+        for name, text in charts if (folder / name).is_file()
+    )
+    links = " · ".join(
+        f'<a href="{LATEST}/{name}">{name}</a>' for name in ("ticker.txt", "ticker.json") if (folder / name).is_file()
+    )
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>BYN exchange rates, {day}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; color: #1a1a1a; max-width: 1200px; margin: 0 auto; padding: 1rem; }}
+.line {{ font-size: 1.5rem; font-weight: 600; margin: 0.5rem 0; }}
+.note, footer {{ color: #666; }}
+figure {{ margin: 1.5rem 0; }}
+img {{ width: 100%; height: auto; }}
+</style>
+</head>
+<body>
+<header>
+<p class="line">{html.escape(header)}</p>
+<p class="note">Official rates of the National Bank of the Republic of Belarus in force on {day}.</p>
+</header>
+<main>
+{figures}</main>
+<footer>{links}</footer>
+</body>
+</html>
+"""
+
+
+def _render(jobs) -> None:
+    """Draw and save each (figure builder, path), on every core when that is safe.
+
+    Forked workers inherit the imported matplotlib, so they start at once; fork is only safe in a
+    process with a single thread, so anywhere else (a test's fake server thread) it runs inline.
+    """
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers < 2 or threading.active_count() > 1:
+        for draw, path in jobs:
+            _draw(draw, path)
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        for future in [pool.submit(_draw, draw, path) for draw, path in jobs]:
+            future.result()
+    except BrokenProcessPool:
+        raise ChartError("a chart renderer died") from None
+    finally:
+        # Waits for the workers, so none writes into a staged folder being removed.
+        pool.shutdown(cancel_futures=True)
+
+
+def _draw(draw, path: Path) -> None:
+    from . import charts
+
+    try:
+        charts.save(draw(), path)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None  # Pillow's name no file
+
+
+def _unique(items) -> tuple:
+    return tuple(dict.fromkeys(items))
+
+
+@contextmanager
+def _locked(out: Path):
+    """One build at a time per folder (the daemon's and a person's): the kernel frees it on any exit."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / SETS).mkdir(exist_ok=True)
+    with open(out / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _sweep(out)  # what a killed build left behind
+        yield
+
+
+def _replace_folder(staged: Path, target: Path) -> None:
+    """A copy of the set becomes `target`; an earlier render of that day is moved aside first."""
+    copy = staged.with_name(f"{staged.name}.day")
+    shutil.copytree(staged, copy)
+    if target.exists() or target.is_symlink():
+        os.replace(target, staged.with_name(f"{staged.name}.old"))
+    os.replace(copy, target)
+
+
+def _target(out: Path) -> str | None:
+    """The name in .sets/ that `latest` points at; None when it is absent or not our symlink."""
+    link = out / LATEST
+    if not link.is_symlink():
+        return None
+    name = Path(os.readlink(link))
+    return name.name if name.parent == Path(SETS) else None
+
+
+def _latest_day(out: Path) -> str:
+    """The day of the set latest/ shows; "" when unknown, so that any set replaces it."""
+    name = _target(out)
+    try:
+        return date.fromisoformat(name[:10]).isoformat() if name else ""
+    except ValueError:
+        return ""
+
+
+def _point_latest(out: Path, staged: Path) -> None:
+    link = out / LATEST
+    fresh = staged.with_name(f"{staged.name}.link")
+    os.symlink(Path(SETS) / staged.name, fresh)  # relative to out/, where it will live
+    if link.is_dir() and not link.is_symlink():
+        # A real folder (an older layout, or ticker files written before any chart): moved aside,
+        # so latest/ is absent for a moment this once.
+        os.replace(link, staged.with_name(f"{staged.name}.was"))
+    os.replace(fresh, link)
+
+
+def _sweep(out: Path) -> None:
+    """Remove from .sets/ everything but the set latest/ points at."""
+    keep = _target(out)
+    for entry in (out / SETS).iterdir():
+        if entry.name == keep:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)

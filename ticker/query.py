@@ -1,35 +1,22 @@
 """Read-only access with the stdlib sqlite3 module, so read commands start fast."""
 
+import math
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import quote
 
-from .days import PER_BYN
+from .days import each_day, parse_stamp
 from .errors import NoData
+from .nbrb import Rate
 
 
-@dataclass(frozen=True)
-class Quote:
-    """A stored rate: `rate` (exact) in `unit` per `scale` units of `code`, in force on `date`."""
-
-    code: str
-    date: date
-    scale: int
-    rate: Decimal
-    unit: str
-    cur_id: int
-
-    @property
-    def byn_per_unit(self) -> Decimal:
-        return self.rate / self.scale / PER_BYN[self.unit]
-
-    @classmethod
-    def from_row(cls, row) -> "Quote":
-        return cls(row["code"], date.fromisoformat(row["date"]), row["scale"], Decimal(row["rate_text"]),
-                   row["unit"], row["cur_id"])
+def _rate(row) -> Rate:
+    return Rate(row["code"], date.fromisoformat(row["date"]), row["scale"], Decimal(row["rate_text"]),
+                row["unit"], row["cur_id"])
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -47,17 +34,14 @@ def connect(path: Path) -> sqlite3.Connection:
 COLUMNS = "code, date, scale, rate_text, unit, cur_id"
 
 
-def rate(conn: sqlite3.Connection, code: str, day: date) -> Quote:
+def rate(conn: sqlite3.Connection, code: str, day: date) -> Rate:
     """The rate in force on `day`, or a NoData that says what to run."""
     row = conn.execute(f"SELECT {COLUMNS} FROM rates WHERE code = ? AND date = ?", [code, day.isoformat()]).fetchone()
     if row:
-        return Quote.from_row(row)
+        return _rate(row)
     first, last = conn.execute("SELECT min(date), max(date) FROM rates WHERE code = ?", [code]).fetchone()
     if last is None:
-        if conn.execute("SELECT 1 FROM rates LIMIT 1").fetchone() is None:
-            raise NoData("the database is empty; run `ticker backfill` first")
-        known = ", ".join(c for (c,) in conn.execute("SELECT DISTINCT code FROM rates ORDER BY code"))
-        raise NoData(f"no {code} rates in the database (it has {known})")
+        _unknown(conn, code)
     if day.isoformat() > last:
         raise NoData(f"no {code} rate for {day} in the database yet (latest: {last}); run `ticker fetch`")
     if day.isoformat() < first:
@@ -65,7 +49,14 @@ def rate(conn: sqlite3.Connection, code: str, day: date) -> Quote:
     raise NoData(f"the {code} rate for {day} is missing from the database; run `ticker backfill`")
 
 
-def previous(conn: sqlite3.Connection, quote_: Quote) -> Quote | None:
+def _unknown(conn: sqlite3.Connection, code: str) -> NoReturn:
+    if conn.execute("SELECT 1 FROM rates LIMIT 1").fetchone() is None:
+        raise NoData("the database is empty; run `ticker backfill` first")
+    known = ", ".join(c for (c,) in conn.execute("SELECT DISTINCT code FROM rates ORDER BY code"))
+    raise NoData(f"no {code} rates in the database (it has {known})")
+
+
+def previous(conn: sqlite3.Connection, quote_: Rate) -> Rate | None:
     """The last rate before `quote_` that differs from it, compared in BYN per unit."""
     row = conn.execute(
         f"SELECT {COLUMNS} FROM rates_byn"
@@ -74,7 +65,38 @@ def previous(conn: sqlite3.Connection, quote_: Quote) -> Quote | None:
         " ORDER BY date DESC LIMIT 1",
         {"code": quote_.code, "day": quote_.date.isoformat()},
     ).fetchone()
-    return Quote.from_row(row) if row else None
+    return _rate(row) if row else None
+
+
+@dataclass(frozen=True)
+class Series:
+    """BYN per `scale` units of `code` on every calendar day from `days[0]`; NaN where no rate is stored."""
+
+    code: str
+    scale: int  # the scale in force on the last stored day, so the label reads "BYN per 100 RUB"
+    days: list[date]
+    values: list[float]
+
+
+def series(conn: sqlite3.Connection, code: str, first: date, last: date) -> Series:
+    """One value a day in [first, last], normalised to BYN across the redenominations.
+
+    Raises NoData when the currency is not in the database or has no rate in the window.
+    """
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM rates WHERE code = ? AND date BETWEEN ? AND ? ORDER BY date",
+        [code, first.isoformat(), last.isoformat()],
+    ).fetchall()
+    if not rows:
+        if not conn.execute("SELECT 1 FROM rates WHERE code = ? LIMIT 1", [code]).fetchone():
+            _unknown(conn, code)
+        raise NoData(f"no {code} rates from {first} to {last} in the database; run `ticker backfill`")
+    quotes = {q.date: q for q in map(_rate, rows)}
+    scale = rows[-1]["scale"]
+    days_ = list(each_day(first, last))
+    # Exact decimals, one rounding to float: 3.6709 per 100 stays 3.6709, 11900 BYR becomes 1.19.
+    values = [float(quotes[d].byn_per_unit * scale) if d in quotes else math.nan for d in days_]
+    return Series(code, scale, days_, values)
 
 
 def coverage(conn: sqlite3.Connection) -> list[sqlite3.Row]:
@@ -94,7 +116,50 @@ def quoted_on(conn: sqlite3.Connection, day: date) -> list[str]:
 
 
 def last_fetch(conn: sqlite3.Connection, status: str) -> sqlite3.Row | None:
+    """The last fetch or backfill to end with `status`; catalogue reads nest inside those."""
     return conn.execute(
         "SELECT id, kind, detail, started_at, finished_at, rows_new, rows_changed, error FROM fetches"
-        " WHERE status = ? ORDER BY finished_at DESC, id DESC LIMIT 1", [status]
+        " WHERE status = ? AND kind <> 'catalogue' ORDER BY id DESC LIMIT 1", [status]
     ).fetchone()
+
+
+STALE_AFTER = 180  # seconds without a heartbeat before the daemon is stale: it beats every 60
+
+
+def daemon(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    """The `ticker run` daemon's row: None when none has run on this database."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'daemon'").fetchone():
+        return None
+    return conn.execute("SELECT * FROM daemon WHERE id = 1").fetchone()
+
+
+def daemon_stale(row: sqlite3.Row | None, now: datetime) -> str | None:
+    """Why the daemon counts as stale (no heartbeat for over STALE_AFTER seconds), or None."""
+    if row is None:
+        return None
+    beat = parse_stamp(row["heartbeat_at"])
+    if (now - beat).total_seconds() <= STALE_AFTER:
+        return None
+    if row["state"] == "stopped":
+        return f"the daemon stopped at {row['stopped_at']}"
+    return f"no heartbeat from the daemon (pid {row['pid']}) since {row['heartbeat_at']}"
+
+
+HISTORY = "date, code, scale, rate_text, unit, cur_id"
+
+
+def history(conn: sqlite3.Connection, codes=(), since: date | None = None, until: date | None = None):
+    """Stored rows as plain tuples (HISTORY's columns) in date then code order, streamed from the cursor.
+
+    Named codes the database has never seen raise NoData before the first row.
+    """
+    for code in codes:
+        if not conn.execute("SELECT 1 FROM rates WHERE code = ? LIMIT 1", [code]).fetchone():
+            _unknown(conn, code)
+    where, args = ["date BETWEEN ? AND ?"], [(since or date.min).isoformat(), (until or date.max).isoformat()]
+    if codes:
+        where.append(f"code IN ({', '.join('?' * len(codes))})")
+        args += list(codes)
+    cursor = conn.cursor()
+    cursor.row_factory = None  # tuples: the export loop is the hot path
+    return cursor.execute(f"SELECT {HISTORY} FROM rates WHERE {' AND '.join(where)} ORDER BY date, code", args)

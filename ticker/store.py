@@ -2,11 +2,12 @@
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from .days import utcnow
 from .nbrb import Currency, Rate
 
 MIGRATIONS = Migrations("ticker")
@@ -88,8 +89,27 @@ def _initial(db):
         db.execute(statement)
 
 
-def utcnow() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+DAEMON = """CREATE TABLE daemon (
+    id INTEGER PRIMARY KEY CHECK (id = 1),  -- one row: the daemon (`ticker run`) that last ran here
+    pid INTEGER NOT NULL,         -- its process id
+    version TEXT NOT NULL,        -- ticker's version
+    state TEXT NOT NULL CHECK (state IN ('running', 'stopped')),
+    started_at TEXT NOT NULL,     -- UTC ISO-8601
+    heartbeat_at TEXT NOT NULL,   -- UTC ISO-8601, rewritten every minute while it runs
+    stopped_at TEXT,              -- UTC ISO-8601 of a clean stop; NULL while running or after a crash
+    job TEXT,                     -- the job running now (catch-up or poll); NULL when idle
+    next_poll TEXT,               -- UTC ISO-8601: the next poll that will ask NBRB for new rates
+    next_catchup TEXT,            -- UTC ISO-8601: the next catch-up (a retry after an error, or the daily one)
+    last_success_at TEXT,         -- UTC ISO-8601
+    last_success TEXT,            -- what the last successful job did
+    last_error_at TEXT,           -- UTC ISO-8601
+    last_error TEXT               -- the one-line error of the last failed job
+)"""
+
+
+@MIGRATIONS(name="0002_daemon")
+def _daemon(db):
+    db.execute(DAEMON)
 
 
 def open_db(path: Path | str) -> Database:
@@ -99,6 +119,9 @@ def open_db(path: Path | str) -> Database:
     db = Database(path)
     db.execute("PRAGMA busy_timeout = 10000")
     db.execute("PRAGMA journal_mode = WAL")
+    # In WAL mode NORMAL never corrupts; a power cut may drop the last batches, which the next
+    # catch-up fetches again. FULL would fsync every batch of a backfill.
+    db.execute("PRAGMA synchronous = NORMAL")
     MIGRATIONS.apply(db)
     return db
 
@@ -151,6 +174,15 @@ class Store:
 
     # -- rates --------------------------------------------------------------------------
 
+    def last_date(self, codes: list[str] | None = None) -> date | None:
+        """The last day stored for every one of `codes` (for any code when None); None if one has none."""
+        if not codes:
+            lasts = [self.db.execute("SELECT max(date) FROM rates").fetchone()[0]]
+        else:
+            query = "SELECT max(date) FROM rates WHERE code = ?"
+            lasts = [self.db.execute(query, [code]).fetchone()[0] for code in codes]
+        return None if None in lasts else date.fromisoformat(min(lasts))
+
     def stored_dates(self, code: str, first: date, last: date) -> set[date]:
         rows = self.db.execute(
             "SELECT date FROM rates WHERE code = ? AND date BETWEEN ? AND ?",
@@ -166,9 +198,10 @@ class Store:
         if not rates:
             return [], []
         now = utcnow()
+        rows = [(r, r.date.isoformat(), format(r.rate, "f")) for r in rates]
         existing = {}
         for code in {r.code for r in rates}:
-            days = [r.date.isoformat() for r in rates if r.code == code]
+            days = [day for r, day, _ in rows if r.code == code]
             existing.update(
                 ((code, day), (scale, text))
                 for day, scale, text in self.db.execute(
@@ -177,33 +210,33 @@ class Store:
                 )
             )
         new, changed = [], []
-        for r in rates:
-            text = format(r.rate, "f")
-            old = existing.get((r.code, r.date.isoformat()))
+        for row in rows:
+            r, day, text = row
+            old = existing.get((r.code, day))
             if old is None:
-                new.append((r, text))
+                new.append(row)
             elif old != (r.scale, text):
-                changed.append((r, text, old))
+                changed.append((*row, old))
         with self.db.atomic():
             self.db.conn.executemany(
                 "INSERT INTO rates (code, date, scale, rate, rate_text, unit, cur_id, fetched_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(r.code, r.date.isoformat(), r.scale, float(r.rate), text, r.unit, r.cur_id, now) for r, text in new],
+                [(r.code, day, r.scale, float(r.rate), text, r.unit, r.cur_id, now) for r, day, text in new],
             )
-            for r, text, (old_scale, old_text) in changed:
+            for r, day, text, (old_scale, old_text) in changed:
                 self.db.execute(
                     "INSERT INTO revisions (code, date, old_scale, old_rate_text, new_scale, new_rate_text,"
                     " revised_at, fetch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [r.code, r.date.isoformat(), old_scale, old_text, r.scale, text, now, attempt.id],
+                    [r.code, day, old_scale, old_text, r.scale, text, now, attempt.id],
                 )
                 self.db.execute(
                     "UPDATE rates SET scale = ?, rate = ?, rate_text = ?, unit = ?, cur_id = ?, fetched_at = ?"
                     " WHERE code = ? AND date = ?",
-                    [r.scale, float(r.rate), text, r.unit, r.cur_id, now, r.code, r.date.isoformat()],
+                    [r.scale, float(r.rate), text, r.unit, r.cur_id, now, r.code, day],
                 )
         attempt.new += len(new)
         attempt.changed += len(changed)
-        return [r for r, _ in new], [(r, old[1]) for r, _, old in changed]
+        return [r for r, _, _ in new], [(r, old[1]) for r, _, _, old in changed]
 
     # -- the fetch log ------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ class Sync:
     def catalogue(self, refresh: bool = False) -> list[Currency]:
         """The Cur_ID catalogue, cached in the database and re-read once a day or on demand."""
         records, read_at = self.store.catalogue()
-        old = read_at is None or datetime.now(timezone.utc) - _utc(read_at) > CATALOGUE_MAX_AGE
+        old = read_at is None or datetime.now(timezone.utc) - days.parse_stamp(read_at) > CATALOGUE_MAX_AGE
         if (refresh or old) and not self._refreshed:
             with self.store.attempt("catalogue", "/exrates/currencies"):
                 records = self.source.currencies()
@@ -75,7 +75,7 @@ class Sync:
             total, done = sum((b - a).days + 1 for _, a, b in requests), 0
             for currency, first, last in requests:
                 rates = self.source.dynamics(currency, first, last)
-                if not rates and last < days.today():
+                if not rates and first <= days.today():  # today's rate was set on an earlier day
                     raise BadResponse(
                         f"no {currency.code} rates (Cur_ID {currency.cur_id}) for {first}..{last}, days already published"
                     )
@@ -88,21 +88,34 @@ class Sync:
                     progress(done, total)
         return summary
 
-    def fetch(self, dates: list[date] | None = None):
-        """Record the rates in force on `dates`, or today's and any later ones already published.
+    def fetch(self, dates: list[date] | None = None, first: date | None = None):
+        """Record the rates in force on `dates`, or on `first` (default today) and the following
+        days, as long as NBRB has published them.
 
         Returns [(day, new rates, [(changed rate, old text)])].
         """
         today = days.today()
+        first = first or today
         report = []
-        detail = ",".join(d.isoformat() for d in dates) if dates else f"{today}+"
+        detail = ",".join(d.isoformat() for d in dates) if dates else f"{first}+"
         with self.store.attempt("fetch", detail) as attempt:
-            for day in dates or (today + timedelta(days=n) for n in range(LOOKAHEAD + 1)):
+            for day in dates or days.each_day(first, today + timedelta(days=LOOKAHEAD)):
                 rates = self._day(day, today, explicit=bool(dates))
                 if rates is None:
                     break
                 report.append((day, *self.store.write(rates, attempt)))
         return report
+
+    def poll(self):
+        """Record the first day not stored yet, and any later ones already published.
+
+        It starts from the day after the last stored one (today when behind), so while NBRB has
+        not published that day, a poll costs one request. Returns what `fetch` returns.
+        """
+        today = days.today()
+        tracked = self.config.track.currencies
+        last = self.store.last_date(None if tracked == ("*",) else list(tracked))
+        return self.fetch(first=today if last is None or last < today else last + timedelta(days=1))
 
     def _day(self, day: date, today: date, explicit: bool) -> list[Rate] | None:
         """The tracked rates in force on `day`; None when that day is not published yet."""
@@ -125,7 +138,3 @@ class Sync:
         if absent:
             raise NotQuoted(f"{', '.join(absent)} on {day}: remove from track.currencies in the config")
         return [r for r in rates if r.code in self.config.track.currencies]
-
-
-def _utc(stamp: str) -> datetime:
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
