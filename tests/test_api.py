@@ -1,0 +1,86 @@
+"""The Python API: `from ticker import Rates`, exact decimals from the recorded database."""
+
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal, localcontext
+
+import pytest
+
+from conftest import minsk
+from nbrb_data import recorded_rates
+from ticker import Rates
+from ticker.errors import NoData
+
+
+@pytest.fixture
+def rates(recorded_db):
+    with Rates(recorded_db) as opened:
+        yield opened
+
+
+def test_on_is_byn_per_one_unit(rates):
+    assert rates.on("USD", date(2024, 1, 10)) == Decimal("3.1949")
+    assert rates.on("usd", "2024-01-10") == Decimal("3.1949")
+    # Published per 100: one rouble is 3.6709 / 100.
+    assert rates.on("RUB", "2026-03-17") == Decimal("0.036709")
+    # Published in BYR: 11900.00 BYR is 1.19 BYN.
+    assert rates.on("USD", "2015-01-01") == Decimal("1.19")
+
+
+def test_quote_is_the_row_as_published(rates):
+    q = rates.quote("RUB", "2026-03-17")
+    assert (q.code, q.date, q.scale, q.rate, q.unit, q.cur_id) == (
+        "RUB", date(2026, 3, 17), 100, Decimal("3.6709"), "BYN", 456)
+    assert str(rates.quote("USD", "2015-01-01").rate) == "11900.00"
+
+
+def test_default_day_is_today_in_minsk(rates):
+    with minsk("2026-03-17 01:30"):
+        assert rates.on("EUR") == Decimal("3.3741")
+
+
+def test_convert_rounds_half_up_or_not_at_all(rates):
+    assert rates.convert(100, "USD", day="2024-01-10") == Decimal("319.49")
+    assert rates.convert("1000", "RUB", "BYN", "2026-03-17") == Decimal("36.71")
+    assert rates.convert(100, "USD", "EUR", "2024-01-10") == Decimal("91.37")
+    exact = rates.convert(100, "USD", "EUR", "2024-01-10", precision=None)
+    with localcontext() as wide:
+        wide.prec = 80
+        assert abs(exact * Decimal("3.4965") - Decimal("319.49")) < Decimal("1e-50")  # 60 digits kept
+    # A float is read as written, not as its binary expansion.
+    assert rates.convert(0.1, "USD", day="2024-01-10", precision=5) == Decimal("0.31949")
+
+
+def test_series_matches_the_recorded_january(rates):
+    january = list(rates.series("USD", "2024-01-01", date(2024, 1, 31)))
+    recorded = sorted((date.fromisoformat(day), Decimal(text)) for (_, day), (code, _, text)
+                      in recorded_rates().items() if code == "USD" and day.startswith("2024-01-"))
+    assert january == recorded and len(january) == 31
+    assert january[4] == (date(2024, 1, 5), Decimal("3.1980"))
+
+
+def test_series_normalises_across_the_redenomination(rates):
+    everything = list(rates.series("USD"))
+    assert everything[0] == (date(2015, 1, 1), Decimal("1.19"))
+    assert everything[-1] == (date(2026, 3, 17), Decimal("2.9463"))
+    assert [d for d, _ in everything] == sorted(d for d, _ in everything)
+    assert len(everything) == 1 + 31 + 17
+
+
+def test_unknown_code_and_missing_day_raise_nodata(rates, tmp_path):
+    with pytest.raises(NoData, match=r"no XYZ rates in the database \(it has AED"):
+        rates.on("XYZ", "2024-01-10")
+    with pytest.raises(NoData, match="no XYZ rates"):
+        rates.series("XYZ")
+    with pytest.raises(NoData, match="the EUR rate for 2024-01-11 is missing"):
+        rates.on("EUR", "2024-01-11")
+    with pytest.raises(NoData, match="no database at"):
+        Rates(tmp_path / "missing.sqlite")
+
+
+def test_import_ticker_stays_cheap():
+    code = ("import sys, ticker; loaded = set(sys.modules); from ticker import Rates; "
+            "print('ticker.api' in loaded, 'sqlite3' in loaded, Rates.__module__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out == "False False ticker.api\n"

@@ -1,0 +1,211 @@
+"""`ticker export`: every format parsed back and compared with the database, atomic --output, flat memory."""
+
+import csv
+import io
+import json
+import os
+import re
+import sqlite3
+import tracemalloc
+from datetime import date
+from decimal import Decimal
+
+import jsonschema
+import pytest
+from beancount.parser import parser as beancount_parser
+from click.testing import CliRunner
+
+from conftest import write_config
+from nbrb_data import catalogue, synthetic_server
+from ticker import config as configuration, export, query
+from ticker.cli import cli
+
+FACTOR = {"BYN": 1, "BYR": 10_000, "BYB": 10_000_000}  # the redenominations, written out again on purpose
+
+DECIMAL = r"^[0-9]+(\.[0-9]+)?$"
+RECORD = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit"],
+    "properties": {
+        "date": {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+        "code": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "scale": {"type": "integer", "minimum": 1},
+        "rate": {"type": "string", "pattern": DECIMAL},
+        "unit": {"enum": ["BYN", "BYR", "BYB"]},
+        "cur_id": {"type": "integer", "minimum": 1},
+        "byn_per_unit": {"type": "string", "pattern": DECIMAL},
+    },
+}
+ARRAY = {"type": "array", "items": RECORD}
+LEDGER = re.compile(r"^P ([0-9]{4}-[0-9]{2}-[0-9]{2}) ([A-Z]{3}) ([0-9]+(?:\.[0-9]+)?) BYN$")
+
+
+def run(db, *args, code=0):
+    result = CliRunner().invoke(cli, ["--db", str(db), "export", *args], catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def stored(db, where="1", args=()):
+    """The database's rows as (date, code, scale, rate text, unit, cur_id), in export order."""
+    with sqlite3.connect(db) as conn:
+        return conn.execute(f"SELECT date, code, scale, rate_text, unit, cur_id FROM rates WHERE {where}"
+                            " ORDER BY date, code", args).fetchall()
+
+
+def per_unit(rows):
+    return [(day, code, Decimal(text) / scale / FACTOR[unit]) for day, code, scale, text, unit, _ in rows]
+
+
+def as_stored(record):
+    return (record["date"], record["code"], record["scale"], record["rate"], record["unit"], record["cur_id"])
+
+
+def test_csv_round_trip(recorded_db):
+    rows = list(csv.DictReader(io.StringIO(run(recorded_db))))
+    assert list(rows[0]) == ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit"]
+    expected = stored(recorded_db)
+    assert len(rows) == len(expected) > 500
+    assert [(r["date"], r["code"], int(r["scale"]), r["rate"], r["unit"], int(r["cur_id"])) for r in rows] == expected
+    assert [Decimal(r["byn_per_unit"]) for r in rows] == [value for *_, value in per_unit(expected)]
+    by_key = {(r["date"], r["code"]): r for r in rows}
+    # Trailing zeros as published; RUB per 100 divided out; BYR divided by 10,000.
+    assert by_key["2026-03-17", "RUB"]["rate"] == "3.6709" and by_key["2026-03-17", "RUB"]["byn_per_unit"] == "0.036709"
+    assert (by_key["2015-01-01", "USD"]["rate"], by_key["2015-01-01", "USD"]["unit"]) == ("11900.00", "BYR")
+    assert by_key["2015-01-01", "USD"]["byn_per_unit"] == "1.19"
+
+
+def test_json_array_matches_its_schema_and_the_database(recorded_db):
+    records = json.loads(run(recorded_db, "--format", "json"))
+    jsonschema.validate(records, ARRAY)
+    assert [as_stored(r) for r in records] == stored(recorded_db)
+
+
+def test_ndjson_one_valid_object_a_line(recorded_db):
+    lines = run(recorded_db, "--format", "ndjson", "--currency", "usd", "--since", "2024-01-01").splitlines()
+    for line in lines:
+        jsonschema.validate(json.loads(line), RECORD)
+    assert [as_stored(json.loads(line)) for line in lines] == stored(
+        recorded_db, "code = 'USD' AND date >= '2024-01-01'")
+    assert len(lines) == 31 + 17  # all of January 2024, 2026-03-01..17
+
+
+def test_empty_selection_is_an_empty_array(recorded_db):
+    assert run(recorded_db, "--format", "json", "--since", "2030-01-01") == "[]\n"
+    assert json.loads(run(recorded_db, "--format", "json", "--since", "2026-03-17", "--currency", "EUR")) == [
+        {"date": "2026-03-17", "code": "EUR", "scale": 1, "rate": "3.3741", "unit": "BYN", "cur_id": 451,
+         "byn_per_unit": "3.3741"}]
+
+
+def test_beancount_prices_parse_and_are_per_one_unit_in_byn(recorded_db):
+    text = run(recorded_db, "--format", "beancount")
+    entries, errors, _ = beancount_parser.parse_string(text)
+    assert errors == []
+    assert {type(e).__name__ for e in entries} == {"Price"}
+    got = [(e.date.isoformat(), e.currency, e.amount.number) for e in entries]
+    assert got == per_unit(stored(recorded_db))
+    assert {e.amount.currency for e in entries} == {"BYN"}
+    assert "2024-01-10 price USD 3.1949 BYN\n" in text
+    assert "2026-03-17 price RUB 0.036709 BYN\n" in text
+    assert "2015-01-01 price USD 1.19 BYN\n" in text  # 11900.00 BYR, normalised so BYN stays one commodity
+
+
+def test_ledger_price_directives(recorded_db):
+    lines = run(recorded_db, "--format", "ledger", "--until", "2024-12-31").splitlines()
+    parsed = [LEDGER.match(line) for line in lines]
+    assert all(parsed), [line for line, m in zip(lines, parsed) if not m][:3]
+    got = [(m[1], m[2], Decimal(m[3])) for m in parsed]
+    assert got == per_unit(stored(recorded_db, "date <= '2024-12-31'"))
+    assert "P 2024-01-10 USD 3.1949 BYN" in lines
+
+
+def test_filters_combine(recorded_db):
+    rows = list(csv.reader(io.StringIO(run(recorded_db, "--currency", "RUB", "--currency", "KZT",
+                                           "--since", "2026-03-16", "--until", "2026-03-17"))))
+    expected = stored(recorded_db, "code IN ('RUB', 'KZT') AND date BETWEEN '2026-03-16' AND '2026-03-17'")
+    assert [(d, c, int(s), t, u, int(i)) for d, c, s, t, u, i, _ in rows[1:]] == expected
+    assert [r[:2] for r in rows[1:]] == [["2026-03-16", "KZT"], ["2026-03-16", "RUB"],
+                                         ["2026-03-17", "KZT"], ["2026-03-17", "RUB"]]
+
+
+def test_output_replaces_the_file_atomically(recorded_db, tmp_path):
+    target = tmp_path / "prices.beancount"
+    target.write_text("old\n")
+    inode = target.stat().st_ino
+    assert run(recorded_db, "--format", "beancount", "--currency", "USD", "--output", str(target)) == ""
+    assert target.read_text().startswith("2015-01-01 price USD 1.19 BYN\n2024-01-01 price USD ")
+    assert target.stat().st_ino != inode
+    assert os.listdir(tmp_path) == ["prices.beancount"]
+
+
+def test_a_failure_leaves_the_old_file(recorded_db, tmp_path):
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "rates.csv"
+    target.write_text("old\n")
+    out = run(recorded_db, "--currency", "XYZ", "--output", str(target), code=1)
+    assert out.startswith("Error: No data: no XYZ rates in the database")
+    # A failure halfway through the stream: a value the exporter cannot read, near the end.
+    broken = tmp_path / "broken.sqlite"
+    with sqlite3.connect(recorded_db) as source, sqlite3.connect(broken) as copy:
+        source.backup(copy)
+        copy.execute("UPDATE rates SET rate_text = 'garbage' WHERE code = 'RUB' AND date = '2026-03-17'")
+    with pytest.raises(ArithmeticError):
+        run(broken, "--output", str(target))
+    assert target.read_text() == "old\n"
+    assert os.listdir(tmp_path / "out") == ["rates.csv"]
+
+
+def test_output_into_a_missing_folder_is_one_line(recorded_db, tmp_path):
+    out = run(recorded_db, "--output", str(tmp_path / "no" / "rates.csv"), code=1)
+    assert out == f"Error: Could not open file '{tmp_path / 'no' / 'rates.csv'}': No such file or directory\n"
+
+
+def test_since_after_until_is_refused(recorded_db):
+    out = run(recorded_db, "--since", "2025-01-02", "--until", "2025-01-01", code=2)
+    assert "Invalid value for --since: 2025-01-02 is after --until 2025-01-01" in out
+
+
+def test_cli_offers_every_format():
+    option = next(p for p in cli.commands["export"].params if p.name == "format_")
+    assert sorted(option.type.choices) == sorted(export.FORMATS)
+
+
+@pytest.fixture(scope="module")
+def three_years(tmp_path_factory):
+    """Ten currencies, every day of 2021..2023, through the real backfill from the synthetic fake."""
+    from ticker.sync import Sync
+
+    folder = tmp_path_factory.mktemp("synthetic")
+    with synthetic_server(codes=10, since="2021-01-01", until="2023-12-31") as server:
+        config = configuration.load(write_config(folder, server.url, track={"currencies": '["*"]'}))
+        sync = Sync(config)
+        # The currencies the synthetic fake serves: the first ten quoted on its last day.
+        codes = [r["Cur_Abbreviation"] for r in catalogue() if r["Cur_Periodicity"] == 0
+                 and r["Cur_DateStart"][:10] <= "2023-12-31" <= r["Cur_DateEnd"][:10]][:10]
+        sync.backfill(date(2021, 1, 1), date(2023, 12, 31), codes)
+        sync.store.close()
+    return config.database.path
+
+
+def traced_export(conn, path, format, since):
+    """Export into a file; returns (file size, peak bytes Python allocated meanwhile)."""
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        tracemalloc.start()
+        try:
+            export.export(conn, out, format, since=since)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    return path.stat().st_size, peak
+
+
+@pytest.mark.parametrize("format", sorted(export.FORMATS))
+def test_memory_stays_flat_however_long_the_history(three_years, tmp_path, format):
+    conn = query.connect(three_years)
+    assert conn.execute("SELECT count(*) FROM rates").fetchone()[0] == 10 * 1095
+    month = traced_export(conn, tmp_path / "month", format, date(2023, 12, 1))
+    years = traced_export(conn, tmp_path / "years", format, None)
+    # 35 times the output, the same memory: one row and the writers' buffers, never the whole history.
+    assert years[0] > 35 * month[0]
+    assert years[1] < month[1] + 16_384 and years[1] < 256_000, (month, years)

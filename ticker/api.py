@@ -1,0 +1,61 @@
+"""The Python API for scripts: read-only, exact decimals, the standard library only.
+
+    from ticker import Rates
+    rates = Rates("db/rates.sqlite")
+    rates.on("USD", "2024-01-10")                  # Decimal('3.1949'): BYN per ONE dollar
+    rates.on("RUB", "2026-03-17")                  # Decimal('0.036709'): per ONE rouble, not per 100
+    rates.quote("RUB", "2026-03-17").rate          # Decimal('3.6709'): as published, per `scale` (100)
+    rates.convert(100, "USD", "EUR", "2024-01-10")  # Decimal('91.37')
+    for day, byn in rates.series("USD", "2024-01-01", "2024-01-31"): ...
+"""
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from . import convert as conversions, days, query
+from .days import per_unit
+from .nbrb import Rate
+
+Day = date | str | None  # a date, an ISO string, or None for today in Minsk
+
+
+class Rates:
+    """The rates recorded in one database, opened read-only. Errors are ticker.errors.NoData."""
+
+    def __init__(self, path: str | Path = "db/rates.sqlite"):
+        self.path = Path(path)
+        self._conn = query.connect(self.path)
+
+    def quote(self, code: str, day: Day = None) -> Rate:
+        """The stored row in force on `day`: `rate` in `unit` per `scale` units, exactly as published."""
+        return query.rate(self._conn, code.upper(), _day(day) or days.today())
+
+    def on(self, code: str, day: Day = None) -> Decimal:
+        """BYN per ONE unit of `code` in force on `day`: the scale and any BYR/BYB unit divided out."""
+        return self.quote(code, day).byn_per_unit
+
+    def series(self, code: str, since: Day = None, until: Day = None):
+        """(date, BYN per one unit) for every stored day from `since` to `until` (both optional), in order."""
+        rows = query.history(self._conn, [code.upper()], _day(since), _day(until))
+        return ((date.fromisoformat(d), per_unit(Decimal(text), scale, unit))
+                for d, _, scale, text, unit, _ in rows)
+
+    def convert(self, amount, source: str, target: str = "BYN", day: Day = None, precision: int | None = 2) -> Decimal:
+        """`amount` of `source` in `target` at the rates of `day`, rounded half up (precision None: unrounded)."""
+        amount = Decimal(str(amount)) if isinstance(amount, float) else Decimal(amount)
+        result = conversions.convert(self._conn, amount, source.upper(), target.upper(), _day(day) or days.today())
+        return result.value if precision is None else result.rounded(precision)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "Rates":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _day(value: Day) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value

@@ -1,0 +1,25 @@
+"""The ticker files for web pages: `ticker.json` (what `ticker line --json` prints) and `ticker.txt`
+(the header line), each replaced atomically so a web server never serves half a file."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+from . import atomic, line
+
+NAMES = ("ticker.json", "ticker.txt")
+
+
+def render(conn, codes, day: date, precision: int) -> dict[str, str]:
+    """The contents of both files, keyed by name; NoData when a rate is missing (nothing to write)."""
+    found = line.items(conn, codes, day)
+    return {
+        "ticker.json": json.dumps(line.as_json(found, day, precision), indent=2, ensure_ascii=False) + "\n",
+        "ticker.txt": line.text(found, precision) + "\n",
+    }
+
+
+def save(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        atomic.write_text(Path(folder) / name, text)
+
