@@ -1,0 +1,79 @@
+"""`ticker chart`: the default set (3 currencies x 2 windows + the overview) as a fresh process,
+against a bare matplotlib script drawing the same lines without decoration, in the same run."""
+
+import os
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import common
+from conftest import write_config
+from nbrb_data import synthetic_server
+
+from ticker import config as configuration
+from ticker.sync import Sync
+
+UNTIL = date(2026, 3, 17)
+CODES = ("USD", "EUR", "RUB")  # charts.currencies and line.currencies by default
+BUDGET = 3.0  # seconds, on a 2-core machine
+
+# The baseline: the same data from the same file, the same lines, nothing else.
+BARE = """
+import sqlite3, sys
+from datetime import date, timedelta
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+db, out, end = sys.argv[1], sys.argv[2], date.fromisoformat(sys.argv[3])
+conn = sqlite3.connect(db)
+
+def series(code, days):
+    first = end - timedelta(days=days - 1)
+    rows = conn.execute("SELECT date, byn_per_unit * scale FROM rates_byn WHERE code = ? AND date BETWEEN ? AND ?"
+                        " ORDER BY date", [code, first.isoformat(), end.isoformat()]).fetchall()
+    return np.array([d for d, _ in rows], dtype="datetime64[D]"), np.array([v for _, v in rows])
+
+def figure():
+    fig = Figure(figsize=(12, 6), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
+
+fig, ax = figure()
+for code in ("RUB", "USD", "EUR"):
+    x, y = series(code, 365)
+    ax.plot(x, 100 * (y / y[0] - 1))
+fig.savefig(f"{out}/overview.png")
+for code in ("USD", "EUR", "RUB"):
+    for days in (30, 365):
+        fig, ax = figure()
+        ax.plot(*series(code, days))
+        fig.savefig(f"{out}/{code}-{days}.png")
+"""
+
+
+def run() -> list[common.Row]:
+    with tempfile.TemporaryDirectory() as tmp, synthetic_server(until=UNTIL.isoformat()) as server:
+        folder = Path(tmp)
+        config_file = write_config(folder, server.url)
+        config = configuration.load(config_file)
+        Sync(config).backfill(UNTIL - timedelta(days=400), UNTIL, list(CODES))
+        (folder / "bare").mkdir()
+        (folder / "bare.py").write_text(BARE, encoding="utf-8")
+        # One font cache for both, built before timing.
+        env = {**os.environ, "MPLCONFIGDIR": str(folder / "mpl")}
+        commands = {
+            "ticker": [sys.executable, "-m", "ticker", "--config", str(config_file), "chart",
+                       "--date", UNTIL.isoformat()],
+            "bare": [sys.executable, str(folder / "bare.py"), str(config.database.path), str(folder / "bare"),
+                     UNTIL.isoformat()],
+        }
+        common.interleaved_medians(commands, runs=1, env=env)
+        times = common.interleaved_medians(commands, runs=9, env=env)
+    name = "chart: default set (6 trends + overview)"
+    return [
+        common.ratio_row(name, times["ticker"], "bare matplotlib, same lines", times["bare"], "s", at_most=1.5),
+        common.Row(f"{name}, absolute", times["ticker"], "budget", BUDGET, "s", f"<= {BUDGET:g} s",
+                   times["ticker"] <= BUDGET),
+    ]

@@ -1,0 +1,355 @@
+"""Charts from a real database filled through the real fetch code, rendered to real PNGs."""
+
+import math
+import os
+import re
+import resource
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from conftest import minsk, write_config
+from nbrb_data import recorded_server, synthetic_server
+from ticker import charts, publish, query
+from ticker import config as configuration
+from ticker.cli import cli
+from ticker.errors import ChartError
+from ticker.sync import Sync
+
+H1 = {"currencies": '["USD", "GBP"]', "windows": "[30, 365]"}
+H1_LINE = {"currencies": '["USD", "GBP"]'}
+H1_SET = ["overview-365.png", "usd-30.png", "usd-365.png", "gbp-30.png", "gbp-365.png"]
+
+
+@pytest.fixture(scope="module")
+def h1_db(tmp_path_factory) -> Path:
+    """USD and GBP for every day of 2024-01-01..2024-07-31, as NBRB's dynamics returned them."""
+    folder = tmp_path_factory.mktemp("h1")
+    with recorded_server(today="2026-03-17") as server:
+        config = configuration.load(write_config(folder, server.url))
+        sync = Sync(config)
+        sync.backfill(date(2024, 1, 1), date(2024, 7, 31), ["USD", "GBP"])
+        sync.store.close()
+    return config.database.path
+
+
+@pytest.fixture
+def h1(tmp_path, h1_db) -> Path:
+    """A config of its own (charts in tmp_path/charts) on a copy of the H1 database."""
+    shutil.copy(h1_db, tmp_path / "rates.sqlite")
+    return write_config(tmp_path, "http://127.0.0.1:9", charts=H1, line=H1_LINE)
+
+
+def run(config_file: Path, *args, code: int = 0):
+    result = CliRunner().invoke(cli, ["--config", str(config_file), *args], catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result
+
+
+def stored(db: Path, code: str) -> dict[date, Decimal]:
+    """The database's own values, read without ticker's code."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT date, rate_text, scale, unit FROM rates WHERE code = ?", [code]).fetchall()
+    per_byn = {"BYN": 1, "BYR": 10_000, "BYB": 10_000_000}
+    return {date.fromisoformat(d): Decimal(text) / scale / per_byn[unit] for d, text, scale, unit in rows}
+
+
+def lines(fig) -> dict:
+    return {line.get_gid(): line for line in fig.axes[0].get_lines()}
+
+
+def texts(fig) -> str:
+    ax = fig.axes[0]
+    return "\n".join([t.get_text() for t in fig.texts + ax.texts] + [ax.get_ylabel()])
+
+
+def as_days(xdata) -> list[date]:
+    return [date.fromisoformat(str(d)) for d in np.asarray(xdata, dtype="datetime64[D]")]
+
+
+def assert_picture(path: Path):
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == (1200, 600)
+        grey = np.asarray(image.convert("L"))
+    assert (grey < 128).mean() > 0.01, f"{path.name} is blank"  # lines, text, not an empty canvas
+    assert len(np.unique(grey)) > 50, f"{path.name} has no anti-aliased drawing"
+
+
+def referenced(charts_dir: Path) -> list[str]:
+    page = (charts_dir / "index.html").read_text(encoding="utf-8")
+    return re.findall(r'(?:src|href)="([^"]+)"', page)
+
+
+# --- the plotted data ----------------------------------------------------------------------------
+
+
+def test_trend_plots_every_calendar_day_with_the_database_values(h1_db):
+    conn = query.connect(h1_db)
+    fig = charts.trend(query.series(conn, "USD", date(2023, 8, 2), date(2024, 7, 31)))
+    rate = lines(fig)["rate"]
+    days, values = as_days(rate.get_xdata()), rate.get_ydata()
+    assert days == [date(2023, 8, 2) + timedelta(n) for n in range(365)]
+    usd = stored(h1_db, "USD")
+    for day, value in zip(days, values):
+        if day < date(2024, 1, 1):
+            assert math.isnan(value)  # before the database starts: a gap, not a guess
+        else:
+            assert value == float(usd[day])
+    assert values[days.index(date(2024, 1, 10))] == 3.1949
+    # The 30-day average is the mean of the last 30 stored days.
+    average = lines(fig)["average"].get_ydata()
+    last30 = [usd[date(2024, 7, 31) - timedelta(n)] for n in range(30)]
+    assert average[-1] == pytest.approx(float(sum(last30) / 30), rel=1e-12)
+    # Days missing from the database are left out of the mean, but under 20 of 30 make no mean.
+    assert math.isnan(average[days.index(date(2024, 1, 19))])
+    first20 = [usd[date(2024, 1, 1) + timedelta(n)] for n in range(20)]
+    assert average[days.index(date(2024, 1, 20))] == pytest.approx(float(sum(first20) / 20), rel=1e-12)
+    # Labels: the unit, the last value with its date, the window's extremes, the source.
+    text = texts(fig)
+    low = min(v for d, v in usd.items() if d <= date(2024, 7, 31))
+    high = max(v for d, v in usd.items() if d <= date(2024, 7, 31))
+    assert "BYN per 1 USD" in text
+    assert f"{usd[date(2024, 7, 31)]:.4f}\n2024-07-31" in text
+    assert f"min {low:.4f}" in text and f"max {high:.4f}" in text
+    assert "Source: National Bank of the Republic of Belarus · as of 2024-07-31" in text
+    assert "USD in BYN · 365 days" in text
+
+
+def test_missing_days_are_gaps_not_interpolated(h1, tmp_path):
+    db = tmp_path / "rates.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM rates WHERE code = 'USD' AND date BETWEEN '2024-07-10' AND '2024-07-12'")
+    fig = charts.trend(query.series(query.connect(db), "USD", date(2024, 7, 2), date(2024, 7, 31)))
+    rate = lines(fig)["rate"]
+    plotted = dict(zip(as_days(rate.get_xdata()), rate.get_ydata()))
+    assert len(plotted) == 30
+    assert [day.day for day, value in plotted.items() if math.isnan(value)] == [10, 11, 12]
+    assert plotted[date(2024, 7, 13)] == float(stored(db, "USD")[date(2024, 7, 13)])
+
+
+def test_overview_is_the_change_since_the_window_start(h1_db):
+    conn = query.connect(h1_db)
+    group = [query.series(conn, code, date(2024, 7, 2), date(2024, 7, 31)) for code in ("USD", "GBP")]
+    fig = charts.changes(group)
+    for code in ("USD", "GBP"):
+        values = stored(h1_db, code)
+        start = values[date(2024, 7, 2)]
+        expected = [float(100 * (values[date(2024, 7, 2) + timedelta(n)] / start - 1)) for n in range(30)]
+        assert lines(fig)[code].get_ydata() == pytest.approx(expected, abs=1e-9)
+        assert f"{code} {float(100 * (values[date(2024, 7, 31)] / start - 1)):+.1f}%" in fig.axes[0].get_legend_handles_labels()[1]
+
+
+def test_rates_before_2016_07_01_are_normalised_to_byn(tmp_path):
+    """RUB was quoted per 1 in BYR until 2016-06-30, per 100 in BYN from 2016-07-01."""
+    with synthetic_server(since="2016-06-01", until="2016-07-31") as server:
+        config = configuration.load(write_config(tmp_path, server.url))
+        Sync(config).backfill(date(2016, 6, 1), date(2016, 7, 31), ["RUB"])
+    conn = query.connect(config.database.path)
+    series = query.series(conn, "RUB", date(2016, 6, 1), date(2016, 7, 31))
+    fig = charts.trend(series)
+    values = lines(fig)["rate"].get_ydata()
+    rub = stored(config.database.path, "RUB")
+    assert "BYN per 100 RUB" in texts(fig)
+    assert list(values) == [float(rub[day] * 100) for day in series.days]
+    before, after = values[series.days.index(date(2016, 6, 30))], values[series.days.index(date(2016, 7, 1))]
+    with sqlite3.connect(config.database.path) as db:
+        assert db.execute("SELECT unit, scale FROM rates WHERE code = 'RUB' AND date = '2016-06-30'").fetchone() == ("BYR", 1)
+    assert 0.9 < after / before < 1.1  # one day's move, not a 10,000x cliff
+    assert np.nanmax(values) / np.nanmin(values) < 1.5
+
+
+# --- the command and the folder layout -----------------------------------------------------------
+
+
+def test_chart_renders_the_dated_set_latest_and_index(h1, tmp_path):
+    result = run(h1, "chart", "--date", "2024-07-31")
+    out = tmp_path / "charts"
+    assert result.output.splitlines() == [
+        f"{out / '2024-07-31'}: {' '.join(H1_SET)} ticker.json ticker.txt",
+        f"{out / 'latest'} -> 2024-07-31",
+    ]
+    for name in H1_SET:
+        assert_picture(out / "2024-07-31" / name)
+        assert (out / "latest" / name).read_bytes() == (out / "2024-07-31" / name).read_bytes()
+    assert (out / "latest").is_symlink()
+    header = run(h1, "line", "--date", "2024-07-31").output.strip()
+    usd, gbp = stored(h1.parent / "rates.sqlite", "USD"), stored(h1.parent / "rates.sqlite", "GBP")
+    assert re.fullmatch(rf"USD {usd[date(2024, 7, 31)]:.2f} BYN [▲▼] · GBP {gbp[date(2024, 7, 31)]:.2f} BYN [▲▼]", header)
+    assert (out / "latest" / "ticker.txt").read_text(encoding="utf-8") == header + "\n"
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert f'<p class="line">{header}</p>' in page and "<script" not in page
+    assert referenced(out) == [f"latest/{name}" for name in H1_SET] + ["latest/ticker.txt", "latest/ticker.json"]
+    assert all((out / ref).is_file() for ref in referenced(out))
+    assert os.stat(out / "latest" / "usd-30.png").st_mode & 0o444 == 0o444  # a web server can read it
+    assert os.stat(out / "latest").st_mode & 0o555 == 0o555
+
+
+def test_same_day_again_gives_the_same_bytes_and_leaves_no_leftovers(h1, tmp_path):
+    out = tmp_path / "charts"
+    run(h1, "chart", "--date", "2024-07-31", "--currency", "usd", "--days", "30")
+    first = (out / "2024-07-31" / "usd-30.png").read_bytes()
+    run(h1, "chart", "--date", "2024-07-31", "--currency", "usd", "--days", "30")
+    assert (out / "2024-07-31" / "usd-30.png").read_bytes() == first  # no timestamps in the PNG
+    assert sorted(p.name for p in (out / "2024-07-31").iterdir()) == [
+        "overview-30.png", "ticker.json", "ticker.txt", "usd-30.png"]
+    assert [p.name for p in (out / ".sets").iterdir()] == [os.readlink(out / "latest").split("/")[-1]]
+
+
+def test_an_earlier_day_gets_its_folder_but_not_latest(h1, tmp_path):
+    out = tmp_path / "charts"
+    run(h1, "chart", "--date", "2024-07-31", "--days", "30")
+    page = (out / "index.html").read_text(encoding="utf-8")
+    result = run(h1, "chart", "--date", "2024-07-15", "--days", "30")
+    assert result.output.splitlines()[-1] == f"{out / 'latest'} keeps a later day's set"
+    assert_picture(out / "2024-07-15" / "usd-30.png")
+    assert os.readlink(out / "latest").startswith(".sets/2024-07-31.")
+    assert (out / "index.html").read_text(encoding="utf-8") == page
+    assert (out / "latest" / "usd-30.png").read_bytes() == (out / "2024-07-31" / "usd-30.png").read_bytes()
+
+
+def test_a_real_latest_folder_is_replaced_by_the_symlink(h1, tmp_path):
+    out = tmp_path / "charts"
+    (out / "latest").mkdir(parents=True)
+    (out / "latest" / "old.png").write_bytes(b"from another tool")
+    run(h1, "chart", "--date", "2024-07-31", "--days", "30")
+    assert (out / "latest").is_symlink()
+    assert sorted(p.name for p in (out / "latest").iterdir()) == [
+        "gbp-30.png", "overview-30.png", "ticker.json", "ticker.txt", "usd-30.png"]
+
+
+def test_default_set_of_30_currencies_under_the_header_line(nbrb, tmp_path):
+    config_file = write_config(tmp_path, nbrb.url)
+    with minsk("2026-03-17 18:51"):
+        run(config_file, "backfill", "--since", "2026-03-01")
+        run(config_file, "chart")
+        header = run(config_file, "line").output.strip()
+    out = tmp_path / "charts"
+    names = ["overview-365.png"] + [f"{c}-{w}.png" for c in ("usd", "eur", "rub") for w in (30, 365)]
+    for name in names:
+        assert_picture(out / "latest" / name)
+    assert re.fullmatch("RUB 3.67 BYN [▲▼] · USD 2.95 BYN [▲▼] · EUR 3.37 BYN [▲▼]", header)
+    assert f'<p class="line">{header}</p>' in (out / "index.html").read_text(encoding="utf-8")
+    assert all((out / ref).is_file() for ref in referenced(out))
+    assert len(referenced(out)) == len(names) + 2
+
+
+# --- bad input and failures ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--currency", "XYZ"], "No data: no XYZ rates in the database (it has GBP, USD)"),
+    (["--date", "2023-06-30"],
+     "No data: no USD rate before 2024-01-01 in the database; run `ticker backfill --since 2023-06-30`"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(h1, tmp_path, args, message):
+    result = run(h1, "chart", "--date", "2024-07-31", *args, code=1)
+    assert result.output == f"Error: {message}\n"
+    assert not (tmp_path / "charts").exists()
+
+
+def test_an_empty_window_is_refused(h1, tmp_path):
+    write_config(tmp_path, "http://127.0.0.1:9", charts=H1, line={"currencies": '["USD"]'})
+    with sqlite3.connect(tmp_path / "rates.sqlite") as conn:
+        conn.execute("DELETE FROM rates WHERE code = 'GBP' AND date >= '2024-07-02'")
+    result = run(h1, "chart", "--date", "2024-07-31", "--currency", "GBP", "--days", "30", code=1)
+    assert result.output == (
+        "Error: No data: no GBP rates from 2024-07-02 to 2024-07-31 in the database; run `ticker backfill`\n")
+    assert not (tmp_path / "charts").exists()
+    assert "--days" in run(h1, "chart", "--days", "3", code=2).output
+
+
+def test_an_unwritable_output_folder_is_one_line(h1, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run(h1, "chart", "--date", "2024-07-31", "--out", str(blocker / "charts"), code=1)
+    assert result.output == f"Error: Could not write the charts: {blocker / 'charts'}: Not a directory\n"
+    assert "is a file" in run(h1, "chart", "--date", "2024-07-31", "--out", str(blocker), code=2).output
+    assert blocker.read_text() == "not a folder"
+
+
+def test_latest_stays_whole_when_a_render_fails_midway(h1, tmp_path):
+    """A real write error (the file size limit: EFBIG) in `ticker chart` as its own process."""
+    out = tmp_path / "charts"
+    with sqlite3.connect(tmp_path / "rates.sqlite") as conn:
+        # Out of WAL mode, reading creates no -shm file: the size limit below hits only the charts.
+        conn.execute("PRAGMA journal_mode = DELETE")
+    run(h1, "chart", "--date", "2024-07-30")
+    before = {p.name: p.read_bytes() for p in (out / "latest").iterdir()}
+    sizes = sorted(len(data) for name, data in before.items() if name.endswith(".png"))
+    limit = (sizes[0] + sizes[-1]) // 2  # the small charts fit, the large ones fail
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run([sys.executable, "-m", "ticker", "--config", str(h1), "chart", "--date", "2024-07-31"],
+                          preexec_fn=small_files, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert re.fullmatch(r"Error: Could not write the charts: .*\.png: File too large\n", done.stderr)
+    assert {p.name: p.read_bytes() for p in (out / "latest").iterdir()} == before
+    assert os.readlink(out / "latest").startswith(".sets/2024-07-30.")
+    assert not (out / "2024-07-31").exists()
+    assert [p.name for p in (out / ".sets").iterdir()] == [os.readlink(out / "latest").split("/")[-1]]
+    assert all((out / ref).is_file() for ref in referenced(out))
+    for name in H1_SET:
+        assert_picture(out / "latest" / name)
+
+
+def test_leftovers_of_a_killed_render_are_swept(h1, tmp_path):
+    out = tmp_path / "charts"
+    (out / ".sets" / "2024-07-31.dead").mkdir(parents=True)
+    (out / ".sets" / "2024-07-31.dead" / "usd-30.png").write_bytes(b"\x89PNG half")
+    run(h1, "chart", "--date", "2024-07-31", "--days", "30")
+    assert [p.name for p in (out / ".sets").iterdir()] == [os.readlink(out / "latest").split("/")[-1]]
+
+
+# --- the daemon's entry point --------------------------------------------------------------------
+
+
+def test_refresh_renders_in_a_child_process(h1, tmp_path):
+    """The caller never imports matplotlib; the child keeps its font cache in $XDG_CACHE_HOME."""
+    script = (
+        "import sys; from datetime import date; from ticker import config, publish;"
+        f"publish.refresh(config.load({str(h1)!r}), date(2024, 7, 31));"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MPLCONFIGDIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
+    for name in H1_SET:
+        assert_picture(tmp_path / "charts" / "latest" / name)
+    assert list((tmp_path / "cache" / "ticker" / "matplotlib").glob("fontlist-*.json"))
+
+
+def test_refresh_failure_is_a_chart_error_with_the_reason(h1, tmp_path):
+    config = configuration.load(h1)
+    with pytest.raises(ChartError) as caught:
+        publish.refresh(config, date(2023, 6, 30))
+    assert str(caught.value) == (
+        "Could not write the charts: No data: no USD rate before 2024-01-01 in the database; "
+        "run `ticker backfill --since 2023-06-30`")
+    assert not (tmp_path / "charts").exists()
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key, value, problem", [
+    ("windows", "[3]", "expected a non-empty list of whole numbers of days from 7 to 3660, got [3]"),
+    ("windows", "[]", "expected a non-empty list of whole numbers of days from 7 to 3660, got []"),
+    ("currencies", '"USD"', "expected a non-empty list of currency codes, got 'USD'"),
+])
+def test_bad_chart_settings_are_config_errors(tmp_path, key, value, problem):
+    config_file = write_config(tmp_path, "http://127.0.0.1:9", charts={key: value})
+    result = run(config_file, "chart", code=2)
+    assert result.output == f"Error: Bad configuration: {config_file}: [charts] {key}: {problem}\n"
