@@ -1,0 +1,501 @@
+"""The daemon's jobs called directly with a pinned clock, its schedule, health row, lock and signals' helpers.
+
+The real `ticker run` process is tested in test_daemon_run.py.
+"""
+
+import logging
+import os
+import socket
+import sqlite3
+import threading
+import time
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+import time_machine
+from click.testing import CliRunner
+
+from conftest import minsk, write_config
+from nbrb_server import JSON
+from ticker import config as configuration, schedule
+from ticker.cli import cli
+from ticker.daemon import MAX_RETRY, Daemon, notify
+from ticker.days import MINSK
+from ticker.errors import AlreadyRunning
+from ticker.lock import hold
+from ticker.sync import Sync
+
+TRACKED = '["USD", "EUR", "RUB"]'
+CUR_IDS = {"USD": 431, "EUR": 451, "RUB": 456}
+
+
+def make_config(tmp_path, server, **sections):
+    sections.setdefault("track", {"currencies": TRACKED, "since": "2026-03-01"})
+    return configuration.load(write_config(tmp_path, server.url, **sections))
+
+
+@pytest.fixture
+def config(tmp_path, nbrb):
+    return make_config(tmp_path, nbrb)
+
+
+@pytest.fixture
+def published():
+    """Calls of the daemon's refresh hook (the real one renders charts in a child process)."""
+    return []
+
+
+@pytest.fixture
+def daemon(config, published):
+    with minsk("2026-03-01 09:00"):
+        Sync(config).store.close()  # migrated, as `ticker run` does before the jobs
+        d = Daemon(config, publish=published.append)
+        d.started()
+    return d
+
+
+def publish_day(nbrb, day: str, usd: str, eur: str, rub: str):
+    """NBRB publishes the rates in force on `day` (made-up values after the recordings end)."""
+    for code, text in zip(("USD", "EUR", "RUB"), (usd, eur, rub)):
+        nbrb.add_rates(CUR_IDS[code], {day: text})
+
+
+def stored(config, sql="SELECT code, date, rate_text FROM rates ORDER BY date, code", *params):
+    with sqlite3.connect(config.database.path) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def asked(nbrb):
+    return [q.get("ondate") for path, q in nbrb.requests if path == "/exrates/rates"]
+
+
+def daemon_row(config):
+    conn = sqlite3.connect(config.database.path)
+    conn.row_factory = sqlite3.Row
+    return dict(conn.execute("SELECT * FROM daemon").fetchone())
+
+
+def at(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp).replace(tzinfo=MINSK)
+
+
+# -- the schedule ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def triggers(tmp_path_factory):
+    return schedule.triggers(configuration.load(None))
+
+
+@pytest.mark.parametrize("now, expected", [
+    ("2026-03-17 11:59", "2026-03-17 12:00"),  # Tuesday: the window opens
+    ("2026-03-17 12:00:01", "2026-03-17 12:20"),
+    ("2026-03-17 16:40:01", "2026-03-18 12:00"),  # the last poll is 16:40
+    ("2026-03-20 16:50", "2026-03-21 12:00"),  # Friday -> Saturday (working Saturdays exist)
+    ("2026-03-21 16:41", "2026-03-23 12:00"),  # Saturday -> Monday: no poll on Sunday
+    ("2026-03-22 09:00", "2026-03-23 12:00"),
+])
+def test_default_polls_every_20_minutes_12_to_1640_monday_to_saturday(triggers, now, expected):
+    assert triggers["poll"].get_next_fire_time(None, at(now)) == at(expected)
+
+
+def test_default_catchup_is_daily_at_0007(triggers):
+    assert triggers["catchup"].get_next_fire_time(None, at("2026-03-21 23:59")) == at("2026-03-22 00:07")
+    assert triggers["catchup"].get_next_fire_time(None, at("2026-03-22 00:07:01")) == at("2026-03-23 00:07")
+
+
+@pytest.mark.parametrize("now, polled_on, expected", [
+    ("2026-03-17 13:05", None, "2026-03-17 13:20"),
+    ("2026-03-17 13:05", "2026-03-17", "2026-03-18 12:00"),  # the next day's rates are in: stop for today
+    ("2026-03-17 13:05", "2026-03-16", "2026-03-17 13:20"),  # yesterday's success says nothing of today
+    ("2026-03-20 13:05", "2026-03-20", "2026-03-21 12:00"),
+    ("2026-03-21 13:05", "2026-03-21", "2026-03-23 12:00"),
+])
+def test_polling_stops_for_the_day_once_the_next_days_rates_are_stored(triggers, now, polled_on, expected):
+    done = date.fromisoformat(polled_on) if polled_on else None
+    assert schedule.next_poll(triggers["poll"], at(now), done) == at(expected)
+
+
+def test_schedule_hours_are_in_the_configured_zone(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[schedule]\ntimezone = "UTC"\npoll = "0 12 * * mon-fri"\n')
+    poll = schedule.triggers(configuration.load(path))["poll"]
+    assert poll.get_next_fire_time(None, at("2026-03-17 11:00")) == at("2026-03-17 15:00")  # 12:00 UTC
+
+
+# -- the config -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("section, line, problem", [
+    ("schedule", 'poll = "*/20 12-16 * * 1-6"',
+     "[schedule] poll: '*/20 12-16 * * 1-6': write the days of the week as names (mon-fri), not numbers"),
+    ("schedule", 'poll = "61 * * * *"', "[schedule] poll: '61 * * * *': Error validating expression '61'"),
+    ("schedule", 'catchup = "7 0 * *"', "[schedule] catchup: '7 0 * *': Wrong number of fields; got 4, expected 5"),
+    ("schedule", "catchup = 7", "[schedule] catchup: expected a crontab string"),
+    ("schedule", 'timezone = "Mars/Olympus"', "[schedule] timezone: expected a time zone name like Europe/Minsk"),
+    ("schedule", "retry = 0", "[schedule] retry: expected a positive number, got 0"),
+    ("log", 'level = "LOUD"', "[log] level: expected one of DEBUG, INFO, WARNING, ERROR, got 'LOUD'"),
+])
+def test_bad_schedule_or_log_config_is_one_line_exit_2_and_nothing_written(tmp_path, section, line, problem):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\npath = "rates.sqlite"\n\n[{section}]\n{line}\n')
+    result = CliRunner().invoke(cli, ["--config", str(path), "run"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert f"Error: Bad configuration: {path}: {problem}" in result.output
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_config_defaults_and_given_values(tmp_path):
+    defaults = configuration.load(None)
+    assert (defaults.schedule.timezone, defaults.schedule.poll, defaults.schedule.catchup, defaults.schedule.retry,
+            defaults.log.level) == ("Europe/Minsk", "*/20 12-16 * * mon-sat", "7 0 * * *", 60, "INFO")
+    path = tmp_path / "config.toml"
+    path.write_text('[schedule]\npoll = "*/5 10-18 * * mon-fri"\n\n[log]\nlevel = "debug"\n')
+    given = configuration.load(path)
+    assert (given.schedule.poll, given.log.level) == ("*/5 10-18 * * mon-fri", "DEBUG")
+
+
+def test_log_level_option_is_checked(tmp_path):
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "r.sqlite"), "run", "--log-level", "loud"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--log-level'" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- the jobs -------------------------------------------------------------------------------
+
+
+def test_catch_up_fills_every_day_then_an_idle_poll_costs_one_request(daemon, config, nbrb, published):
+    with minsk("2026-03-17 10:00"):
+        daemon.catchup()
+    rows = stored(config)
+    assert len(rows) == 17 * 3
+    assert rows[-3:] == [("EUR", "2026-03-17", "3.3741"), ("RUB", "2026-03-17", "3.6709"),
+                         ("USD", "2026-03-17", "2.9463")]
+    assert stored(config, "SELECT scale FROM rates WHERE code = 'RUB' AND date = '2026-03-17'") == [(100,)]
+    assert published == [config]
+    assert daemon.last_success[1] == "catch-up: 51 new, 0 revised, through 2026-03-17"
+
+    nbrb.reset_log()
+    with minsk("2026-03-17 12:00"):
+        daemon.poll()
+    assert nbrb.requests == [("/exrates/rates", {"ondate": "2026-03-18", "periodicity": "0"})]
+    assert daemon.polled_on is None
+    assert published == [config]  # nothing new, nothing to refresh
+    assert daemon.last_success[1] == "poll: nothing new yet"
+
+
+def test_poll_stores_the_next_day_then_stops_asking_that_day(daemon, config, nbrb, published, caplog):
+    caplog.set_level(logging.INFO, "ticker")
+    with minsk("2026-03-17 10:00"):
+        daemon.catchup()
+    publish_day(nbrb, "2026-03-18", "2.9501", "3.3802", "3.6655")
+    nbrb.reset_log()
+    with minsk("2026-03-17 13:00"):
+        daemon.poll()
+    assert asked(nbrb) == ["2026-03-18", "2026-03-19"]
+    assert stored(config, "SELECT code, rate_text FROM rates WHERE date = '2026-03-18' ORDER BY code") == [
+        ("EUR", "3.3802"), ("RUB", "3.6655"), ("USD", "2.9501")]
+    assert "poll: stored 2026-03-18: EUR 3.3802, RUB 3.6655, USD 2.9501" in caplog.messages
+    assert daemon.polled_on == date(2026, 3, 17)
+    assert len(published) == 2
+
+    nbrb.reset_log()
+    with minsk("2026-03-17 13:20"):
+        daemon.poll()
+        daemon.beat()
+    assert nbrb.requests == []
+    assert daemon_row(config)["next_poll"] == "2026-03-18T09:00:00Z"  # Wednesday 12:00 Minsk
+
+    with minsk("2026-03-18 12:00"):
+        daemon.poll()
+    assert asked(nbrb) == ["2026-03-19"]
+
+
+def test_thursday_session_sets_friday_to_sunday_and_fridays_sets_monday(daemon, config, nbrb):
+    publish_day(nbrb, "2026-03-18", "2.9501", "3.3802", "3.6655")
+    publish_day(nbrb, "2026-03-19", "2.9534", "3.3811", "3.6601")
+    with minsk("2026-03-19 10:00"):  # Thursday before the session: Friday's rate is not known yet
+        daemon.catchup()
+        nbrb.reset_log()
+        daemon.poll()
+    assert asked(nbrb) == ["2026-03-20"]
+    for day in ("2026-03-20", "2026-03-21", "2026-03-22"):
+        publish_day(nbrb, day, "2.9687", "3.3850", "3.6590")
+    nbrb.reset_log()
+    with minsk("2026-03-19 13:00"):
+        daemon.poll()
+    assert asked(nbrb) == ["2026-03-20", "2026-03-21", "2026-03-22", "2026-03-23"]
+    assert stored(config, "SELECT max(date), count(*) FROM rates") == [("2026-03-22", 22 * 3)]
+
+    nbrb.reset_log()
+    with minsk("2026-03-20 12:00"):  # Friday: Monday is not published yet
+        daemon.poll()
+    assert asked(nbrb) == ["2026-03-23"]
+    publish_day(nbrb, "2026-03-23", "2.9712", "3.3871", "3.6633")
+    with minsk("2026-03-20 13:20"):
+        daemon.poll()
+    assert stored(config, "SELECT code, rate_text FROM rates WHERE date = '2026-03-23' ORDER BY code") == [
+        ("EUR", "3.3871"), ("RUB", "3.6633"), ("USD", "2.9712")]
+    assert daemon.polled_on == date(2026, 3, 20)
+
+
+def test_a_sunday_start_catches_up_without_waiting_for_monday(daemon, config, nbrb, triggers):
+    for day in ("2026-03-18", "2026-03-19", "2026-03-20", "2026-03-21", "2026-03-22", "2026-03-23"):
+        publish_day(nbrb, day, "2.9712", "3.3871", "3.6633")
+    with minsk("2026-03-22 10:00"):
+        assert triggers["poll"].get_next_fire_time(None, datetime.now(MINSK)) == at("2026-03-23 12:00")
+        daemon.catchup()
+    assert stored(config, "SELECT min(date), max(date), count(*) FROM rates") == [("2026-03-01", "2026-03-23", 23 * 3)]
+
+
+def test_empty_list_for_a_published_day_is_an_error_and_a_later_poll_heals_it(daemon, config, nbrb, published):
+    with minsk("2026-03-16 20:00"):
+        Sync(config).backfill(until=date(2026, 3, 16))
+    nbrb.script("/exrates/rates", (200, {"Content-Type": JSON}, b"[]"))
+    with minsk("2026-03-17 12:00"):
+        daemon.poll()
+    assert daemon.last_error[1] == (
+        "poll: NBRB sent a response that cannot be used: NBRB listed no rates in force on 2026-03-17,"
+        " a day already published")
+    assert stored(config, "SELECT count(*) FROM rates WHERE date = '2026-03-17'") == [(0,)]
+    assert stored(config, "SELECT kind, detail, status, error FROM fetches ORDER BY id DESC LIMIT 1") == [
+        ("fetch", "2026-03-17+", "error", daemon.last_error[1].removeprefix("poll: "))]
+    assert published == []
+    with minsk("2026-03-17 12:20"):
+        daemon.poll()
+    assert stored(config, "SELECT code, rate_text FROM rates WHERE date = '2026-03-17' ORDER BY code") == [
+        ("EUR", "3.3741"), ("RUB", "3.6709"), ("USD", "2.9463")]
+
+
+FAULTS = [
+    ([(500, {}, b"oops"), (503, {}, b"busy"), (500, {}, b"oops")], "HTTP 500"),
+    ([(429, {"Retry-After": "1"}, b""), (503, {}, b"busy"), (429, {"Retry-After": "0"}, b"")], "HTTP 429"),
+    (["reset"] * 3, "connection closed by the server"),
+    ([("delay", 1)] * 3, "no answer within 0.3 s"),
+    ([(200, {"Content-Type": JSON}, b'[{"Cur_ID":431,"Date":"2026-03-01T00:00:00","Cur_Offic')], "malformed JSON"),
+    ([(200, {"Content-Type": "text/html"}, b"<html><body>Maintenance</body></html>")], "expected JSON, got text/html"),
+    ([(200, {"Content-Type": JSON}, b"[]")], "no EUR rates (Cur_ID 451) for 2026-03-01..2026-03-17, days already published"),
+]
+
+
+def test_a_failed_catch_up_is_retried_with_a_doubling_delay_and_heals_exactly(tmp_path, nbrb, published):
+    config = make_config(tmp_path, nbrb, nbrb={"base_url": f'"{nbrb.url}"', "timeout": "0.3", "retries": "2",
+                                               "backoff": "0.05"})
+    Sync(config).store.close()
+    daemon = Daemon(config, publish=published.append)
+    daemon.started()
+    for n, (responses, problem) in enumerate(FAULTS):
+        # USD's request is answered, EUR's meets the fault, RUB's is never sent.
+        nbrb.script("/exrates/rates/dynamics/", ("delay", 0), *responses)
+        with time_machine.travel(at("2026-03-17 10:00"), tick=False):
+            daemon.catchup()
+            assert daemon.retry_at == datetime.now(timezone.utc) + timedelta(seconds=min(60 * 2**n, MAX_RETRY))
+        assert problem in daemon.last_error[1]
+        assert stored(config, "SELECT code, count(*) FROM rates GROUP BY code") == [("USD", 17)]
+        stored(config, "DELETE FROM rates WHERE code = 'USD'")  # the next run meets the next fault on EUR
+    assert daemon.failures == len(FAULTS)
+    errors = stored(config, "SELECT error FROM fetches WHERE kind = 'backfill' AND status = 'error' ORDER BY id")
+    assert len(errors) == len(FAULTS)
+    assert all(problem in error for (error,), (_, problem) in zip(errors, FAULTS))
+
+    with minsk("2026-03-17 10:01"):
+        assert not daemon.retry_due(datetime.now(timezone.utc))
+        daemon.catchup()
+    assert (daemon.failures, daemon.retry_at) == (0, None)
+    rows = stored(config, "SELECT code, date, rate_text FROM rates WHERE date = '2026-03-10' ORDER BY code")
+    assert rows == [("EUR", "2026-03-10", "3.3727"), ("RUB", "2026-03-10", "3.7312"), ("USD", "2026-03-10", "2.9189")]
+    assert stored(config, "SELECT count(*), count(DISTINCT date) FROM rates") == [(17 * 3, 17)]
+    assert len(published) == 1  # refreshed after the catch-up that succeeded
+
+
+def test_the_retry_delay_is_capped_at_an_hour(daemon):
+    daemon.failures = 20
+    daemon.config.nbrb.base_url = "http://127.0.0.1:9"  # nothing listens on the discard port
+    daemon.config.nbrb.retries = 0
+    with time_machine.travel(at("2026-03-17 10:00"), tick=False):
+        daemon.catchup()
+        assert daemon.retry_at == datetime.now(timezone.utc) + timedelta(seconds=MAX_RETRY)
+        assert daemon.retry_due(datetime.now(timezone.utc) + timedelta(seconds=MAX_RETRY))
+    assert "Connection refused" in daemon.last_error[1]
+    assert daemon.retry_at is None  # handed to the main thread once
+
+
+def test_a_writer_holding_the_database_makes_the_job_wait_not_fail(daemon, config, nbrb):
+    other = sqlite3.connect(config.database.path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    releaser = threading.Timer(1.0, other.execute, ["COMMIT"])
+    releaser.start()
+    with minsk("2026-03-17 10:00"):
+        daemon.catchup()
+    releaser.join()
+    assert daemon.last_error is None
+    assert stored(config, "SELECT count(*) FROM rates") == [(17 * 3,)]
+
+
+def test_a_failing_refresh_is_logged_and_recorded_never_raised(config, caplog):
+    def broken(_config):
+        raise RuntimeError("the charts folder vanished")
+
+    Sync(config).store.close()
+    daemon = Daemon(config, publish=broken)
+    daemon.started()
+    with minsk("2026-03-17 10:00"):
+        daemon.catchup()
+    assert daemon.last_error[1] == "refresh: RuntimeError: the charts folder vanished"
+    assert "refreshing the charts and ticker files failed: RuntimeError: the charts folder vanished" in caplog.messages
+    assert daemon.last_success[1].startswith("catch-up: 51 new")
+
+
+def test_a_refresh_cut_short_by_a_stop_is_no_error(config, caplog):
+    caplog.set_level(logging.INFO, "ticker")
+
+    def interrupted(_config):  # Ctrl-C reaches the child drawing the charts as well as the daemon
+        daemon.stopping = True
+        raise RuntimeError("Aborted!")
+
+    Sync(config).store.close()
+    daemon = Daemon(config, publish=interrupted)
+    daemon.started()
+    with minsk("2026-03-17 10:00"):
+        daemon.catchup()
+    assert daemon.last_error is None
+    assert caplog.messages[-1] == "refreshing the charts and ticker files interrupted: the daemon is stopping"
+
+
+def test_a_stop_interrupts_a_backfill_between_two_batches(daemon, config, nbrb):
+    nbrb.script("/exrates/rates/dynamics/", ("delay", 0.5))
+    worker = threading.Thread(target=daemon.catchup)
+    with minsk("2026-03-17 10:00"):
+        worker.start()
+        while not any("/dynamics/" in path for path, _ in nbrb.requests):
+            time.sleep(0.01)
+        daemon.stopping = True
+        worker.join()
+    assert stored(config, "SELECT count(DISTINCT code), count(*) FROM rates") == [(1, 17)]
+    assert stored(config, "SELECT status, error FROM fetches WHERE kind = 'backfill'") == [
+        ("error", "Interrupted: the daemon is stopping")]
+    assert daemon.retry_at is None and daemon.last_error is None
+    daemon.poll()
+    daemon.beat()
+    assert len(nbrb.requests) == 2  # catalogue, one dynamics: nothing after the stop
+
+
+# -- health -------------------------------------------------------------------------------
+
+
+def test_the_daemon_row_and_status_show_heartbeat_next_runs_and_last_results(daemon, config, nbrb):
+    with minsk("2026-03-17 10:00"):
+        daemon.catchup()
+        daemon.beat()
+        row = daemon_row(config)
+        result = CliRunner().invoke(cli, ["--config", str(config.file), "status"], catch_exceptions=False)
+    assert (row["pid"], row["state"], row["job"]) == (os.getpid(), "running", None)
+    assert row["next_poll"] == "2026-03-17T09:00:00Z" and row["next_catchup"] == "2026-03-17T21:07:00Z"
+    assert row["last_success"] == "catch-up: 51 new, 0 revised, through 2026-03-17"
+    assert row["last_error"] is None
+    assert result.exit_code == 0, result.output
+    assert f"daemon        running, pid {os.getpid()}, ticker " in result.output
+    assert "next poll     2026-03-17T09:00:00Z\n" in result.output
+    assert "job success   " in result.output and "catch-up: 51 new, 0 revised" in result.output
+    assert "job error     none yet\n" in result.output
+    assert result.output.endswith("up to date\n")
+
+    with minsk("2026-03-17 10:04"):  # four minutes without a heartbeat
+        result = CliRunner().invoke(cli, ["--config", str(config.file), "status", "--json"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert f'"daemon_stale": "no heartbeat from the daemon (pid {os.getpid()}) since 2026-03-17T07:00' in result.output
+
+    with minsk("2026-03-17 10:05"):
+        daemon.stopped()
+    with minsk("2026-03-17 10:09"):
+        result = CliRunner().invoke(cli, ["--config", str(config.file), "status"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "stale: the daemon stopped at 2026-03-17T07:05" in result.output
+
+
+def test_without_a_daemon_only_the_data_decide_status(config, nbrb):
+    with minsk("2026-03-17 10:00"):
+        Sync(config).backfill(until=date(2026, 3, 17))
+        result = CliRunner().invoke(cli, ["--config", str(config.file), "status"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "\ndaemon " not in result.output and "\nheartbeat " not in result.output
+
+
+def test_the_row_shows_the_running_job_then_the_failure_and_the_retry(daemon, config, nbrb, published):
+    nbrb.script("/exrates/rates/dynamics/", ("delay", 0.5), *[(502, {}, b"bad gateway")] * 3)
+    worker = threading.Thread(target=daemon.catchup)
+    with minsk("2026-03-17 10:00"):
+        worker.start()
+        while not any("/dynamics/" in path for path, _ in nbrb.requests):
+            time.sleep(0.01)
+        assert daemon_row(config)["job"] == "catch-up"
+        worker.join()
+    row = daemon_row(config)
+    assert row["job"] is None
+    assert row["last_error"].startswith("catch-up: Could not reach NBRB: ")
+    assert "dynamics/451" in row["last_error"] and "HTTP 502" in row["last_error"]
+    assert row["next_catchup"] == "2026-03-17T07:01:00Z"  # the retry, a minute later
+    assert published == []  # nothing to refresh after a failure
+
+
+# -- reload, lock, systemd ------------------------------------------------------------------
+
+
+def test_reload_keeps_the_running_config_when_the_new_one_is_bad(daemon, config, caplog):
+    path = config.file
+    text = path.read_text()
+    path.write_text(text + '\n[schedule]\npoll = "*/20 12-16 * * 1-6"\n')
+    assert not daemon.reload(lambda: configuration.load(path))
+    assert daemon.config is config
+    assert caplog.messages[-1].startswith(f"SIGHUP: kept the running configuration: Bad configuration: {path}: "
+                                          "[schedule] poll:")
+
+    path.write_text(text.replace('"rates.sqlite"', '"other.sqlite"'))
+    assert not daemon.reload(lambda: configuration.load(path))
+    assert "database.path cannot change while running" in caplog.messages[-1]
+
+    path.write_text(text + '\n[schedule]\npoll = "0 9 * * mon-fri"\n')
+    assert daemon.reload(lambda: configuration.load(path))
+    assert daemon.config.schedule.poll == "0 9 * * mon-fri"
+    assert daemon.triggers["poll"].get_next_fire_time(None, at("2026-03-17 10:00")) == at("2026-03-18 09:00")
+
+
+def test_the_lock_admits_one_writer_and_names_the_holder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    database = tmp_path / "db" / "rates.sqlite"
+    fd = hold(database)
+    assert (tmp_path / "db" / "rates.sqlite.lock").read_text() == f"{os.getpid()}\n"
+    with pytest.raises(AlreadyRunning) as refused:
+        hold(database)
+    assert str(refused.value) == f"Already running: another ticker daemon (pid {os.getpid()}) is writing db/rates.sqlite"
+    os.close(fd)
+    os.close(hold(database))
+
+
+@pytest.fixture
+def systemd(tmp_path, monkeypatch):
+    """A datagram socket where systemd would listen, named in NOTIFY_SOCKET."""
+    path = tmp_path / "notify"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(path))
+        sock.settimeout(5)
+        monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+        yield sock
+
+
+def test_sd_notify_and_the_watchdog_ping_of_the_heartbeat(systemd, daemon, monkeypatch):
+    notify("READY=1")
+    assert systemd.recv(100) == b"READY=1"
+    monkeypatch.setenv("WATCHDOG_USEC", "180000000")
+    daemon.beat()
+    assert systemd.recv(100) == b"WATCHDOG=1"
+
+
+def test_sd_notify_outside_systemd_does_nothing(monkeypatch, caplog):
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    notify("READY=1")
+    monkeypatch.setenv("NOTIFY_SOCKET", "/nonexistent/notify")
+    notify("READY=1")
+    assert caplog.messages == ["could not notify systemd (READY=1): [Errno 2] No such file or directory"]

@@ -1,0 +1,351 @@
+"""`ticker run`: catch up, then keep the database current on a schedule, unattended.
+
+APScheduler runs the jobs in one worker thread, the only writer of rates; the heartbeat has a
+thread of its own so a long backfill cannot silence it. Jobs never call the scheduler (a job
+calling it while `shutdown(wait=True)` waits deadlocks APScheduler 3.11): they leave what they
+learn in the `Daemon` object, and the main thread, which owns the scheduler, acts on it.
+"""
+
+import logging
+import os
+import select
+import signal
+import socket
+import sqlite3
+import sys
+from contextlib import closing
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from . import __version__, days, schedule
+from .days import stamp
+from .errors import ConfigError, Interrupted, TickerError
+from .lock import hold, shown
+
+log = logging.getLogger("ticker")
+
+HEARTBEAT = 60  # seconds; `ticker status` calls the daemon stale after three missed beats
+MAX_RETRY = 3600  # seconds: a failing catch-up is retried at least hourly
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Daemon:
+    """The jobs, and what they learned: the daemon's health, written to the `daemon` row."""
+
+    def __init__(self, config, publish=None):
+        self.config = config
+        self.triggers = schedule.triggers(config)
+        self.publish = publish or _refresh
+        self.stopping = False
+        self.polled_on = None  # the Minsk day a poll stored the next day's rates
+        self.failures = 0  # catch-ups failed in a row
+        self.retry_at: datetime | None = None
+        self.job: str | None = None
+        self.last_success: tuple[str, str] | None = None  # (UTC stamp, what)
+        self.last_error: tuple[str, str] | None = None
+
+    # -- jobs (run in the scheduler's worker threads) ----------------------------------
+
+    def catchup(self) -> None:
+        """Fill every missing day since track.since, record the days already published after
+        today, and refresh the outputs; on failure, ask for a retry with a doubling delay."""
+        if self._run("catch-up", self._catch_up) is not None:
+            self.failures, self.retry_at = 0, None
+            log.info("%s", self.last_success[1])
+            if not self.stopping:
+                self._publish()
+        elif not self.stopping:
+            delay = min(self.config.schedule.retry * 2**self.failures, MAX_RETRY)
+            self.failures += 1
+            self.retry_at = _now() + timedelta(seconds=delay)
+            self.save()
+            log.info("catch-up: retrying in %g s", delay)
+
+    def poll(self) -> None:
+        """Ask for the next day's rates, once a poll; after they are stored, not again that day."""
+        if self.polled_on == days.today():
+            log.debug("poll: the next day's rates are stored; nothing to ask today")
+            return
+        if self._run("poll", self._poll) and not self.stopping:
+            self._publish()
+
+    def beat(self) -> None:
+        """The heartbeat: every minute, the daemon row's time and next runs, and systemd's watchdog."""
+        if self.stopping:
+            return
+        self.save()
+        if os.environ.get("WATCHDOG_USEC"):
+            notify("WATCHDOG=1")
+
+    def _catch_up(self, sync) -> tuple[str, int]:
+        summary = sync.backfill(progress=self._check)
+        new, changed = (sum(counts[i] for counts in summary.values()) for i in (0, 1))
+        if new or changed:
+            codes = ", ".join(f"{code} {n}" for code, (n, _) in sorted(summary.items()) if n)
+            log.info("backfill: %d new, %d revised (%s)", new, changed, codes)
+        report = sync.fetch()
+        _log_report("catch-up", report)
+        new += sum(len(n) for _, n, _ in report)
+        changed += sum(len(c) for _, _, c in report)
+        return f"{new} new, {changed} revised, through {report[-1][0] if report else days.today()}", new + changed
+
+    def _poll(self, sync) -> tuple[str, int]:
+        today = days.today()
+        report = sync.poll()
+        _log_report("poll", report)
+        count = sum(len(new) + len(changed) for _, new, changed in report)
+        if any(day > today for day, _, _ in report):
+            self.polled_on = today
+            return f"stored {report[-1][0]}", count
+        first = report[-1][0] + timedelta(days=1) if report else None
+        log.debug("poll: %s not published yet", first or "the next day")
+        return "nothing new yet", count
+
+    def _check(self, done, total):
+        """Backfill's progress callback: where a stop request interrupts a long backfill."""
+        if self.stopping:
+            raise Interrupted("the daemon is stopping")
+
+    def _run(self, name: str, work) -> int | None:
+        """Run one job: `work(sync)` returns (what it did, rates stored or revised), which this
+        returns; every fault becomes one log line and `last_error`, and None, never an exception."""
+        from .sync import Sync
+
+        if self.stopping:
+            return None
+        self.job = name
+        self.save()
+        sync = None
+        try:
+            sync = Sync(self.config)
+            what, count = work(sync)
+        except Interrupted:
+            log.info("%s interrupted: the daemon is stopping", name)
+            return None
+        except Exception as exc:
+            message = _one_line(exc)
+            self.last_error = (stamp(_now()), f"{name}: {message}")
+            log.error("%s failed: %s", name, message)
+            log.debug("%s failed", name, exc_info=True)
+            return None
+        else:
+            self.last_success = (stamp(_now()), f"{name}: {what}")
+            return count
+        finally:
+            if sync is not None:
+                sync.store.close()
+            self.job = None
+            self.save()
+
+    def _publish(self) -> None:
+        try:
+            self.publish(self.config)
+            log.info("refreshed the charts and ticker files")
+        except Exception as exc:
+            if self.stopping:  # Ctrl-C or systemd's SIGTERM reached the drawing child too
+                log.info("refreshing the charts and ticker files interrupted: the daemon is stopping")
+                return
+            message = _one_line(exc)
+            self.last_error = (stamp(_now()), f"refresh: {message}")
+            log.error("refreshing the charts and ticker files failed: %s", message)
+
+    # -- main-thread side ----------------------------------------------------------------
+
+    def retry_due(self, now: datetime) -> bool:
+        """Whether a failed catch-up should run again now; the main thread then schedules it."""
+        retry_at = self.retry_at  # read once: the worker thread may clear it meanwhile
+        if retry_at is None or now < retry_at:
+            return False
+        self.retry_at = None
+        return True
+
+    def reload(self, load) -> bool:
+        """Take a re-read config if it is valid and keeps the database; else keep the old one."""
+        try:
+            config = load()
+            if config.database.path != self.config.database.path:
+                raise ConfigError(f"database.path cannot change while running ({shown(config.database.path)}); restart instead")
+            triggers = schedule.triggers(config)
+        except TickerError as exc:
+            log.error("SIGHUP: kept the running configuration: %s", exc)
+            return False
+        self.config, self.triggers = config, triggers
+        log.info("SIGHUP: reloaded %s", config.file or "the default configuration")
+        return True
+
+    # -- the daemon row --------------------------------------------------------------------
+
+    def _connect(self):
+        conn = sqlite3.connect(self.config.database.path, timeout=10)
+        # A heartbeat lost to a power cut costs nothing: spare the disk a sync per beat (WAL keeps
+        # the file consistent either way).
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return closing(conn)
+
+    def started(self) -> None:
+        now = stamp(_now())
+        with self._connect() as conn, conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO daemon (id, pid, version, state, started_at, heartbeat_at)"
+                " VALUES (1, ?, ?, 'running', ?, ?)",
+                [os.getpid(), __version__, now, now],
+            )
+        self.save()
+
+    def stopped(self) -> None:
+        self.save(state="stopped", stopped_at=stamp(_now()))
+
+    def save(self, **fields) -> None:
+        """Rewrite the daemon row from this object (a fresh connection: callers are in several threads)."""
+        now = _now()
+        catchup, retry_at = self.triggers["catchup"].get_next_fire_time(None, now), self.retry_at
+        if retry_at is not None:
+            catchup = min(catchup, retry_at) if catchup else retry_at
+        fields = {
+            "heartbeat_at": stamp(now),
+            "job": self.job,
+            "next_poll": stamp(schedule.next_poll(self.triggers["poll"], now, self.polled_on)),
+            "next_catchup": stamp(catchup),
+            "last_success_at": self.last_success and self.last_success[0],
+            "last_success": self.last_success and self.last_success[1],
+            "last_error_at": self.last_error and self.last_error[0],
+            "last_error": self.last_error and self.last_error[1],
+            **fields,
+        }
+        with self._connect() as conn, conn:
+            conn.execute(f"UPDATE daemon SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = 1", list(fields.values()))
+
+
+def _refresh(config) -> None:
+    from . import publish
+
+    publish.refresh(config)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text if isinstance(exc, TickerError) else f"{type(exc).__name__}: {text}".rstrip(": ")
+
+
+def _log_report(job: str, report) -> None:
+    for day, new, changed in report:
+        new = sorted(new, key=lambda r: r.code)
+        if new or changed:
+            rates = ", ".join(f"{r.code} {r.rate}" for r in new[:5]) + (f" and {len(new) - 5} more" if len(new) > 5 else "")
+            revised = ", ".join(f"{r.code} {r.rate} (was {old})" for r, old in changed)
+            log.info("%s: stored %s: %s", job, day, "; ".join(filter(None, [rates, revised and f"revised {revised}"])))
+
+
+def notify(message: str) -> None:
+    """sd_notify: tell systemd (Type=notify) READY=1, STOPPING=1, WATCHDOG=1; nothing outside systemd."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]  # an abstract socket
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.sendto(message.encode(), address)
+    except OSError as exc:
+        log.warning("could not notify systemd (%s): %s", message, exc)
+
+
+class Signals:
+    """SIGTERM and SIGINT ask to stop, SIGHUP to reload. The handlers only set flags: taking a
+    lock (as Event.set does) in a handler can deadlock the main thread if it holds that lock.
+    The wakeup fd ends the main thread's wait at once."""
+
+    def __init__(self):
+        self.stop: str | None = None
+        self.reload = False
+        self._read, self._write = socket.socketpair()
+        self._read.setblocking(False)
+        self._write.setblocking(False)
+        signal.set_wakeup_fd(self._write.fileno())
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        signal.signal(signal.SIGHUP, self._reload)
+
+    def _stop(self, signum, frame):
+        self.stop = signal.Signals(signum).name
+
+    def _reload(self, signum, frame):
+        self.reload = True
+
+    def wait(self, seconds: float) -> None:
+        select.select([self._read], [], [], seconds)
+        try:
+            while self._read.recv(64):
+                pass
+        except BlockingIOError:
+            pass
+
+
+def run(config, level: str | None = None, load=None) -> None:
+    """Hold the lock, migrate, then run the jobs until SIGTERM or SIGINT; `load` re-reads the config on SIGHUP.
+
+    `level` (from --log-level) overrides `log.level`, also after a reload.
+    """
+    from .store import Store
+
+    logging.basicConfig(level=level or config.log.level, format="%(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if (level or config.log.level) == "DEBUG" else logging.WARNING)
+    database = config.database.path
+    hold(database)
+    signals = Signals()
+    Store(database).close()  # create or migrate before any job runs
+    # Held open and idle for the daemon's life: SQLite deletes the -wal and -shm files when its
+    # last connection closes, and readers who may not write the folder cannot create them again.
+    keeper = sqlite3.connect(database)
+    keeper.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    daemon = Daemon(config)
+    daemon.started()
+    log.info(
+        "ticker %s started (pid %d) on %s: polls %r, catch-up %r (%s)", __version__, os.getpid(), shown(database),
+        config.schedule.poll, config.schedule.catchup, config.schedule.timezone,
+    )
+    scheduler = _scheduler(daemon)
+    notify("READY=1")
+    while not signals.stop:
+        retry_at = daemon.retry_at
+        signals.wait(min(max((retry_at - _now()).total_seconds(), 0), 1.0) if retry_at else 1.0)
+        if signals.reload:
+            signals.reload = False
+            if load and daemon.reload(load):
+                if not level:
+                    logging.getLogger().setLevel(daemon.config.log.level)
+                for job in schedule.JOBS:
+                    scheduler.reschedule_job(job, trigger=daemon.triggers[job])
+        if daemon.retry_due(_now()):
+            # A fresh id each time: the failed run may not have returned yet, and one job id
+            # admits one running instance (max_instances) and would skip this one.
+            scheduler.add_job(daemon.catchup, name="catch-up retry")
+    log.info("%s: stopping", signals.stop)
+    notify("STOPPING=1")
+    daemon.stopping = True
+    scheduler.shutdown(wait=True)
+    daemon.stopped()
+    keeper.close()
+    log.info("stopped")
+
+
+def _scheduler(daemon: Daemon):
+    """The running scheduler: one worker thread for every job that writes rates, one for the heartbeat."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(
+        timezone=ZoneInfo(daemon.config.schedule.timezone),
+        executors={"default": ThreadPoolExecutor(1), "beat": ThreadPoolExecutor(1)},
+        job_defaults=JOB_DEFAULTS,
+    )
+    scheduler.add_job(daemon.catchup, id="catchup-start", name="catch-up at start")
+    scheduler.add_job(daemon.catchup, daemon.triggers["catchup"], id="catchup", name="daily catch-up")
+    scheduler.add_job(daemon.poll, daemon.triggers["poll"], id="poll", name="poll")
+    scheduler.add_job(daemon.beat, "interval", seconds=HEARTBEAT, id="beat", name="heartbeat", executor="beat")
+    scheduler.start()
+    return scheduler
