@@ -1,7 +1,6 @@
 """Conversions and exports: cold `ticker convert` against bare Python and the currencyconverter
 package, and the full-history CSV export against a bare sqlite3 + csv dump of the same query."""
 
-import compileall
 import csv
 import sqlite3
 import statistics
@@ -11,7 +10,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from common import ROOT, interleaved_medians, ratio_row
+from common import interleaved_medians, ratio_row
 
 from ticker import atomic, config as configuration, days, export, query
 from ticker.sync import Sync
@@ -68,9 +67,6 @@ def _export_seconds(db: Path, folder: Path, runs: int = 7) -> dict[str, float]:
 
 
 def run():
-    # An installed program runs from its bytecode cache; a stale one (an edited checkout, or
-    # PYTHONDONTWRITEBYTECODE set) would make every cold start below compile the package first.
-    compileall.compile_dir(ROOT / "ticker", quiet=1)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         db, until = _database(folder)
