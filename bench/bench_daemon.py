@@ -32,9 +32,9 @@ def rss_mb(pid="self") -> float:
 
 def pinned_day():
     """A Tuesday, 13:30 in Minsk: inside the poll window, the next day not yet published."""
-    from ticker.days import MINSK
+    from ticker.days import minsk
 
-    return datetime(2026, 3, 17, 13, 30, tzinfo=MINSK)
+    return datetime(2026, 3, 17, 13, 30, tzinfo=minsk())
 
 
 def config_file(folder: Path, url: str, since) -> Path:

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from nbrb_data import recorded_server
-from ticker.days import MINSK
+from ticker import days
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", ""}
 
@@ -45,7 +45,7 @@ def no_network_off_this_machine():
 
 def minsk(stamp: str):
     """Pin 'now' to a Minsk wall-clock time, e.g. '2026-03-17 18:51' (time still ticks)."""
-    return time_machine.travel(datetime.fromisoformat(stamp).replace(tzinfo=MINSK), tick=True)
+    return time_machine.travel(datetime.fromisoformat(stamp).replace(tzinfo=days.minsk()), tick=True)
 
 
 @pytest.fixture

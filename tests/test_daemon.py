@@ -17,10 +17,9 @@ from click.testing import CliRunner
 
 from conftest import minsk, write_config
 from nbrb_server import JSON
-from ticker import config as configuration, schedule
+from ticker import config as configuration, days, schedule
 from ticker.cli import cli
 from ticker.daemon import MAX_RETRY, Daemon, notify
-from ticker.days import MINSK
 from ticker.errors import AlreadyRunning
 from ticker.lock import hold
 from ticker.sync import Sync
@@ -76,7 +75,7 @@ def daemon_row(config):
 
 
 def at(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp).replace(tzinfo=MINSK)
+    return datetime.fromisoformat(stamp).replace(tzinfo=days.minsk())
 
 
 # -- the schedule ---------------------------------------------------------------------------
@@ -245,7 +244,7 @@ def test_a_sunday_start_catches_up_without_waiting_for_monday(daemon, config, nb
     for day in ("2026-03-18", "2026-03-19", "2026-03-20", "2026-03-21", "2026-03-22", "2026-03-23"):
         publish_day(nbrb, day, "2.9712", "3.3871", "3.6633")
     with minsk("2026-03-22 10:00"):
-        assert triggers["poll"].get_next_fire_time(None, datetime.now(MINSK)) == at("2026-03-23 12:00")
+        assert triggers["poll"].get_next_fire_time(None, datetime.now(days.minsk())) == at("2026-03-23 12:00")
         daemon.catchup()
     assert stored(config, "SELECT min(date), max(date), count(*) FROM rates") == [("2026-03-01", "2026-03-23", 23 * 3)]
 

@@ -1,6 +1,5 @@
 """The `ticker` command line: one click group, heavy imports inside the commands that need them."""
 
-import json
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -140,6 +139,8 @@ def rate(config, code, day, as_json):
     q = query.rate(_reader(config), code, day or days.today())
     byn = q.rate / days.PER_BYN[q.unit]
     if as_json:
+        import json
+
         click.echo(json.dumps({
             "code": q.code, "date": q.date.isoformat(), "scale": q.scale, "rate": str(q.rate),
             "unit": q.unit, "cur_id": q.cur_id, "byn_per_unit": str(q.byn_per_unit),
@@ -232,6 +233,8 @@ def chart(config, day, out, codes, windows):
 @click.pass_context
 def status(ctx, config, as_json):
     """Coverage, gaps, the last fetch and the daemon's health; exit status 1 when stale."""
+    import json
+
     from . import query
 
     conn = _reader(config)

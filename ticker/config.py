@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 
@@ -85,6 +84,8 @@ def _codes_or_all(value):
 
 
 def _zone(value):
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         ZoneInfo(value)
         return value
@@ -105,6 +106,8 @@ def _crontab(value):
         raise ValueError(f"{value!r}: write the days of the week as names (mon-fri), not numbers")
     if value in (POLL, CATCHUP):
         return value  # known good: spares read-only commands the scheduler's import
+    from zoneinfo import ZoneInfo
+
     from apscheduler.triggers.cron import CronTrigger
 
     try:

@@ -1,9 +1,7 @@
 """Calendar facts of the BYN: Minsk's today, the redenominations, request spans."""
 
 from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
-
-MINSK = ZoneInfo("Europe/Minsk")
+from functools import cache
 
 # The API never converts history: each row keeps the unit it was published in.
 BYR_UNTIL = date(2016, 7, 1)  # BYR -> BYN at 10,000:1 on this day
@@ -19,9 +17,17 @@ def per_unit(rate, scale: int, unit: str):
     return rate / scale / PER_BYN[unit]
 
 
+@cache
+def minsk():
+    """Europe/Minsk, loaded on first use: a command given --date never needs it."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/Minsk")
+
+
 def today() -> date:
     """Today in Minsk, whatever the machine's zone: NBRB dates are Minsk dates."""
-    return datetime.now(MINSK).date()
+    return datetime.now(minsk()).date()
 
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"  # every timestamp in the database: UTC ISO-8601

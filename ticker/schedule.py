@@ -3,7 +3,7 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .days import MINSK
+from .days import minsk
 
 JOBS = ("poll", "catchup")
 
@@ -20,5 +20,5 @@ def next_poll(trigger, now: datetime, polled_on: date | None = None) -> datetime
     """The next poll that will ask NBRB: once a poll stored the next day's rates, the remaining
     polls of that (Minsk) day ask nothing."""
     if polled_on is not None:
-        now = max(now, datetime.combine(polled_on + timedelta(days=1), time(), MINSK))
+        now = max(now, datetime.combine(polled_on + timedelta(days=1), time(), minsk()))
     return trigger.get_next_fire_time(None, now)
