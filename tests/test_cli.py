@@ -106,6 +106,13 @@ def test_user_errors_are_one_line(tmp_path, march):
             assert len(result.output.splitlines()) == 1
 
 
+def test_a_file_that_is_not_a_database_is_one_line(tmp_path):
+    (tmp_path / "notes.sqlite").write_text("not a database, just notes\n" * 100)
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "notes.sqlite"), "rate", "USD"], catch_exceptions=False)
+    assert (result.exit_code, result.output) == (
+        1, f"Error: Database error: {tmp_path / 'notes.sqlite'}: file is not a database\n")
+
+
 def test_schema_command_prints_the_committed_schema():
     assert run("schema") == (Path(__file__).resolve().parents[1] / "db" / "schema.sql").read_text()
 

@@ -1,5 +1,6 @@
 """The `ticker` command line: one click group, heavy imports inside the commands that need them."""
 
+import sqlite3
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__, config as configuration, days
-from .errors import TickerError
+from .errors import DatabaseError, TickerError
 
 
 class Day(click.ParamType):
@@ -52,11 +53,14 @@ AMOUNT = Amount()
 
 
 class Group(click.Group):
-    """Turns the package's typed errors into one line and their exit status."""
+    """Turns the package's typed errors, and SQLite's, into one line and their exit status."""
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except sqlite3.Error as exc:  # a locked, corrupt, foreign or unwritable file
+                raise DatabaseError(f"{ctx.obj.database.path}: {exc}") from None
         except TickerError as exc:
             error = click.ClickException(str(exc))
             error.exit_code = exc.exit_code

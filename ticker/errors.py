@@ -28,6 +28,10 @@ class NotQuoted(TickerError):
     """Not quoted by NBRB"""
 
 
+class DatabaseError(TickerError):
+    """Database error"""
+
+
 class NoData(TickerError):
     """No data"""
 
