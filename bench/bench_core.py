@@ -8,7 +8,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from common import ROOT, interleaved_medians, ratio_row
+from common import ROOT, Row, interleaved_medians, ratio_row
 
 from ticker import config as configuration, days
 from ticker.nbrb import covering
@@ -83,12 +83,16 @@ def run():
         today = days.today().isoformat()
         cold = interleaved_medians({
             "baseline": [sys.executable, "-c", "import sqlite3"],
+            "click": [sys.executable, "-c", "import click, sqlite3"],
             "rate": [ticker, "--config", str(config_file), "rate", "USD", "--date", today],
             "line": [ticker, "--config", str(config_file), "line", "--date", today],
         }, runs=21, cwd=ROOT)
     ours = timed["rows"] / timed["seconds"]
     raw = timed["rows"] / raw_seconds
     return [
+        # No target: the floor any click command stands on, beside the targets below.
+        Row("cold `import click, sqlite3` (floor, median of 21)", cold["click"] * 1000,
+            "python -c 'import sqlite3'", cold["baseline"] * 1000, "ms", "reference", True),
         ratio_row("cold `ticker rate` (median of 21)", cold["rate"] * 1000, "python -c 'import sqlite3'",
                   cold["baseline"] * 1000, "ms", at_most=2),
         ratio_row("cold `ticker line` (median of 21)", cold["line"] * 1000, "python -c 'import sqlite3'",
