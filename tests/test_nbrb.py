@@ -48,6 +48,16 @@ def test_dynamics_keeps_trailing_zeros(client):
     assert by_day[date(2024, 1, 13)].rate == by_day[date(2024, 1, 12)].rate == Decimal("3.1636")
 
 
+def test_dynamics_with_a_hole_is_refused(nbrb, client):
+    usd = next(r for r in client.currencies() if r.cur_id == 431)
+    body = b"[" + b",".join(
+        b'{"Cur_ID":431,"Date":"2024-01-%02dT00:00:00","Cur_OfficialRate":3.19%02d}' % (d, d) for d in (10, 11, 13)
+    ) + b"]"
+    nbrb.script("/exrates/rates/dynamics/431", (200, {"Content-Type": "application/json"}, body))
+    with pytest.raises(BadResponse, match="days missing between 2024-01-10 and 2024-01-13"):
+        client.dynamics(usd, date(2024, 1, 10), date(2024, 1, 15))
+
+
 def test_catalogue_resolves_the_cur_id_of_each_day(client):
     records = client.currencies()
     [(before, *_)] = covering(records, "USD", date(2021, 7, 8), date(2021, 7, 8))

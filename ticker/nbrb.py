@@ -87,6 +87,12 @@ class NBRB:
                 raise BadResponse(f"{url}: row dated {on}, outside {first}..{last}")
             rates.append(Rate(currency.code, on, currency.scale, _rate(url, item), unit_on(on), currency.cur_id))
         _unique(url, [r.date for r in rates])
+        if rates:
+            # Every calendar day has a rate: a hole inside the answer is a damaged answer, not a
+            # day without rates. (Days before the first row or after the last may be unquoted.)
+            first_row, last_row = min(r.date for r in rates), max(r.date for r in rates)
+            if len(rates) != (last_row - first_row).days + 1:
+                raise BadResponse(f"{url}: days missing between {first_row} and {last_row}")
         return rates
 
     def _get(self, path: str, **params):
