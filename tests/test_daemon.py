@@ -44,13 +44,18 @@ def published():
     return []
 
 
+def started_daemon(config, publish) -> Daemon:
+    """A Daemon on a migrated database, as `ticker run` makes it before the jobs."""
+    Sync(config).store.close()
+    daemon = Daemon(config, publish=publish)
+    daemon.started()
+    return daemon
+
+
 @pytest.fixture
 def daemon(config, published):
     with minsk("2026-03-01 09:00"):
-        Sync(config).store.close()  # migrated, as `ticker run` does before the jobs
-        d = Daemon(config, publish=published.append)
-        d.started()
-    return d
+        return started_daemon(config, published.append)
 
 
 def publish_day(nbrb, day: str, usd: str, eur: str, rub: str):
@@ -282,9 +287,7 @@ FAULTS = [
 def test_a_failed_catch_up_is_retried_with_a_doubling_delay_and_heals_exactly(tmp_path, nbrb, published):
     config = make_config(tmp_path, nbrb, nbrb={"base_url": f'"{nbrb.url}"', "timeout": "0.3", "retries": "2",
                                                "backoff": "0.05"})
-    Sync(config).store.close()
-    daemon = Daemon(config, publish=published.append)
-    daemon.started()
+    daemon = started_daemon(config, published.append)
     for n, (responses, problem) in enumerate(FAULTS):
         # USD's request is answered, EUR's meets the fault, RUB's is never sent.
         nbrb.script("/exrates/rates/dynamics/", ("delay", 0), *responses)
@@ -337,9 +340,7 @@ def test_a_failing_refresh_is_logged_and_recorded_never_raised(config, caplog):
     def broken(_config):
         raise RuntimeError("the charts folder vanished")
 
-    Sync(config).store.close()
-    daemon = Daemon(config, publish=broken)
-    daemon.started()
+    daemon = started_daemon(config, broken)
     with minsk("2026-03-17 10:00"):
         daemon.catchup()
     assert daemon.last_error[1] == "refresh: RuntimeError: the charts folder vanished"
@@ -354,9 +355,7 @@ def test_a_refresh_cut_short_by_a_stop_is_no_error(config, caplog):
         daemon.stopping = True
         raise RuntimeError("Aborted!")
 
-    Sync(config).store.close()
-    daemon = Daemon(config, publish=interrupted)
-    daemon.started()
+    daemon = started_daemon(config, interrupted)
     with minsk("2026-03-17 10:00"):
         daemon.catchup()
     assert daemon.last_error is None
