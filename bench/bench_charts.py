@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import common
-from conftest import write_config
-from nbrb_data import synthetic_server
+from support import write_config
+from support.nbrb_data import synthetic_server
 
 from ticker import config as configuration
 from ticker.sync import Sync

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from common import interleaved_medians, ratio_row
 
-from ticker import atomic, config as configuration, days, export, query
+from ticker import atomic, days, export, query
+from ticker import config as configuration
 from ticker.sync import Sync
 
 SINCE = date(2016, 7, 1)
@@ -20,7 +21,7 @@ SINCE = date(2016, 7, 1)
 
 def _database(folder: Path) -> tuple[Path, date]:
     """30 currencies, every day since 2016-07-01, through the real backfill from the synthetic fake."""
-    from nbrb_data import synthetic_server
+    from support.nbrb_data import synthetic_server
 
     until = days.today()
     with synthetic_server(codes=30, since=SINCE.isoformat(), until=until.isoformat()) as server:

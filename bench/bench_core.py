@@ -10,9 +10,10 @@ from pathlib import Path
 
 from common import ROOT, Row, interleaved_medians, ratio_row
 
-from ticker import config as configuration, days
-from ticker.nbrb import covering
-from ticker.store import Store
+from ticker import config as configuration
+from ticker import days
+from ticker.sources.nbrb import NBRB
+from ticker.store.writer import Store
 from ticker.sync import Sync
 
 SINCE = date(2016, 7, 1)
@@ -20,7 +21,7 @@ SINCE = date(2016, 7, 1)
 
 def _backfill(folder: Path):
     """Backfill 30 currencies since 2016-07-01 from a local fake, timing only the store's writes."""
-    from nbrb_data import synthetic_server
+    from support.nbrb_data import synthetic_server
 
     until = days.today()
     timed = {"seconds": 0.0, "rows": 0, "batches": []}
@@ -53,7 +54,7 @@ def _backfill(folder: Path):
         records = sync.catalogue()
     codes = sync.tracked(records, SINCE, until)
     minimum = 1 + sum(math.ceil(((last - first).days + 1) / days.MAX_SPAN)
-                      for code in codes for _, first, last in covering(records, code, SINCE, until))
+                      for code in codes for _, first, last in NBRB.periods(NBRB, records, code, SINCE, until))
     return config_file, timed, requests, minimum, len(codes)
 
 
@@ -61,8 +62,8 @@ def _raw_executemany(folder: Path, batches) -> float:
     """The same rows through bare sqlite3.executemany into the same table, one transaction a batch."""
     conn = sqlite3.connect(folder / "raw.sqlite")
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")  # as ticker.store sets it
-    from ticker.store import SCHEMA_1
+    conn.execute("PRAGMA synchronous = NORMAL")  # as ticker.store.schema sets it
+    from ticker.store.schema import SCHEMA_1
 
     conn.execute(SCHEMA_1[0])
     rows = [[(r.code, r.date.isoformat(), r.scale, float(r.rate), format(r.rate, "f"), r.unit, r.cur_id, "now")

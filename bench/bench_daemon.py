@@ -16,8 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import common
-
-from nbrb_data import synthetic_server
+from support.nbrb_data import synthetic_server
 
 RUNS = 10_000
 LIMIT_MB = 60
@@ -89,13 +88,13 @@ def drive(url: str, folder: str, since: str) -> None:
     import time_machine
 
     from ticker import config as configuration
-    from ticker.daemon import Daemon
-    from ticker.store import Store
+    from ticker.service.daemon import Daemon
+    from ticker.store.writer import Store
 
     config = configuration.load(config_file(Path(folder), url, date.fromisoformat(since)))
     with time_machine.travel(pinned_day(), tick=False):
         Store(config.database.path).close()
-        daemon = Daemon(config, publish=lambda config: None)  # charts are drawn in a child process anyway
+        daemon = Daemon(config, hooks=[])  # charts are drawn in a child process anyway
         daemon.started()
         daemon.catchup()
         assert daemon.last_error is None, daemon.last_error
@@ -115,13 +114,13 @@ def requests_per_idle_poll(folder: Path, server, since, polls: int = 100) -> flo
     import time_machine
 
     from ticker import config as configuration
-    from ticker.daemon import Daemon
-    from ticker.store import Store
+    from ticker.service.daemon import Daemon
+    from ticker.store.writer import Store
 
     config = configuration.load(config_file(folder, server.url, since))
     with time_machine.travel(pinned_day(), tick=False):
         Store(config.database.path).close()
-        daemon = Daemon(config, publish=lambda config: None)
+        daemon = Daemon(config, hooks=[])
         daemon.started()
         daemon.catchup()
         server.reset_log()

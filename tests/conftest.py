@@ -1,15 +1,14 @@
-"""Shared fixtures: a real local NBRB fake, pinned Minsk time, and no network off this machine."""
+"""Shared fixtures: a real local NBRB fake, the recorded database, an empty store, and no network off this machine."""
 
 import ipaddress
 import socket
-from datetime import datetime
 from pathlib import Path
 
 import pytest
-import time_machine
+from support import write_config
+from support.nbrb_data import recorded_server
 
-from nbrb_data import recorded_server
-from ticker import days
+from ticker.store.writer import Store
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", ""}
 
@@ -43,33 +42,11 @@ def no_network_off_this_machine():
     socket.socket.connect, socket.getaddrinfo = real_connect, real_getaddrinfo
 
 
-def minsk(stamp: str):
-    """Pin 'now' to a Minsk wall-clock time, e.g. '2026-03-17 18:51' (time still ticks)."""
-    return time_machine.travel(datetime.fromisoformat(stamp).replace(tzinfo=days.minsk()), tick=True)
-
-
 @pytest.fixture
 def nbrb():
     """The NBRB fake serving the recorded data in ../shared/nbrb, as on 2026-03-17."""
     with recorded_server(today="2026-03-17") as server:
         yield server
-
-
-def write_config(folder: Path, base_url: str, **sections) -> Path:
-    """A config.toml in `folder` pointing at the fake, with fast retries; sections override."""
-    settings = {
-        "database": {"path": '"rates.sqlite"'},
-        "nbrb": {"base_url": f'"{base_url}"', "timeout": "2", "retries": "2", "backoff": "0.05"},
-    }
-    for name, keys in sections.items():
-        settings.setdefault(name, {}).update(keys)
-    text = "".join(
-        f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in keys.items()) + "\n"
-        for name, keys in settings.items()
-    )
-    path = folder / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -90,3 +67,11 @@ def recorded_db(tmp_path_factory) -> Path:
         sync.backfill(date(2024, 1, 1), date(2024, 1, 31), ["USD"])
         sync.store.close()
     return config.database.path
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An empty store, migrated."""
+    store = Store(tmp_path / "rates.sqlite")
+    yield store
+    store.close()

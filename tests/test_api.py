@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal, localcontext
 
 import pytest
+from support import minsk
+from support.nbrb_data import recorded_rates
 
-from conftest import minsk
-from nbrb_data import recorded_rates
 from ticker import Rates
 from ticker.errors import NoData
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from support import minsk, write_config
+from support.nbrb_data import recorded_rates
 
-from conftest import minsk, write_config
-from nbrb_data import recorded_rates
 from ticker.cli import cli
 
 

@@ -6,8 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from support import minsk, write_config
 
-from conftest import minsk, write_config
 from ticker import config as configuration
 from ticker.sync import Sync
 
@@ -17,7 +17,7 @@ EXAMPLES = re.findall(r"```sql\n(.*?)```", README, re.S)
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory):
-    from nbrb_data import recorded_server
+    from support.nbrb_data import recorded_server
 
     folder = tmp_path_factory.mktemp("db_readme")
     with recorded_server(today="2026-03-17") as server:

@@ -4,9 +4,9 @@ import sqlite3
 from datetime import date
 
 import pytest
+from support import minsk, write_config
+from support.nbrb_data import recorded_rates
 
-from conftest import minsk, write_config
-from nbrb_data import recorded_rates
 from ticker import config as configuration
 from ticker.errors import BadResponse, NoData, NotQuoted
 from ticker.sync import Sync
@@ -91,7 +91,7 @@ def test_redenomination_and_scale_change_are_marked_and_normalised(tmp_path, nbr
 
 
 def test_every_span_is_at_most_365_days_inside_one_cur_id(tmp_path):
-    from nbrb_data import synthetic_server
+    from support.nbrb_data import synthetic_server
 
     with synthetic_server(since="2016-07-01", until="2019-01-01") as server:
         sync = Sync(configuration.load(write_config(tmp_path, server.url, track={
@@ -129,7 +129,7 @@ def test_truncated_response_mid_backfill_keeps_whole_batches_only(usd_gbp, nbrb)
 
 def test_unknown_code_is_reported_by_the_first_fetch(tmp_path, nbrb):
     sync = make_sync(tmp_path, nbrb, track={"currencies": '["USD", "XYZ"]', "since": "2024-01-01"})
-    with pytest.raises(NotQuoted, match="XYZ is not in NBRB's catalogue"):
+    with pytest.raises(NotQuoted, match=r"^Not quoted by NBRB: XYZ is not in its catalogue of daily currencies$"):
         sync.backfill(until=date(2024, 1, 31))
     assert rows(sync, "SELECT count(*) FROM rates") == [(0,)]
     with minsk("2026-03-17 18:51"), pytest.raises(NotQuoted, match="XYZ on 2026-03-17"):

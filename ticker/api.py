@@ -13,9 +13,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from . import convert as conversions, days, query
-from .days import per_unit
-from .nbrb import Rate
+from . import days
+from .model import Rate, per_unit
+from .outputs import convert as conversions
+from .store import reader
 
 Day = date | str | None  # a date, an ISO string, or None for today in Minsk
 
@@ -25,11 +26,11 @@ class Rates:
 
     def __init__(self, path: str | Path = "db/rates.sqlite"):
         self.path = Path(path)
-        self._conn = query.connect(self.path)
+        self._conn = reader.connect(self.path)
 
     def quote(self, code: str, day: Day = None) -> Rate:
         """The stored row in force on `day`: `rate` in `unit` per `scale` units, exactly as published."""
-        return query.rate(self._conn, code.upper(), _day(day) or days.today())
+        return reader.rate(self._conn, code.upper(), _day(day) or days.today())
 
     def on(self, code: str, day: Day = None) -> Decimal:
         """BYN per ONE unit of `code` in force on `day`: the scale and any BYR/BYB unit divided out."""
@@ -37,7 +38,7 @@ class Rates:
 
     def series(self, code: str, since: Day = None, until: Day = None):
         """(date, BYN per one unit) for every stored day from `since` to `until` (both optional), in order."""
-        rows = query.history(self._conn, [code.upper()], _day(since), _day(until))
+        rows = reader.history(self._conn, [code.upper()], _day(since), _day(until))
         return ((date.fromisoformat(d), per_unit(Decimal(text), scale, unit))
                 for d, _, scale, text, unit, _ in rows)
 

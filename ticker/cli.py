@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__, config as configuration, days
+from . import __version__, days
+from . import config as configuration
 from .errors import DatabaseError, TickerError
 
 
@@ -84,9 +85,9 @@ def _sync(config):
 
 
 def _reader(config):
-    from . import query
+    from .store import reader
 
-    return query.connect(config.database.path)
+    return reader.connect(config.database.path)
 
 
 @cli.command()
@@ -138,10 +139,11 @@ def backfill(config, since, until, codes):
 @click.pass_obj
 def rate(config, code, day, as_json):
     """The official rate in force on a day."""
-    from . import query
+    from .model import PER_BYN
+    from .store import reader
 
-    q = query.rate(_reader(config), code, day or days.today())
-    byn = q.rate / days.PER_BYN[q.unit]
+    q = reader.rate(_reader(config), code, day or days.today())
+    byn = q.rate / PER_BYN[q.unit]
     if as_json:
         import json
 
@@ -163,7 +165,7 @@ def rate(config, code, day, as_json):
 @click.pass_obj
 def convert(config, amount, source, target, day, precision):
     """An amount at the official rates of a day (TO defaults to BYN): ticker convert 100 USD EUR."""
-    from .convert import convert as conversion
+    from .outputs.convert import convert as conversion
 
     click.echo(conversion(_reader(config), amount, source, target, day or days.today()).text(precision))
 
@@ -178,7 +180,8 @@ def convert(config, amount, source, target, day, precision):
 @click.pass_obj
 def export(config, format_, since, until, codes, output):
     """Every stored rate, streamed, for spreadsheets, scripts and ledgers."""
-    from . import atomic, export as exporting
+    from .outputs import atomic
+    from .outputs import export as exporting
 
     if since and until and since > until:
         raise click.BadParameter(f"{since} is after --until {until}", param_hint="--since")
@@ -201,7 +204,7 @@ def export(config, format_, since, until, codes, output):
 @click.pass_obj
 def line(config, day, precision, as_json, write):
     """The header line: RUB 3.78 BYN · USD 3.00 BYN · EUR 3.42 BYN."""
-    from . import tickerfiles
+    from .outputs import tickerfiles
 
     precision = config.line.precision if precision is None else precision
     # One rendering for the screen and the files, so ticker.json is exactly what --json prints.
@@ -223,7 +226,7 @@ def line(config, day, precision, as_json, write):
 @click.pass_obj
 def chart(config, day, out, codes, windows):
     """Render the day's PNG trend charts into charts/YYYY-MM-DD/ and charts/latest/."""
-    from . import publish
+    from .outputs import publish
 
     done = publish.build(config, day or days.today(), out, codes, windows)
     click.echo(f"{done.folder}: {' '.join(done.files)}")
@@ -239,19 +242,20 @@ def status(ctx, config, as_json):
     """Coverage, gaps, the last fetch and the daemon's health; exit status 1 when stale."""
     import json
 
-    from . import query
+    from .service import health
+    from .store import reader
 
     conn = _reader(config)
     today = days.today()
-    rows = query.coverage(conn)
+    rows = reader.coverage(conn)
     tracked = config.track.currencies
-    if tracked == ("*",):
-        tracked = query.quoted_on(conn, today) or [r["code"] for r in rows]
+    if config.track.all:
+        tracked = reader.quoted_on(conn, today) or [r["code"] for r in rows]
     last = {r["code"]: r["last"] for r in rows}
     stale = [code for code in tracked if last.get(code, "") < today.isoformat()]
-    ok, error = query.last_fetch(conn, "ok"), query.last_fetch(conn, "error")
-    daemon = query.daemon(conn)
-    silent = query.daemon_stale(daemon, datetime.now(timezone.utc))
+    ok, error = reader.last_fetch(conn, "ok"), reader.last_fetch(conn, "error")
+    daemon = health.read(conn)
+    silent = health.stale(daemon, datetime.now(timezone.utc))
     report = {
         "database": str(config.database.path),
         "today": today.isoformat(),
@@ -306,7 +310,7 @@ def _fetch_line(row) -> str:
 @click.pass_context
 def run(ctx, log_level):
     """Run the daemon in the foreground: catch up, then keep the database current on the schedule."""
-    from .daemon import run as daemon
+    from .service.daemon import run as daemon
 
     db = ctx.find_root().params["db"]
     daemon(ctx.obj, log_level and log_level.upper(), lambda: configuration.load(ctx.obj.file, db))
@@ -315,6 +319,6 @@ def run(ctx, log_level):
 @cli.command()
 def schema():
     """The SQL schema of the database."""
-    from .store import schema_sql
+    from .store.schema import schema_sql
 
     click.echo(schema_sql(), nl=False)

@@ -79,8 +79,11 @@ def _codes(value):
     return tuple(code(item) for item in value)
 
 
+ALL = ("*",)  # track.currencies meaning every currency the source quotes: test `config.track.all`
+
+
 def _codes_or_all(value):
-    return ("*",) if value == ["*"] else _codes(value)
+    return ALL if value == ["*"] else _codes(value)
 
 
 def _zone(value):
@@ -145,7 +148,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "backoff": Key(0.5, _positive, "seconds before the second retry, doubling after each"),
     },
     "track": {
-        "currencies": Key(("*",), _codes_or_all, 'codes to record, or ["*"] for every daily NBRB currency'),
+        "currencies": Key(ALL, _codes_or_all, 'codes to record, or ["*"] for every daily NBRB currency'),
         "since": Key(date(2016, 7, 1), _date, "first day to backfill"),
     },
     "charts": {
@@ -216,6 +219,7 @@ def load(file: Path | None = None, db: str | None = None) -> Config:
             except ValueError as exc:
                 raise ConfigError(f"{name}: [{section}] {key}: {exc}") from None
         setattr(config, section, SimpleNamespace(**values))
+    config.track.all = config.track.currencies == ALL
     if db:
         config.database.path = Path(db).resolve()
     elif not config.database.path.is_absolute():

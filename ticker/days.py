@@ -1,20 +1,7 @@
-"""Calendar facts of the BYN: Minsk's today, the redenominations, request spans."""
+"""The calendar: Minsk's today, the database's UTC stamps, runs and spans of days."""
 
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
-
-# The API never converts history: each row keeps the unit it was published in.
-BYR_UNTIL = date(2016, 7, 1)  # BYR -> BYN at 10,000:1 on this day
-BYB_UNTIL = date(2000, 1, 1)  # BYB -> BYR at 1,000:1 on this day
-PER_BYN = {"BYN": 1, "BYR": 10_000, "BYB": 10_000_000}
-
-MAX_SPAN = 365  # days per dynamics request
-
-
-def per_unit(rate, scale: int, unit: str):
-    """BYN per one unit of a currency quoted at `rate` `unit` per `scale`: exact for Decimals,
-    as scales and redenomination factors are powers of ten."""
-    return rate / scale / PER_BYN[unit]
 
 
 @cache
@@ -46,16 +33,7 @@ def parse_stamp(text: str) -> datetime:
     return datetime.strptime(text, STAMP).replace(tzinfo=timezone.utc)
 
 
-def unit_on(day: date) -> str:
-    """The currency unit NBRB quoted in on that day."""
-    if day < BYB_UNTIL:
-        return "BYB"
-    if day < BYR_UNTIL:
-        return "BYR"
-    return "BYN"
-
-
-def spans(first: date, last: date, length: int = MAX_SPAN):
+def spans(first: date, last: date, length: int):
     """Split [first, last] into consecutive inclusive spans of at most `length` days."""
     while first <= last:
         end = min(last, first + timedelta(days=length - 1))

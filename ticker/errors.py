@@ -16,16 +16,25 @@ class ConfigError(TickerError):
     exit_code = 2
 
 
-class SourceUnavailable(TickerError):
-    """Could not reach NBRB"""
+class SourceError(TickerError):
+    """{source} failed"""
+
+    def __init__(self, source: str, detail: str):
+        # The docstring names the source it is about: "Could not reach NBRB: ...".
+        self.source = source
+        Exception.__init__(self, f"{self.__doc__.format(source=source)}: {detail}")
 
 
-class BadResponse(TickerError):
-    """NBRB sent a response that cannot be used"""
+class SourceUnavailable(SourceError):
+    """Could not reach {source}"""
 
 
-class NotQuoted(TickerError):
-    """Not quoted by NBRB"""
+class BadResponse(SourceError):
+    """{source} sent a response that cannot be used"""
+
+
+class NotQuoted(SourceError):
+    """Not quoted by {source}"""
 
 
 class DatabaseError(TickerError):

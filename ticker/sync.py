@@ -1,25 +1,23 @@
-"""Source -> store: fill missing days from the NBRB and record newly published ones."""
+"""Source -> store: fill missing days from an official-rate source and record newly published ones."""
 
 from datetime import date, datetime, timedelta, timezone
 
-from . import days
+from . import days, sources
 from .errors import BadResponse, NoData, NotQuoted
-from .nbrb import NBRB, Currency, Rate, covering
-from .store import Store
+from .model import Currency, Rate
+from .store.writer import Store
 
 CATALOGUE_MAX_AGE = timedelta(days=1)
 LOOKAHEAD = 7  # days past today to ask for: Thursday's session sets Friday to Sunday
 
 
 class Sync:
-    """Everything that writes rates: the one place where the source meets the store."""
+    """Everything that writes rates: the one place where a source meets the store."""
 
-    def __init__(self, config, store: Store | None = None, source: NBRB | None = None):
+    def __init__(self, config, store: Store | None = None, source: sources.Source | None = None):
         self.config = config
         self.store = store or Store(config.database.path)
-        self.source = source or NBRB(
-            config.nbrb.base_url, config.nbrb.timeout, config.nbrb.retries, config.nbrb.backoff
-        )
+        self.source = source or sources.get("nbrb").from_config(config)
         self._refreshed = False
 
     def catalogue(self, refresh: bool = False) -> list[Currency]:
@@ -27,36 +25,38 @@ class Sync:
         records, read_at = self.store.catalogue()
         old = read_at is None or datetime.now(timezone.utc) - days.parse_stamp(read_at) > CATALOGUE_MAX_AGE
         if (refresh or old) and not self._refreshed:
-            with self.store.attempt("catalogue", "/exrates/currencies"):
+            with self.store.attempt("catalogue", f"{self.source.id} currencies"):
                 records = self.source.currencies()
-                if not any(r.periodicity == 0 for r in records):
-                    raise BadResponse("the catalogue lists no daily currency")
+                if not any(r.periodicity == self.source.periodicity for r in records):
+                    raise BadResponse(self.source.short, f"the catalogue lists no {self.source.listing} currency")
                 self.store.save_catalogue(records)
             self._refreshed = True
         return records
 
     def tracked(self, records: list[Currency], first: date, last: date) -> list[str]:
-        """The configured codes, or for "*" every daily currency quoted between first and last."""
-        if self.config.track.currencies != ("*",):
+        """The configured codes, or for "*" every currency of the source's list quoted between first and last."""
+        if not self.config.track.all:
             return list(self.config.track.currencies)
-        return sorted({r.code for r in records if r.periodicity == 0 and r.start <= last and r.end >= first})
+        return sorted({r.code for r in records if r.periodicity == self.source.periodicity
+                       and r.start <= last and r.end >= first})
 
     def plan(self, codes: list[str] | None, since: date, until: date) -> list[tuple[Currency, date, date]]:
-        """The dynamics requests that fill every missing day: at most 365 days, one Cur_ID each."""
+        """The span requests that fill every missing day: at most `max_span` days and one Cur_ID each."""
         records = self.catalogue()
         requests = []
         for code in codes or self.tracked(records, since, until):
             stored = self.store.stored_dates(code, since, until)
             missing = [day for day in days.each_day(since, until) if day not in stored]
             for first, last in days.runs(missing):
-                periods = covering(records, code, first, last)
+                periods = self.source.periods(records, code, first, last)
                 if not periods or periods[-1][2] < last:
                     # A code or a date the cached catalogue does not cover: a new Cur_ID, perhaps.
                     records = self.catalogue(refresh=True)
-                    periods = covering(records, code, first, last)
-                if not any(r.code == code and r.periodicity == 0 for r in records):
-                    raise NotQuoted(f"{code} is not in NBRB's catalogue of daily currencies")
-                requests += [(cur, a, b) for cur, start, end in periods for a, b in days.spans(start, end)]
+                    periods = self.source.periods(records, code, first, last)
+                if not self.source.periods(records, code, date.min, date.max):
+                    raise NotQuoted(self.source.short, f"{code} is not in its catalogue of {self.source.listing} currencies")
+                requests += [(cur, a, b) for cur, start, end in periods
+                             for a, b in days.spans(start, end, self.source.max_span)]
         return requests
 
     def backfill(self, since: date | None = None, until: date | None = None, codes=None, progress=None):
@@ -74,10 +74,11 @@ class Sync:
             requests = self.plan(codes, since, until)
             total, done = sum((b - a).days + 1 for _, a, b in requests), 0
             for currency, first, last in requests:
-                rates = self.source.dynamics(currency, first, last)
+                rates = self.source.span(currency, first, last)
                 if not rates and first <= days.today():  # today's rate was set on an earlier day
                     raise BadResponse(
-                        f"no {currency.code} rates (Cur_ID {currency.cur_id}) for {first}..{last}, days already published"
+                        self.source.short,
+                        f"no {currency.code} rates (Cur_ID {currency.cur_id}) for {first}..{last}, days already published",
                     )
                 new, changed = self.store.write(rates, attempt)
                 counts = summary.setdefault(currency.code, [0, 0])
@@ -90,7 +91,7 @@ class Sync:
 
     def fetch(self, dates: list[date] | None = None, first: date | None = None):
         """Record the rates in force on `dates`, or on `first` (default today) and the following
-        days, as long as NBRB has published them.
+        days, as long as the source has published them.
 
         Returns [(day, new rates, [(changed rate, old text)])].
         """
@@ -109,32 +110,31 @@ class Sync:
     def poll(self):
         """Record the first day not stored yet, and any later ones already published.
 
-        It starts from the day after the last stored one (today when behind), so while NBRB has
-        not published that day, a poll costs one request. Returns what `fetch` returns.
+        It starts from the day after the last stored one (today when behind), so while the source
+        has not published that day, a poll costs one request. Returns what `fetch` returns.
         """
         today = days.today()
-        tracked = self.config.track.currencies
-        last = self.store.last_date(None if tracked == ("*",) else list(tracked))
+        track = self.config.track
+        last = self.store.last_date(None if track.all else list(track.currencies))
         return self.fetch(first=today if last is None or last < today else last + timedelta(days=1))
 
     def _day(self, day: date, today: date, explicit: bool) -> list[Rate] | None:
         """The tracked rates in force on `day`; None when that day is not published yet."""
+        short = self.source.short
         rates = self.source.day(day)
         if not rates or all(r.date != day for r in rates):
             if day <= today:
-                raise BadResponse(f"NBRB listed no rates in force on {day}, a day already published")
+                raise BadResponse(short, f"it listed no rates in force on {day}, a day already published")
             if explicit:
-                raise NoData(
-                    f"the rates for {day} are not published yet (NBRB sets them after the "
-                    "morning session, Minsk time, for the next working day)"
-                )
+                raise NoData(f"the rates for {day} are not published yet ({short} publishes them "
+                             f"{self.source.coverage.published})")
             return None
         if any(r.date != day for r in rates):
-            raise BadResponse(f"the list for {day} mixes in other dates")
-        if self.config.track.currencies == ("*",):
+            raise BadResponse(short, f"the list for {day} mixes in other dates")
+        if self.config.track.all:
             return rates
         quoted = {r.code for r in rates}
         absent = [code for code in self.config.track.currencies if code not in quoted]
         if absent:
-            raise NotQuoted(f"{', '.join(absent)} on {day}: remove from track.currencies in the config")
+            raise NotQuoted(short, f"{', '.join(absent)} on {day}: remove from track.currencies in the config")
         return [r for r in rates if r.code in self.config.track.currencies]

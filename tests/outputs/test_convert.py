@@ -5,9 +5,9 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from support import minsk
+from support.nbrb_data import recorded_rates
 
-from conftest import minsk
-from nbrb_data import recorded_rates
 from ticker.cli import cli
 
 

@@ -19,11 +19,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from support import write_config
+from support.nbrb_data import synthetic_server
+from support.nbrb_server import JSON
 
-from conftest import write_config
-from nbrb_data import synthetic_server
-from nbrb_server import JSON
-from ticker import config as configuration, days
+from ticker import config as configuration
+from ticker import days
 from ticker.sync import Sync
 
 TICKER = str(Path(sys.executable).with_name("ticker"))

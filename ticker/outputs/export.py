@@ -10,15 +10,15 @@ import csv
 import json
 from decimal import Decimal
 
-from . import query
-from .days import per_unit
+from ..model import per_unit
+from ..store import reader
 
 FIELDS = ("date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit")
 
 
 def export(conn, out, format: str = "csv", codes=(), since=None, until=None) -> None:
     """Write the rows of `codes` (all when empty) from `since` to `until` to the text stream `out`."""
-    FORMATS[format](_records(query.history(conn, codes, since, until)), out)
+    FORMATS[format](_records(reader.history(conn, codes, since, until)), out)
 
 
 def _records(rows):

@@ -13,18 +13,19 @@ import signal
 import socket
 import sqlite3
 import sys
-from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from . import __version__, days, schedule
-from .days import stamp
-from .errors import ConfigError, Interrupted, TickerError
+from .. import __version__, days
+from ..days import stamp
+from ..errors import ConfigError, Interrupted, TickerError
+from . import health, schedule
+from .hooks import HOOKS
+from .hooks import load as load_hook
 from .lock import hold, shown
 
 log = logging.getLogger("ticker")
 
-HEARTBEAT = 60  # seconds; `ticker status` calls the daemon stale after three missed beats
 MAX_RETRY = 3600  # seconds: a failing catch-up is retried at least hourly
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 
@@ -36,10 +37,11 @@ def _now() -> datetime:
 class Daemon:
     """The jobs, and what they learned: the daemon's health, written to the `daemon` row."""
 
-    def __init__(self, config, publish=None):
+    def __init__(self, config, hooks=None):
         self.config = config
         self.triggers = schedule.triggers(config)
-        self.publish = publish or _refresh
+        # (what it refreshes, function(config)): run in order after new rates are stored.
+        self.hooks = hooks if hooks is not None else [(what, load_hook(spec)) for what, spec in HOOKS]
         self.stopping = False
         self.polled_on = None  # the Minsk day a poll stored the next day's rates
         self.failures = 0  # catch-ups failed in a row
@@ -57,7 +59,7 @@ class Daemon:
             self.failures, self.retry_at = 0, None
             log.info("%s", self.last_success[1])
             if not self.stopping:
-                self._publish()
+                self._after_new_rates()
         elif not self.stopping:
             delay = min(self.config.schedule.retry * 2**self.failures, MAX_RETRY)
             self.failures += 1
@@ -71,7 +73,7 @@ class Daemon:
             log.debug("poll: the next day's rates are stored; nothing to ask today")
             return
         if self._run("poll", self._poll) and not self.stopping:
-            self._publish()
+            self._after_new_rates()
 
     def beat(self) -> None:
         """The heartbeat: every minute, the daemon row's time and next runs, and systemd's watchdog."""
@@ -113,7 +115,7 @@ class Daemon:
     def _run(self, name: str, work) -> int | None:
         """Run one job: `work(sync)` returns (what it did, rates stored or revised), which this
         returns; every fault becomes one log line and `last_error`, and None, never an exception."""
-        from .sync import Sync
+        from ..sync import Sync
 
         if self.stopping:
             return None
@@ -141,17 +143,21 @@ class Daemon:
             self.job = None
             self.save()
 
-    def _publish(self) -> None:
-        try:
-            self.publish(self.config)
-            log.info("refreshed the charts and ticker files")
-        except Exception as exc:
-            if self.stopping:  # Ctrl-C or systemd's SIGTERM reached the drawing child too
-                log.info("refreshing the charts and ticker files interrupted: the daemon is stopping")
+    def _after_new_rates(self) -> None:
+        """Run every hook in turn; a failing one is one log line and `last_error`, and the next still runs."""
+        for what, hook in self.hooks:
+            if self.stopping:
                 return
-            message = _one_line(exc)
-            self.last_error = (stamp(_now()), f"refresh: {message}")
-            log.error("refreshing the charts and ticker files failed: %s", message)
+            try:
+                hook(self.config)
+                log.info("refreshed %s", what)
+            except Exception as exc:
+                if self.stopping:  # Ctrl-C or systemd's SIGTERM reached a child process too
+                    log.info("refreshing %s interrupted: the daemon is stopping", what)
+                    return
+                message = _one_line(exc)
+                self.last_error = (stamp(_now()), f"refresh: {message}")
+                log.error("refreshing %s failed: %s", what, message)
 
     # -- main-thread side ----------------------------------------------------------------
 
@@ -179,51 +185,31 @@ class Daemon:
 
     # -- the daemon row --------------------------------------------------------------------
 
-    def _connect(self):
-        conn = sqlite3.connect(self.config.database.path, timeout=10)
-        # A heartbeat lost to a power cut costs nothing: spare the disk a sync per beat (WAL keeps
-        # the file consistent either way).
-        conn.execute("PRAGMA synchronous = NORMAL")
-        return closing(conn)
-
     def started(self) -> None:
-        now = stamp(_now())
-        with self._connect() as conn, conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO daemon (id, pid, version, state, started_at, heartbeat_at)"
-                " VALUES (1, ?, ?, 'running', ?, ?)",
-                [os.getpid(), __version__, now, now],
-            )
+        health.started(self.config.database.path, stamp(_now()))
         self.save()
 
     def stopped(self) -> None:
         self.save(state="stopped", stopped_at=stamp(_now()))
 
     def save(self, **fields) -> None:
-        """Rewrite the daemon row from this object (a fresh connection: callers are in several threads)."""
+        """Rewrite the daemon row from this object: heartbeat, job, next runs, last success and error."""
         now = _now()
         catchup, retry_at = self.triggers["catchup"].get_next_fire_time(None, now), self.retry_at
         if retry_at is not None:
             catchup = min(catchup, retry_at) if catchup else retry_at
-        fields = {
-            "heartbeat_at": stamp(now),
-            "job": self.job,
-            "next_poll": stamp(schedule.next_poll(self.triggers["poll"], now, self.polled_on)),
-            "next_catchup": stamp(catchup),
-            "last_success_at": self.last_success and self.last_success[0],
-            "last_success": self.last_success and self.last_success[1],
-            "last_error_at": self.last_error and self.last_error[0],
-            "last_error": self.last_error and self.last_error[1],
+        health.write(
+            self.config.database.path,
+            heartbeat_at=stamp(now),
+            job=self.job,
+            next_poll=stamp(schedule.next_poll(self.triggers["poll"], now, self.polled_on)),
+            next_catchup=stamp(catchup),
+            last_success_at=self.last_success and self.last_success[0],
+            last_success=self.last_success and self.last_success[1],
+            last_error_at=self.last_error and self.last_error[0],
+            last_error=self.last_error and self.last_error[1],
             **fields,
-        }
-        with self._connect() as conn, conn:
-            conn.execute(f"UPDATE daemon SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = 1", list(fields.values()))
-
-
-def _refresh(config) -> None:
-    from . import publish
-
-    publish.refresh(config)
+        )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -290,7 +276,7 @@ def run(config, level: str | None = None, load=None) -> None:
 
     `level` (from --log-level) overrides `log.level`, also after a reload.
     """
-    from .store import Store
+    from ..store.writer import Store
 
     logging.basicConfig(level=level or config.log.level, format="%(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("apscheduler").setLevel(logging.DEBUG if (level or config.log.level) == "DEBUG" else logging.WARNING)
@@ -346,6 +332,6 @@ def _scheduler(daemon: Daemon):
     scheduler.add_job(daemon.catchup, id="catchup-start", name="catch-up at start")
     scheduler.add_job(daemon.catchup, daemon.triggers["catchup"], id="catchup", name="daily catch-up")
     scheduler.add_job(daemon.poll, daemon.triggers["poll"], id="poll", name="poll")
-    scheduler.add_job(daemon.beat, "interval", seconds=HEARTBEAT, id="beat", name="heartbeat", executor="beat")
+    scheduler.add_job(daemon.beat, "interval", seconds=health.HEARTBEAT, id="beat", name="heartbeat", executor="beat")
     scheduler.start()
     return scheduler

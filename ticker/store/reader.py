@@ -1,17 +1,17 @@
-"""Read-only access with the stdlib sqlite3 module, so read commands start fast."""
+"""Reading the store: read-only queries with the stdlib sqlite3 module, so read commands start fast."""
 
 import math
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import quote
 
-from .days import each_day, parse_stamp
-from .errors import NoData
-from .nbrb import Rate
+from ..days import each_day
+from ..errors import NoData
+from ..model import Rate
 
 
 def _rate(row) -> Rate:
@@ -121,28 +121,6 @@ def last_fetch(conn: sqlite3.Connection, status: str) -> sqlite3.Row | None:
         "SELECT id, kind, detail, started_at, finished_at, rows_new, rows_changed, error FROM fetches"
         " WHERE status = ? AND kind <> 'catalogue' ORDER BY id DESC LIMIT 1", [status]
     ).fetchone()
-
-
-STALE_AFTER = 180  # seconds without a heartbeat before the daemon is stale: it beats every 60
-
-
-def daemon(conn: sqlite3.Connection) -> sqlite3.Row | None:
-    """The `ticker run` daemon's row: None when none has run on this database."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'daemon'").fetchone():
-        return None
-    return conn.execute("SELECT * FROM daemon WHERE id = 1").fetchone()
-
-
-def daemon_stale(row: sqlite3.Row | None, now: datetime) -> str | None:
-    """Why the daemon counts as stale (no heartbeat for over STALE_AFTER seconds), or None."""
-    if row is None:
-        return None
-    beat = parse_stamp(row["heartbeat_at"])
-    if (now - beat).total_seconds() <= STALE_AFTER:
-        return None
-    if row["state"] == "stopped":
-        return f"the daemon stopped at {row['stopped_at']}"
-    return f"no heartbeat from the daemon (pid {row['pid']}) since {row['heartbeat_at']}"
 
 
 HISTORY = "date, code, scale, rate_text, unit, cur_id"

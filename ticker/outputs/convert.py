@@ -4,10 +4,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
 
-from . import query
-from .days import PER_BYN
-from .line import round_half_up
-from .nbrb import Rate
+from ..model import PER_BYN, Rate, round_half_up
+from ..store import reader
 
 # The roubles themselves need no rate: BYN, and the old BYR and BYB at their fixed redenomination factors.
 ROUBLES = PER_BYN
@@ -40,7 +38,7 @@ class Conversion:
 
 def convert(conn, amount: Decimal, source: str, target: str, day: date) -> Conversion:
     """Convert at the rates in force on `day`; NoData (one line) for an unknown code or a missing day."""
-    quotes = tuple(query.rate(conn, code, day) for code in dict.fromkeys((source, target)) if code not in ROUBLES)
+    quotes = tuple(reader.rate(conn, code, day) for code in dict.fromkeys((source, target)) if code not in ROUBLES)
     per_unit = {q.code: q.byn_per_unit for q in quotes}
     with localcontext() as exact:
         # Wide enough that only the final rounding rounds: a cross rate's quotient is the one inexact step.

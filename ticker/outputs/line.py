@@ -2,11 +2,10 @@
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from . import query
-from .days import PER_BYN
-from .nbrb import Rate
+from ..model import PER_BYN, Rate, round_half_up
+from ..store import reader
 
 MARKS = {"up": "▲", "down": "▼", "none": ""}
 
@@ -39,12 +38,8 @@ class Item:
 
 def items(conn, codes, day: date) -> list[Item]:
     """Each code's rate in force on `day` beside its previous distinct rate."""
-    quotes = [query.rate(conn, code, day) for code in codes]
-    return [Item(q, query.previous(conn, q)) for q in quotes]
-
-
-def round_half_up(value: Decimal, places: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    quotes = [reader.rate(conn, code, day) for code in codes]
+    return [Item(q, reader.previous(conn, q)) for q in quotes]
 
 
 def text(line: list[Item], precision: int = 2) -> str:

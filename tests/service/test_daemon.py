@@ -14,14 +14,16 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import time_machine
 from click.testing import CliRunner
+from support import minsk, write_config
+from support.nbrb_server import JSON
 
-from conftest import minsk, write_config
-from nbrb_server import JSON
-from ticker import config as configuration, days, schedule
+from ticker import config as configuration
+from ticker import days
 from ticker.cli import cli
-from ticker.daemon import MAX_RETRY, Daemon, notify
 from ticker.errors import AlreadyRunning
-from ticker.lock import hold
+from ticker.service import schedule
+from ticker.service.daemon import MAX_RETRY, Daemon, notify
+from ticker.service.lock import hold
 from ticker.sync import Sync
 
 TRACKED = '["USD", "EUR", "RUB"]'
@@ -47,7 +49,7 @@ def published():
 def started_daemon(config, publish) -> Daemon:
     """A Daemon on a migrated database, as `ticker run` makes it before the jobs."""
     Sync(config).store.close()
-    daemon = Daemon(config, publish=publish)
+    daemon = Daemon(config, hooks=[("the charts and ticker files", publish)])
     daemon.started()
     return daemon
 
@@ -261,7 +263,7 @@ def test_empty_list_for_a_published_day_is_an_error_and_a_later_poll_heals_it(da
     with minsk("2026-03-17 12:00"):
         daemon.poll()
     assert daemon.last_error[1] == (
-        "poll: NBRB sent a response that cannot be used: NBRB listed no rates in force on 2026-03-17,"
+        "poll: NBRB sent a response that cannot be used: it listed no rates in force on 2026-03-17,"
         " a day already published")
     assert stored(config, "SELECT count(*) FROM rates WHERE date = '2026-03-17'") == [(0,)]
     assert stored(config, "SELECT kind, detail, status, error FROM fetches ORDER BY id DESC LIMIT 1") == [

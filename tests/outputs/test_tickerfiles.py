@@ -8,12 +8,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from click.testing import CliRunner
+from support import write_config
+from support.nbrb_data import recorded_rates
 
-from conftest import write_config
-from nbrb_data import recorded_rates
-from ticker import config as configuration, query, tickerfiles
+from ticker import config as configuration
 from ticker.cli import cli
 from ticker.errors import NoData
+from ticker.outputs import tickerfiles
+from ticker.store import reader
 
 DAY = date(2026, 3, 17)
 
@@ -32,7 +34,7 @@ def run(config_file, *args):
 
 def write(config, folder, day):
     """Both files for `day` into `folder`, as `ticker chart` stages them."""
-    conn = query.connect(config.database.path)
+    conn = reader.connect(config.database.path)
     tickerfiles.save(folder, tickerfiles.render(conn, config.line.currencies, day, config.line.precision))
     conn.close()
 

@@ -3,7 +3,7 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .days import minsk
+from ..days import minsk
 
 JOBS = ("poll", "catchup")
 

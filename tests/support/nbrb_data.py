@@ -1,7 +1,7 @@
 """The recorded NBRB data in the shared folder, and fake servers built on it (stdlib only).
 
 The recordings are read in place from shared/nbrb/ (see FACTS.md and SOURCES.md there), never copied.
-The currency catalogue is our own fixture, tests/nbrb_catalogue.json: NBRB-shaped records for the 31
+The currency catalogue is our own fixture, tests/support/nbrb_catalogue.json: NBRB-shaped records for the 31
 daily currencies in the recordings. Its Cur_IDs, scales and Russian names follow the recordings
 (generated lists for 2015-01-01 and 2026-03-17 match the recorded bodies byte for byte), with:
 - 2021-07-09..2050-01-01 (BGN ..2026-01-01): the Cur_IDs recorded since 2024;
@@ -22,7 +22,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-from nbrb_server import JSON, PROBLEM, FakeNBRB
+from .nbrb_server import JSON, PROBLEM, FakeNBRB
 
 # EUR obtained by inverting BYN->EUR rates: not as published, so not served as NBRB's.
 DERIVED = "sure_seed_eur_inverted_2024-01.csv"
@@ -30,7 +30,7 @@ DERIVED = "sure_seed_eur_inverted_2024-01.csv"
 
 def shared_dir() -> Path:
     """The folder that holds nbrb/: $TICKER_SHARED, else `shared` beside the project folder."""
-    return Path(os.environ.get("TICKER_SHARED") or Path(__file__).resolve().parents[2] / "shared")
+    return Path(os.environ.get("TICKER_SHARED") or Path(__file__).resolve().parents[3] / "shared")
 
 
 def recorded_rates() -> dict[tuple[int, str], tuple[str, int, str]]:

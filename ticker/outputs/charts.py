@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
-from . import query
+from ..store import reader
 
 
 def _cache() -> str:
@@ -52,11 +52,11 @@ def plan(conn, day: date, currencies, windows, overview) -> list[tuple[str, str,
     return jobs
 
 
-def _window(conn, code: str, day: date, window: int) -> query.Series:
-    return query.series(conn, code, day - timedelta(days=window - 1), day)
+def _window(conn, code: str, day: date, window: int) -> reader.Series:
+    return reader.series(conn, code, day - timedelta(days=window - 1), day)
 
 
-def unit_label(s: query.Series) -> str:
+def unit_label(s: reader.Series) -> str:
     return f"BYN per {s.scale} {s.code}"
 
 
@@ -78,7 +78,7 @@ def moving_average(values: list[float], days: int) -> np.ndarray:
     return out
 
 
-def trend(s: query.Series) -> Figure:
+def trend(s: reader.Series) -> Figure:
     """One currency over its window: the rate, its min and max, the last value, a moving average."""
     x, y = _days(s.days), np.asarray(s.values, dtype=float)
     fig, ax = _figure()
@@ -102,7 +102,7 @@ def trend(s: query.Series) -> Figure:
     return fig
 
 
-def changes(group: list[query.Series]) -> Figure:
+def changes(group: list[reader.Series]) -> Figure:
     """Several currencies on one axis: % change since each one's first day in the window."""
     fig, ax = _figure()
     ax.axhline(0, color=MUTED, linewidth=1.2)

@@ -17,13 +17,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from support import minsk, write_config
+from support.nbrb_data import recorded_server, synthetic_server
 
-from conftest import minsk, write_config
-from nbrb_data import recorded_server, synthetic_server
-from ticker import charts, publish, query
 from ticker import config as configuration
 from ticker.cli import cli
 from ticker.errors import ChartError
+from ticker.outputs import charts, publish
+from ticker.store import reader
 from ticker.sync import Sync
 
 H1 = {"currencies": '["USD", "GBP"]', "windows": "[30, 365]"}
@@ -94,8 +95,8 @@ def referenced(charts_dir: Path) -> list[str]:
 
 
 def test_trend_plots_every_calendar_day_with_the_database_values(h1_db):
-    conn = query.connect(h1_db)
-    fig = charts.trend(query.series(conn, "USD", date(2023, 8, 2), date(2024, 7, 31)))
+    conn = reader.connect(h1_db)
+    fig = charts.trend(reader.series(conn, "USD", date(2023, 8, 2), date(2024, 7, 31)))
     rate = lines(fig)["rate"]
     days, values = as_days(rate.get_xdata()), rate.get_ydata()
     assert days == [date(2023, 8, 2) + timedelta(n) for n in range(365)]
@@ -129,7 +130,7 @@ def test_missing_days_are_gaps_not_interpolated(h1, tmp_path):
     db = tmp_path / "rates.sqlite"
     with sqlite3.connect(db) as conn:
         conn.execute("DELETE FROM rates WHERE code = 'USD' AND date BETWEEN '2024-07-10' AND '2024-07-12'")
-    fig = charts.trend(query.series(query.connect(db), "USD", date(2024, 7, 2), date(2024, 7, 31)))
+    fig = charts.trend(reader.series(reader.connect(db), "USD", date(2024, 7, 2), date(2024, 7, 31)))
     rate = lines(fig)["rate"]
     plotted = dict(zip(as_days(rate.get_xdata()), rate.get_ydata()))
     assert len(plotted) == 30
@@ -138,8 +139,8 @@ def test_missing_days_are_gaps_not_interpolated(h1, tmp_path):
 
 
 def test_overview_is_the_change_since_the_window_start(h1_db):
-    conn = query.connect(h1_db)
-    group = [query.series(conn, code, date(2024, 7, 2), date(2024, 7, 31)) for code in ("USD", "GBP")]
+    conn = reader.connect(h1_db)
+    group = [reader.series(conn, code, date(2024, 7, 2), date(2024, 7, 31)) for code in ("USD", "GBP")]
     fig = charts.changes(group)
     for code in ("USD", "GBP"):
         values = stored(h1_db, code)
@@ -154,8 +155,8 @@ def test_rates_before_2016_07_01_are_normalised_to_byn(tmp_path):
     with synthetic_server(since="2016-06-01", until="2016-07-31") as server:
         config = configuration.load(write_config(tmp_path, server.url))
         Sync(config).backfill(date(2016, 6, 1), date(2016, 7, 31), ["RUB"])
-    conn = query.connect(config.database.path)
-    series = query.series(conn, "RUB", date(2016, 6, 1), date(2016, 7, 31))
+    conn = reader.connect(config.database.path)
+    series = reader.series(conn, "RUB", date(2016, 6, 1), date(2016, 7, 31))
     fig = charts.trend(series)
     values = lines(fig)["rate"].get_ydata()
     rub = stored(config.database.path, "RUB")
@@ -319,7 +320,7 @@ def test_leftovers_of_a_killed_render_are_swept(h1, tmp_path):
 def test_refresh_renders_in_a_child_process(h1, tmp_path):
     """The caller never imports matplotlib; the child keeps its font cache in $XDG_CACHE_HOME."""
     script = (
-        "import sys; from datetime import date; from ticker import config, publish;"
+        "import sys; from datetime import date; from ticker import config; from ticker.outputs import publish;"
         f"publish.refresh(config.load({str(h1)!r}), date(2024, 7, 31));"
         "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'"
     )

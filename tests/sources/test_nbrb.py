@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from ticker.errors import BadResponse, SourceUnavailable
-from ticker.nbrb import NBRB, covering
+from ticker.sources.nbrb import NBRB
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_unpublished_day_is_an_empty_list(client):
 
 def test_dynamics_keeps_trailing_zeros(client):
     usd = next(r for r in client.currencies() if r.cur_id == 431)
-    rates = client.dynamics(usd, date(2024, 1, 1), date(2024, 7, 31))
+    rates = client.span(usd, date(2024, 1, 1), date(2024, 7, 31))
     assert len(rates) == 213
     by_day = {r.date: r for r in rates}
     assert str(by_day[date(2024, 1, 5)].rate) == "3.1980"
@@ -55,15 +55,15 @@ def test_dynamics_with_a_hole_is_refused(nbrb, client):
     ) + b"]"
     nbrb.script("/exrates/rates/dynamics/431", (200, {"Content-Type": "application/json"}, body))
     with pytest.raises(BadResponse, match="days missing between 2024-01-10 and 2024-01-13"):
-        client.dynamics(usd, date(2024, 1, 10), date(2024, 1, 15))
+        client.span(usd, date(2024, 1, 10), date(2024, 1, 15))
 
 
 def test_catalogue_resolves_the_cur_id_of_each_day(client):
     records = client.currencies()
-    [(before, *_)] = covering(records, "USD", date(2021, 7, 8), date(2021, 7, 8))
-    [(after, *_)] = covering(records, "USD", date(2021, 7, 9), date(2021, 7, 9))
+    [(before, *_)] = NBRB.periods(NBRB, records, "USD", date(2021, 7, 8), date(2021, 7, 8))
+    [(after, *_)] = NBRB.periods(NBRB, records, "USD", date(2021, 7, 9), date(2021, 7, 9))
     assert (before.cur_id, after.cur_id) == (145, 431)
-    spans = covering(records, "RUB", date(2016, 6, 1), date(2021, 8, 1))
+    spans = NBRB.periods(NBRB, records, "RUB", date(2016, 6, 1), date(2021, 8, 1))
     assert [(c.cur_id, c.scale, a, b) for c, a, b in spans] == [
         (190, 1, date(2016, 6, 1), date(2016, 6, 30)),
         (298, 100, date(2016, 7, 1), date(2021, 7, 8)),
@@ -74,9 +74,9 @@ def test_catalogue_resolves_the_cur_id_of_each_day(client):
 def test_dynamics_refuses_a_span_over_365_days_or_outside_the_cur_id(client):
     usd = next(r for r in client.currencies() if r.cur_id == 431)
     with pytest.raises(ValueError):
-        client.dynamics(usd, date(2024, 1, 1), date(2024, 12, 31))
+        client.span(usd, date(2024, 1, 1), date(2024, 12, 31))
     with pytest.raises(ValueError):
-        client.dynamics(usd, date(2021, 7, 8), date(2021, 7, 9))
+        client.span(usd, date(2021, 7, 8), date(2021, 7, 9))
 
 
 def test_404_problem_json_is_a_clear_error(nbrb, client):

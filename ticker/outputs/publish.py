@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from . import atomic, days
-from .errors import ChartError
+from .. import days
+from ..errors import ChartError
+from . import atomic
 
 LATEST, SETS, INDEX = "latest", ".sets", "index.html"
 TIMEOUT = 600  # seconds before a stuck child render is killed
@@ -33,21 +34,48 @@ TIMEOUT = 600  # seconds before a stuck child render is killed
 def refresh(config, day: date | None = None) -> None:
     """Bring every derived output up to date with the database, as of `day` (default today).
 
-    The drawing runs in a child process (`ticker chart`) so that matplotlib never enters the
-    caller's memory: the daemon stays small. Raises ChartError with the child's one-line reason.
+    The drawing runs in a child process (this module's `main`) so that matplotlib never enters
+    the caller's memory: the daemon stays small. Raises ChartError with the child's reason.
     """
-    command = [sys.executable, "-m", "ticker"]
-    if config.file:
-        command += ["--config", str(Path(config.file).resolve())]
-    command += ["--db", str(config.database.path), "chart", "--out", str(config.charts.dir),
-                "--date", (day or days.today()).isoformat()]
+    import json
+
+    command = [sys.executable, "-m", __name__, json.dumps({
+        "config": str(Path(config.file).resolve()) if config.file else None,
+        "db": str(config.database.path), "out": str(config.charts.dir),
+        "day": (day or days.today()).isoformat(),
+    })]
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise ChartError(f"`ticker chart` took longer than {TIMEOUT} s and was stopped") from None
-    if done.returncode:
-        lines = done.stderr.strip().splitlines() or [f"`ticker chart` exited with status {done.returncode}"]
-        raise ChartError(lines[-1].removeprefix("Error: ").removeprefix(f"{ChartError.__doc__}: "))
+        raise ChartError(f"the chart renderer took longer than {TIMEOUT} s and was stopped") from None
+    try:
+        error = json.loads(done.stdout.strip().splitlines()[-1])["error"]
+    except (IndexError, ValueError, KeyError, TypeError):
+        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        error = f"the chart renderer failed: {last}"
+    if error or done.returncode:
+        raise ChartError(error or f"the chart renderer exited with status {done.returncode}")
+
+
+def main(argument: str) -> int:
+    """The child `refresh` starts: build the set, then report {"error": null or the reason} on stdout."""
+    import json
+    import sqlite3
+
+    from .. import config as configuration
+    from ..errors import TickerError
+
+    job = json.loads(argument)
+    error = None
+    try:
+        config = configuration.load(job["config"] and Path(job["config"]), job["db"])
+        build(config, date.fromisoformat(job["day"]), Path(job["out"]))
+    except TickerError as exc:
+        error = str(exc).removeprefix(f"{ChartError.__doc__}: ")
+    except sqlite3.Error as exc:
+        error = f"{job['db']}: {exc}"
+    print(json.dumps({"error": error}))
+    return 1 if error else 0
 
 
 @dataclass(frozen=True)
@@ -59,10 +87,11 @@ class Published:
 
 def build(config, day: date, out: Path | None = None, currencies=(), windows=()) -> Published:
     """Render the day's set into out/YYYY-MM-DD/ and, unless a later day's set is there, latest/."""
-    from . import charts, query, tickerfiles
+    from ..store import reader
+    from . import charts, tickerfiles
 
     out = Path(out or config.charts.dir)
-    conn = query.connect(config.database.path)
+    conn = reader.connect(config.database.path)
     try:
         # Everything is read before anything is written: bad input leaves no file behind.
         files = tickerfiles.render(conn, config.line.currencies, day, config.line.precision)
@@ -223,3 +252,7 @@ def _sweep(out: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -14,11 +14,13 @@ import jsonschema
 import pytest
 from beancount.parser import parser as beancount_parser
 from click.testing import CliRunner
+from support import write_config
+from support.nbrb_data import catalogue, synthetic_server
 
-from conftest import write_config
-from nbrb_data import catalogue, synthetic_server
-from ticker import config as configuration, export, query
+from ticker import config as configuration
 from ticker.cli import cli
+from ticker.outputs import export
+from ticker.store import reader
 
 FACTOR = {"BYN": 1, "BYR": 10_000, "BYB": 10_000_000}  # the redenominations, written out again on purpose
 
@@ -202,7 +204,7 @@ def traced_export(conn, path, format, since):
 
 @pytest.mark.parametrize("format", sorted(export.FORMATS))
 def test_memory_stays_flat_however_long_the_history(three_years, tmp_path, format):
-    conn = query.connect(three_years)
+    conn = reader.connect(three_years)
     assert conn.execute("SELECT count(*) FROM rates").fetchone()[0] == 10 * 1095
     month = traced_export(conn, tmp_path / "month", format, date(2023, 12, 1))
     years = traced_export(conn, tmp_path / "years", format, None)

@@ -9,8 +9,14 @@ from decimal import Decimal
 
 import pytest
 
-from nbrb_data import catalogue, recorded_rates, recorded_server, shared_dir, synthetic_server
-from nbrb_server import FakeNBRB
+from support.nbrb_data import (
+    catalogue,
+    recorded_rates,
+    recorded_server,
+    shared_dir,
+    synthetic_server,
+)
+from support.nbrb_server import FakeNBRB
 
 SAMPLES = shared_dir() / "nbrb" / "samples"
 

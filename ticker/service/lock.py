@@ -4,7 +4,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from .errors import AlreadyRunning
+from ..errors import AlreadyRunning
 
 
 def shown(path: Path) -> str:

@@ -1,0 +1,40 @@
+"""What the tests share: pinned Minsk time, a config for the local fakes, the recorded rates as the model's."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import time_machine
+
+from ticker import days
+from ticker.model import Rate, unit_on
+
+from .nbrb_data import recorded_rates
+
+
+def minsk(stamp: str):
+    """Pin 'now' to a Minsk wall-clock time, e.g. '2026-03-17 18:51' (time still ticks)."""
+    return time_machine.travel(datetime.fromisoformat(stamp).replace(tzinfo=days.minsk()), tick=True)
+
+
+def write_config(folder: Path, base_url: str, **sections) -> Path:
+    """A config.toml in `folder` pointing at the fake, with fast retries; sections override."""
+    settings = {
+        "database": {"path": '"rates.sqlite"'},
+        "nbrb": {"base_url": f'"{base_url}"', "timeout": "2", "retries": "2", "backoff": "0.05"},
+    }
+    for name, keys in sections.items():
+        settings.setdefault(name, {}).update(keys)
+    text = "".join(
+        f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in keys.items()) + "\n"
+        for name, keys in settings.items()
+    )
+    path = folder / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def recorded() -> list[Rate]:
+    """Every recorded rate, as the model's Rate."""
+    return [Rate(code, date.fromisoformat(day), scale, Decimal(text), unit_on(date.fromisoformat(day)), cur_id)
+            for (cur_id, day), (code, scale, text) in recorded_rates().items()]

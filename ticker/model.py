@@ -1,0 +1,67 @@
+"""The rate model and the money facts that sources, the store, the readers and the outputs share.
+
+A rate is `unit` per `scale` units of `code`: BYN per 100 RUB, BYR per 1 USD before the 2016
+redenomination. Everything here is exact: rates are `Decimal`s as published, and the factors that
+relate them (scales, redenominations) are powers of ten, so dividing them out never rounds.
+"""
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+# The API never converts history: each row keeps the unit it was published in.
+BYR_UNTIL = date(2016, 7, 1)  # BYR -> BYN at 10,000:1 on this day
+BYB_UNTIL = date(2000, 1, 1)  # BYB -> BYR at 1,000:1 on this day
+PER_BYN = {"BYN": 1, "BYR": 10_000, "BYB": 10_000_000}  # old roubles per BYN: the redenomination factors
+BASE = "BYN"  # the base currency: every official rate is BYN (or BYR/BYB) per `scale` units
+
+
+class Currency(NamedTuple):
+    """One catalogue record: a Cur_ID and the period it is valid in."""
+
+    cur_id: int
+    parent_id: int
+    code: str
+    num_code: str
+    name: str
+    name_eng: str
+    scale: int
+    periodicity: int  # 0 daily, 1 monthly
+    start: date
+    end: date
+
+
+class Rate(NamedTuple):
+    """`rate` `unit` (BYN, BYR or BYB) per `scale` units of `code`, in force on `date`, as published."""
+
+    code: str
+    date: date
+    scale: int
+    rate: Decimal
+    unit: str
+    cur_id: int
+
+    @property
+    def byn_per_unit(self) -> Decimal:
+        """BYN per ONE unit of `code`: the scale and the redenomination factor divided out, exactly."""
+        return per_unit(self.rate, self.scale, self.unit)
+
+
+def per_unit(rate, scale: int, unit: str):
+    """BYN per one unit of a currency quoted at `rate` `unit` per `scale`: exact for Decimals,
+    as scales and redenomination factors are powers of ten."""
+    return rate / scale / PER_BYN[unit]
+
+
+def unit_on(day: date) -> str:
+    """The currency unit NBRB quoted in on that day: BYB before 2000, BYR before 2016-07-01, then BYN."""
+    if day < BYB_UNTIL:
+        return "BYB"
+    if day < BYR_UNTIL:
+        return "BYR"
+    return "BYN"
+
+
+def round_half_up(value: Decimal, places: int) -> Decimal:
+    """Money rounding: half up (3.145 -> 3.15), as in accounting, not Python's half even."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

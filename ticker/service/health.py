@@ -1,0 +1,56 @@
+"""The daemon's health: the one-row `daemon` table, written by `ticker run`, read and judged by
+`ticker status`. Stdlib only, so `status` stays a fast read-only command."""
+
+import os
+import sqlite3
+from contextlib import closing
+from datetime import datetime
+
+from .. import __version__
+from ..days import parse_stamp
+
+HEARTBEAT = 60  # seconds between two writes of the row while the daemon runs
+STALE_AFTER = 180  # seconds without a heartbeat before the daemon is stale: three missed beats
+
+
+def _connect(path):
+    conn = sqlite3.connect(path, timeout=10)
+    # A heartbeat lost to a power cut costs nothing: spare the disk a sync per beat (WAL keeps
+    # the file consistent either way).
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return closing(conn)
+
+
+def started(path, now: str) -> None:
+    """A new row for this process: running, started and beating now."""
+    with _connect(path) as conn, conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO daemon (id, pid, version, state, started_at, heartbeat_at)"
+            " VALUES (1, ?, ?, 'running', ?, ?)",
+            [os.getpid(), __version__, now, now],
+        )
+
+
+def write(path, **fields) -> None:
+    """Rewrite some columns of the row (a fresh connection: callers are in several threads)."""
+    with _connect(path) as conn, conn:
+        conn.execute(f"UPDATE daemon SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = 1", list(fields.values()))
+
+
+def read(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    """The `ticker run` daemon's row: None when none has run on this database."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'daemon'").fetchone():
+        return None
+    return conn.execute("SELECT * FROM daemon WHERE id = 1").fetchone()
+
+
+def stale(row: sqlite3.Row | None, now: datetime) -> str | None:
+    """Why the daemon counts as stale (no heartbeat for over STALE_AFTER seconds), or None."""
+    if row is None:
+        return None
+    beat = parse_stamp(row["heartbeat_at"])
+    if (now - beat).total_seconds() <= STALE_AFTER:
+        return None
+    if row["state"] == "stopped":
+        return f"the daemon stopped at {row['stopped_at']}"
+    return f"no heartbeat from the daemon (pid {row['pid']}) since {row['heartbeat_at']}"

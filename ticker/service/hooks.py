@@ -1,0 +1,14 @@
+"""What the daemon runs after new rates are stored, in order, each on its own: one failing is
+logged and recorded and never stops the others. A hook is `function(config)` reading the store."""
+
+from importlib import import_module
+
+# (what it refreshes, "module:function"), imported when first run.
+HOOKS = [
+    ("the charts and ticker files", "ticker.outputs.publish:refresh"),
+]
+
+
+def load(spec: str):
+    module, name = spec.split(":")
+    return getattr(import_module(module), name)

@@ -1,0 +1,59 @@
+"""Where rates come from: each source is one module with one class behind `Source`, named in REGISTRY.
+
+Nothing outside this package imports a source module: the sync code asks the registry for a
+source by its id and talks to it through the interface below. Adding a source is one module
+and one line in REGISTRY.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from importlib import import_module
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a source has, as data: from when, which days, and when new rates appear."""
+
+    since: date
+    days: str  # which days have a rate
+    published: str  # when the next rates appear, in the source's words
+
+
+class Source:
+    """A source of rates and its metadata. Subclasses set the attributes and `from_config`.
+
+    Official-rate sources (`kind == "official"`) also provide, for the sync code:
+    - `currencies() -> list[Currency]`: the catalogue, one record per Cur_ID period;
+    - `day(on: date) -> list[Rate]`: the rates in force on a day, [] while unpublished;
+    - `span(currency, first, last) -> list[Rate]`: one Cur_ID's rates over at most `max_span` days;
+    - `periods(records, code, first, last)`: the catalogue periods a span of one code needs;
+    - `periodicity` (Cur_Periodicity of its list), `listing` ("daily") and `max_span` (days).
+    Every method raises `SourceUnavailable` when the source cannot be reached and `BadResponse`
+    when its answer cannot be used (both name the source); nothing they return is ever partial.
+    """
+
+    id: str  # short, stable, used in the database and the config: "nbrb"
+    short: str  # how messages name it: "NBRB"
+    name: str  # its full name
+    url: str  # where people can read about the data
+    kind: str  # "official"
+    coverage: Coverage
+
+    @classmethod
+    def from_config(cls, config) -> "Source":
+        raise NotImplementedError
+
+
+# id -> "module:class", imported on first use so that read-only commands never load requests.
+REGISTRY = {
+    "nbrb": "ticker.sources.nbrb:NBRB",
+}
+
+
+def get(source_id: str) -> type[Source]:
+    """The source class registered under `source_id`; KeyError names the known ones."""
+    try:
+        module, name = REGISTRY[source_id].split(":")
+    except KeyError:
+        raise KeyError(f"no source {source_id!r} (known: {', '.join(REGISTRY)})") from None
+    return getattr(import_module(module), name)
