@@ -33,12 +33,35 @@ class BadResponse(SourceError):
     """{source} sent a response that cannot be used"""
 
 
+class DamagedResponse(BadResponse):
+    """{source} sent a damaged response"""
+
+    # Broken on the way (truncated or malformed JSON, a proxy's HTML page, an empty or holed
+    # answer for days already published): asking again may well succeed, so it is retried like a
+    # 5xx. A BadResponse that is not damaged is well-formed but wrong, and would be wrong again.
+
+
+class Incomplete(SourceError):
+    """{source} answered only in part"""
+
+    # Raised after everything that could be stored was stored; `stored` counts the rates written
+    # (new or revised), `failed` names what is still missing.
+    def __init__(self, source: str, detail: str, stored: int = 0, failed=()):
+        super().__init__(source, detail)
+        self.stored = stored
+        self.failed = list(failed)
+
+
 class NotQuoted(SourceError):
     """Not quoted by {source}"""
 
 
 class DatabaseError(TickerError):
     """Database error"""
+
+
+class NotWritable(TickerError):
+    """Cannot write"""
 
 
 class NoData(TickerError):

@@ -1,13 +1,23 @@
 """The NBRB client against a real local HTTP server: exact values, traps and faults."""
 
+import logging
 import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from support import minsk
+from support.nbrb_server import JSON
 
-from ticker.errors import BadResponse, SourceUnavailable
+from ticker.errors import BadResponse, DamagedResponse, SourceUnavailable
 from ticker.sources.nbrb import NBRB
+
+
+@pytest.fixture(autouse=True)
+def today():
+    """The recordings end on 2026-03-17: that is today, so 2026-03-18 is not published yet."""
+    with minsk("2026-03-17 18:51"):
+        yield
 
 
 @pytest.fixture
@@ -48,13 +58,13 @@ def test_dynamics_keeps_trailing_zeros(client):
     assert by_day[date(2024, 1, 13)].rate == by_day[date(2024, 1, 12)].rate == Decimal("3.1636")
 
 
-def test_dynamics_with_a_hole_is_refused(nbrb, client):
+def test_dynamics_with_a_hole_is_refused_after_its_retries(nbrb, client):
     usd = next(r for r in client.currencies() if r.cur_id == 431)
     body = b"[" + b",".join(
         b'{"Cur_ID":431,"Date":"2024-01-%02dT00:00:00","Cur_OfficialRate":3.19%02d}' % (d, d) for d in (10, 11, 13)
     ) + b"]"
-    nbrb.script("/exrates/rates/dynamics/431", (200, {"Content-Type": "application/json"}, body))
-    with pytest.raises(BadResponse, match="days missing between 2024-01-10 and 2024-01-13"):
+    nbrb.script("/exrates/rates/dynamics/431", *[(200, {"Content-Type": "application/json"}, body)] * 3)
+    with pytest.raises(DamagedResponse, match="days missing between 2024-01-10 and 2024-01-13, still after 2 retries"):
         client.span(usd, date(2024, 1, 10), date(2024, 1, 15))
 
 
@@ -122,15 +132,108 @@ def test_429_honours_retry_after(nbrb, client):
      b'"Cur_OfficialRate":3.1949}]', "field Date"),
 ])
 def test_malformed_responses_raise(nbrb, client, body, problem):
-    nbrb.script("/exrates/rates", (200, {"Content-Type": "application/json; charset=utf-8"}, body))
+    nbrb.script("/exrates/rates", *[(200, {"Content-Type": "application/json; charset=utf-8"}, body)] * 3)
     with pytest.raises(BadResponse, match=problem):
         client.day(date(2024, 1, 10))
 
 
 def test_html_error_page_is_not_json(nbrb, client):
-    nbrb.script("/exrates/rates", (200, {"Content-Type": "text/html"}, b"<html><body>Maintenance</body></html>"))
-    with pytest.raises(BadResponse, match="expected JSON, got text/html: <html><body>Maintenance"):
+    nbrb.script("/exrates/rates", *[(200, {"Content-Type": "text/html"}, b"<html><body>Maintenance</body></html>")] * 3)
+    with pytest.raises(DamagedResponse, match="expected JSON, got text/html: <html><body>Maintenance"):
         client.day(date(2024, 1, 10))
+    assert len(nbrb.requests) == 3
+
+
+@pytest.mark.parametrize("fault", ["truncate", "cut", "html", "empty", "hole"])
+def test_each_damaged_answer_is_retried_then_the_good_one_is_used(nbrb, client, fault):
+    usd = next(r for r in client.currencies() if r.cur_id == 431)
+    nbrb.reset_log()
+    nbrb.script("/exrates/rates/dynamics/", fault, fault)
+    rates = client.span(usd, date(2024, 1, 10), date(2024, 1, 15))
+    assert [(r.date.day, str(r.rate)) for r in rates] == [
+        (10, "3.1949"), (11, "3.1760"), (12, "3.1636"), (13, "3.1636"), (14, "3.1636"), (15, "3.1537")]
+    assert len(nbrb.requests) == 3 and [f for _, f in nbrb.faults] == [fault, fault]
+
+
+@pytest.mark.parametrize("fault, problem", [
+    ("truncate", "malformed JSON"),
+    ("cut", "the answer broke off"),
+    ("html", "expected JSON, got text/html"),
+    ("empty", "it listed no rates in force on 2026-03-17, a day already published"),
+])
+def test_a_damaged_list_past_the_retries_is_a_damaged_response(nbrb, client, fault, problem):
+    nbrb.script("/exrates/rates", fault, fault, fault)
+    with pytest.raises(DamagedResponse, match=rf"^NBRB sent a damaged response: {nbrb.url}/exrates/rates\?ondate="
+                                              rf"2026-03-17&periodicity=0: {problem}.*, still after 2 retries; set "):
+        client.day(date(2026, 3, 17))
+    assert len(nbrb.requests) == 3
+
+
+def test_an_empty_list_for_a_day_not_yet_published_is_no_damage(nbrb, client):
+    assert client.day(date(2026, 3, 18)) == []
+    assert len(nbrb.requests) == 1
+
+
+def test_a_well_formed_but_wrong_answer_is_not_retried(nbrb, client):
+    body = (b'[{"Cur_ID":431,"Date":"2024-01-10T00:00:00","Cur_Abbreviation":"USD","Cur_Scale":1,'
+            b'"Cur_OfficialRate":0}]')
+    nbrb.script("/exrates/rates", (200, {"Content-Type": JSON}, body))
+    with pytest.raises(BadResponse) as raised:
+        client.day(date(2024, 1, 10))
+    assert not isinstance(raised.value, DamagedResponse)
+    assert len(nbrb.requests) == 1
+
+
+def test_a_byte_order_mark_before_the_json_is_accepted(nbrb, client):
+    nbrb.bom = True
+    rates = {r.code: r for r in client.day(date(2026, 3, 17))}
+    assert (rates["RUB"].scale, str(rates["RUB"].rate)) == (100, "3.6709")
+    assert len(nbrb.requests) == 1
+
+
+def test_damage_and_5xx_share_one_budget_and_one_backoff_schedule(nbrb):
+    client = NBRB(nbrb.url, timeout=1, retries=2, backoff=0.2)
+    nbrb.script("/exrates/rates", (503, {}, b"busy"), "truncate", (503, {}, b"busy"))
+    with pytest.raises(SourceUnavailable, match="HTTP 503, still after retries"):
+        client.day(date(2024, 1, 10))
+    assert len(nbrb.requests) == 3  # not 3 for the 5xx and 3 more for the damage
+
+    nbrb.reset_log()
+    nbrb.script("/exrates/rates", (503, {}, b"busy"), "truncate")
+    started = time.monotonic()
+    assert {r.code for r in client.day(date(2024, 1, 10))} >= {"USD", "EUR"}
+    # The second retry in a row waits 2 x backoff, whichever fault came first.
+    assert time.monotonic() - started >= 0.4
+    assert len(nbrb.requests) == 3
+
+
+def test_retries_are_logged_in_our_words_at_debug_never_urllib3s_warning(nbrb, client, caplog):
+    caplog.set_level(logging.DEBUG)
+    nbrb.script("/exrates/rates", "reset", (502, {}, b"bad gateway"))
+    client.day(date(2026, 3, 17))
+    nbrb.script("/exrates/rates", "html")
+    client.day(date(2026, 3, 17))
+    ours = [r for r in caplog.records if r.name == "ticker.http"]
+    url = f"{nbrb.url}/exrates/rates?ondate=2026-03-17&periodicity=0"
+    assert [(r.levelname, r.getMessage()) for r in ours] == [
+        ("DEBUG", f"retry 1 of 2 in 0 s: {url}: connection closed by the server"),
+        ("DEBUG", f"retry 2 of 2 in 0.02 s: {url}: HTTP 502"),
+        ("DEBUG", f"retry 1 of 2 in 0 s: {url}: expected JSON, got text/html; charset=utf-8: <html><head><title>502 "
+                  "Bad Gateway</title></head><body>The proxy could not reach"),
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not [r for r in caplog.records if "Retrying (" in r.getMessage()]
+
+
+def test_a_null_date_end_is_an_open_record(nbrb, client):
+    for record in nbrb.catalogue:
+        if record["Cur_DateEnd"].startswith("2050"):
+            record["Cur_DateEnd"] = None
+    records = client.currencies()
+    usd = next(r for r in records if r.cur_id == 431)
+    assert (usd.start, usd.end) == (date(2021, 7, 9), date(2050, 1, 1))
+    [(current, first, last)] = NBRB.periods(NBRB, records, "USD", date(2026, 3, 17), date(2026, 3, 17))
+    assert current.cur_id == 431
 
 
 def test_timeout_is_reported_after_retries(nbrb):

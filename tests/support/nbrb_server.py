@@ -6,6 +6,7 @@ text, so "3.1980" reaches the client as 3.1980, as NBRB sends it.
 """
 
 import json
+import random
 import re
 import socket
 import struct
@@ -33,6 +34,7 @@ class FakeNBRB:
 
     `requests` logs every request as (path, query) with lower-cased query keys, faults included.
     `today` (an ISO date) is the day `rates` answers for when the request has no ondate.
+    `bom` puts a UTF-8 byte-order mark before every JSON body.
     """
 
     def __init__(self, catalogue: list[dict] | None = None):
@@ -43,6 +45,10 @@ class FakeNBRB:
         self._rates: dict[int, dict[str, str]] = {}
         self._verbatim: dict[tuple, tuple[int, str, bytes]] = {}
         self._scripts: list[tuple[str, deque]] = []
+        self._mix: list[tuple[float, object]] = []
+        self._random = random.Random(0)
+        self.bom = False
+        self.faults: list[tuple[str, object]] = []  # (path, fault) for each fault served
         self._lock = threading.Lock()
         self._httpd: _Server | None = None
 
@@ -65,20 +71,35 @@ class FakeNBRB:
     def script(self, path_prefix: str, *responses) -> None:
         """Queue faults for requests whose path starts with path_prefix, consumed one per request.
 
-        Each is (status, headers, body), "reset" (drop the connection with a TCP RST) or
-        ("delay", seconds) (sleep, then answer normally). Once used up, requests are answered normally.
+        Each is (status, headers, body), "reset" (drop the connection with a TCP RST), ("delay",
+        seconds) (sleep, then answer normally), or a damaged normal answer: "truncate" (its JSON
+        cut in half, Content-Length matching: what a proxy passes on), "cut" (half the body, then
+        the connection closes), "html" (a proxy's error page with status 200), "empty" (an empty
+        list), "hole" (a dynamics answer without one of its middle days). Once used up, requests
+        are answered normally.
         """
         for response in responses:
-            if not (response == "reset"
-                    or isinstance(response, tuple) and len(response) == 2 and response[0] == "delay"
-                    or isinstance(response, tuple) and len(response) == 3 and isinstance(response[0], int)):
-                raise ValueError(f"not a scripted response: {response!r}")
+            _check_fault(response)
         with self._lock:
             for prefix, queue in self._scripts:
                 if prefix == path_prefix:
                     queue.extend(responses)
                     return
             self._scripts.append((path_prefix, deque(responses)))
+
+    def fault_mix(self, seed: int, mix: dict) -> None:
+        """Answer every request not scripted with a fault drawn at random (seeded, so runs repeat):
+        `mix` maps a fault (as in `script`, or "5xx" for one of 500, 502, 503, 504) to its probability."""
+        total = 0.0
+        self._mix = []
+        for fault, probability in mix.items():
+            if fault != "5xx":
+                _check_fault(fault)
+            total += probability
+            self._mix.append((total, fault))
+        if total > 1:
+            raise ValueError(f"fault probabilities add up to {total} > 1")
+        self._random = random.Random(seed)
 
     def reset_log(self) -> None:
         with self._lock:
@@ -113,10 +134,20 @@ class FakeNBRB:
         """Log the request and return the scripted fault due for it, if any."""
         with self._lock:
             self.requests.append((path, query))
+            fault = None
             for prefix, queue in self._scripts:
                 if queue and path.startswith(prefix):
-                    return queue.popleft()
-        return None
+                    fault = queue.popleft()
+                    break
+            else:
+                if self._mix:
+                    draw = self._random.random()
+                    fault = next((f for bound, f in self._mix if draw < bound), None)
+                    if fault == "5xx":
+                        fault = (self._random.choice((500, 502, 503, 504)), {}, b"<html>Bad gateway</html>")
+            if fault is not None:
+                self.faults.append((path, fault))
+            return fault
 
     def _answer(self, path: str, query: dict[str, str]) -> tuple[int, str, bytes]:
         verbatim = self._verbatim.get((path, _query_key(query)))
@@ -194,6 +225,17 @@ class _BadRequest(Exception):
     pass
 
 
+DAMAGE = ("truncate", "cut", "html", "empty", "hole")
+PROXY_PAGE = b"<html><head><title>502 Bad Gateway</title></head><body>The proxy could not reach the server</body></html>"
+
+
+def _check_fault(response) -> None:
+    if not (response == "reset" or response in DAMAGE
+            or isinstance(response, tuple) and len(response) == 2 and response[0] == "delay"
+            or isinstance(response, tuple) and len(response) == 3 and isinstance(response[0], int)):
+        raise ValueError(f"not a scripted response: {response!r}")
+
+
 def _query_key(query: dict[str, str]) -> frozenset:
     return frozenset((k.lower(), v) for k, v in query.items())
 
@@ -269,17 +311,37 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         parts = urlsplit(self.path)
         query = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
-        fault = self.server.fake._received(parts.path, query)
+        fake = self.server.fake
+        fault = fake._received(parts.path, query)
         if fault == "reset":
             self._reset()
             return
-        if fault is not None and fault[0] == "delay":
+        if isinstance(fault, tuple) and fault[0] == "delay":
             time.sleep(fault[1])
-        elif fault is not None:
+        elif isinstance(fault, tuple):
             status, headers, body = fault
             self._send(status, headers, body)
             return
-        status, content_type, body = self.server.fake._answer(parts.path, query)
+        if fault == "html":
+            self._send(200, {"Content-Type": "text/html; charset=utf-8"}, PROXY_PAGE)
+            return
+        status, content_type, body = fake._answer(parts.path, query)
+        if fault == "empty":
+            body = b"[]"
+        elif fault == "hole":
+            if body.count(b"},{") >= 2:
+                texts = body[1:-1].split(b"},{")  # keep the numbers as written
+                del texts[len(texts) // 2]
+                body = b"[" + b"},{".join(texts) + b"]"
+        elif fault == "truncate":
+            body = body[:max(1, len(body) // 2)]
+        if fake.bom and "json" in content_type:
+            body = "\ufeff".encode() + body
+        if fault == "cut":
+            self._send(status, {"Content-Type": content_type, "Content-Length": str(len(body))},
+                       body[:len(body) // 2])
+            self.close_connection = True
+            return
         self._send(status, {"Content-Type": content_type}, body)
 
     def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:

@@ -1,27 +1,90 @@
 """HTTP for the sources: one session each, timeouts, capped retries with backoff, TLS always verified,
-and JSON answers checked before a source reads them."""
+and JSON answers checked before a source reads them.
+
+Retries are urllib3's Retry, and a damaged answer (truncated or malformed JSON, a proxy's HTML page
+with status 200, whatever a source's check calls damaged) is retried by the same Retry: the state
+urllib3 hands back with the response is incremented for it and carried into the next attempt, so a
+request has one budget (`retries`) and one backoff schedule whatever fails, the connection or the
+body. Each retry is logged once, at DEBUG, in our words; urllib3's own retry warning is dropped.
+"""
 
 import json
+import logging
 import re
+import threading
 from decimal import Decimal
 
-from ..errors import BadResponse, SourceUnavailable
+from ..errors import BadResponse, DamagedResponse, SourceUnavailable
+
+log = logging.getLogger("ticker.http")
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 RETRY_AFTER_CAP = 60  # seconds; urllib3 would otherwise honour hours
+NO_ANSWER = "no answer in time"
+BOM = "\ufeff"  # RFC 8259 lets a parser ignore a byte-order mark before JSON
+
+
+def _drop_urllib3_retry_warning(record: logging.LogRecord) -> bool:
+    # urllib3 marks its "Retrying (Retries(total=3, ...)) after connection broken by ..." warning
+    # with this attribute; Retries.increment logs the same event in our words instead.
+    return not hasattr(record, "__urllib3-retry-warning")
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_drop_urllib3_retry_warning)
+
+
+def _classes():
+    """Retries and the adapter, defined on first use so that read-only commands never import requests."""
+    global Retries, Adapter
+    if "Retries" in globals():
+        return Retries, Adapter
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    class Retries(Retry):
+        """urllib3's Retry, logging each retry in one line: the URL, the reason and the attempt."""
+
+        def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None,
+                      reason=None):
+            new = super().increment(method, url, response, error, _pool, _stacktrace)
+            if _pool is not None and url and url.startswith("/"):
+                url = f"{_pool.scheme}://{_pool.host}:{_pool.port}{url}"
+            if reason is None:
+                reason = _reason(error) if error is not None else f"HTTP {response.status}"
+            wait = (response is not None and self.respect_retry_after_header and new.get_retry_after(response))
+            wait = wait if wait else new.get_backoff_time()
+            budget = len(new.history) + (new.total if isinstance(new.total, int) else 0)
+            log.debug("retry %d of %d in %g s: %s: %s", len(new.history), budget, wait, url, reason)
+            return new
+
+    class Adapter(HTTPAdapter):
+        """An HTTPAdapter whose Retry can be carried, in this thread, from one attempt to the next."""
+
+        def __init__(self, retry):
+            self._carried = threading.local()
+            super().__init__(max_retries=retry)
+
+        @property
+        def max_retries(self):
+            return getattr(self._carried, "retry", None) or self._max_retries
+
+        @max_retries.setter
+        def max_retries(self, value):
+            self._max_retries = value
+
+        def carry(self, retry) -> None:
+            """The Retry state the next request in this thread starts from (None: the configured one)."""
+            self._carried.retry = retry
+
+    return Retries, Adapter
 
 
 def session(retries: int, backoff: float):
     """A requests.Session retrying GETs on connection errors, read timeouts, 5xx and 429."""
     import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
 
-    class CappedRetry(Retry):
-        def parse_retry_after(self, retry_after):
-            return min(super().parse_retry_after(retry_after), RETRY_AFTER_CAP)
-
-    retry = CappedRetry(
+    retry_class, adapter_class = _classes()
+    retry = retry_class(
         total=retries,
         connect=retries,
         read=retries,
@@ -31,12 +94,13 @@ def session(retries: int, backoff: float):
         status_forcelist=RETRY_STATUSES,
         allowed_methods=("GET",),
         respect_retry_after_header=True,
+        retry_after_max=RETRY_AFTER_CAP,
         raise_on_status=False,
     )
     http = requests.Session()
     http.verify = True
     http.headers["User-Agent"] = "byn-ticker (+https://pypi.org/project/byn-ticker/)"
-    adapter = HTTPAdapter(max_retries=retry)
+    adapter = adapter_class(retry)
     http.mount("https://", adapter)
     http.mount("http://", adapter)
     return http
@@ -44,7 +108,8 @@ def session(retries: int, backoff: float):
 
 class Client:
     """GETs JSON from one source's API root; every failure is a SourceUnavailable or a BadResponse
-    naming the source, the URL and the reason, with `hint` on what a person can do."""
+    (a DamagedResponse when it was damaged, after its retries) naming the source, the URL and the
+    reason, with `hint` on what a person can do."""
 
     def __init__(self, source: str, base_url: str, timeout: float, retries: int, backoff: float, hint: str):
         self.source = source
@@ -52,38 +117,88 @@ class Client:
         self.timeout = timeout
         self.hint = hint
         self._http = session(retries, backoff)
+        self._adapter = self._http.get_adapter("http://")
 
-    def json(self, path: str, **params):
-        """(the URL answered, the parsed body, numbers with a fraction as Decimal)."""
-        response = self.get(path, **params)
+    def json(self, path: str, check=None, **params):
+        """(the URL answered, the parsed body, numbers with a fraction as Decimal).
+
+        `check(url, body)`, when given, returns what the caller wants from the body and raises
+        DamagedResponse for a damaged one (retried, as the answer's JSON checks here are) or
+        BadResponse for a well-formed one that is wrong (not retried: it would be wrong again).
+        """
+        retry = None
+        try:
+            while True:
+                self._adapter.carry(retry)
+                response = self.get(path, **params)
+                try:
+                    parsed = self._parse(response, self._body(response))
+                    return response.url, check(response.url, parsed) if check else parsed
+                except DamagedResponse as exc:
+                    retry = self._again(response, exc)
+        finally:
+            self._adapter.carry(None)
+
+    def _again(self, response, damage: DamagedResponse):
+        """The Retry state for the next attempt after a damaged answer; the error itself when none is left."""
+        from urllib3.exceptions import MaxRetryError
+
+        state = response.raw.retries if response.raw is not None else None
+        if state is None:
+            raise damage
+        url = response.url
+        reason = str(damage).split(": ", 1)[-1].removeprefix(f"{url}: ")
+        try:
+            retry = state.increment("GET", url, response=response.raw, reason=reason)
+        except MaxRetryError:
+            tries = len(state.history)
+            after = f", still after {tries} retr{'y' if tries == 1 else 'ies'}; {self.hint}" if tries else ""
+            raise DamagedResponse(self.source, f"{url}: {reason}{after}") from None
+        retry.sleep()
+        return retry
+
+    def _body(self, response) -> bytes:
+        """The body; one that breaks off is a DamagedResponse, retried like the rest."""
+        import requests
+
+        try:
+            return response.content
+        except requests.exceptions.RequestException as exc:
+            raise DamagedResponse(self.source, f"{response.url}: the answer broke off ({self._reason(exc)})") from None
+
+    def _parse(self, response, body: bytes):
         url = response.url
         if response.status_code != 200:
-            detail = f"{url}: HTTP {response.status_code}{_problem_title(response)}"
+            detail = f"{url}: HTTP {response.status_code}{_problem_title(body)}"
             if response.status_code in RETRY_STATUSES:
                 raise SourceUnavailable(self.source, f"{detail}, still after retries; {self.hint}")
             raise BadResponse(self.source, detail)
         kind = response.headers.get("Content-Type", "")
+        text = body.decode("utf-8", errors="replace")
         if "json" not in kind:
-            raise BadResponse(self.source, f"{url}: expected JSON, got {kind or 'no content type'}: {snippet(response.text)}")
+            raise DamagedResponse(self.source, f"{url}: expected JSON, got {kind or 'no content type'}: {snippet(text)}")
         try:
-            return url, json.loads(response.text, parse_float=Decimal)
-        except ValueError as exc:
-            raise BadResponse(self.source, f"{url}: malformed JSON ({exc})") from None
+            return json.loads(body.decode("utf-8").removeprefix(BOM), parse_float=Decimal)
+        except ValueError as exc:  # UnicodeDecodeError included: JSON is UTF-8 (RFC 8259)
+            raise DamagedResponse(self.source, f"{url}: malformed JSON ({exc})") from None
 
     def get(self, path: str, **params):
-        """The response to GET base_url + path, or SourceUnavailable with the URL and a short reason."""
+        """The response to GET base_url + path (its body not read yet), or SourceUnavailable with
+        the URL and a short reason."""
         import requests
 
         url = self.base_url + path
         try:
-            return self._http.get(url, params=params, timeout=(min(self.timeout, 10), self.timeout))
+            return self._http.get(url, params=params, timeout=(min(self.timeout, 10), self.timeout), stream=True)
         except requests.exceptions.SSLError as exc:
             reason = f"TLS verification failed ({_reason(exc)})"
         except requests.exceptions.RequestException as exc:
-            # After the retries, a read timeout arrives wrapped in a ConnectionError.
-            timed_out = isinstance(exc, requests.exceptions.Timeout) or "TimeoutError" in str(exc)
-            reason = f"no answer within {self.timeout:g} s" if timed_out else _reason(exc)
+            reason = self._reason(exc)
         raise SourceUnavailable(self.source, f"{url}: {reason}; {self.hint}")
+
+    def _reason(self, exc: Exception) -> str:
+        # After the retries, a read timeout arrives wrapped in a ConnectionError.
+        return f"no answer within {self.timeout:g} s" if _reason(exc) == NO_ANSWER else _reason(exc)
 
 
 def snippet(text: str) -> str:
@@ -91,19 +206,23 @@ def snippet(text: str) -> str:
     return " ".join(text.split())[:80]
 
 
-def _problem_title(response) -> str:
+def _problem_title(body: bytes) -> str:
     try:
-        return f" {json.loads(response.text)['title']}"
+        return f" {json.loads(body)['title']}"
     except (ValueError, KeyError, TypeError):
         return ""
 
 
 def _reason(exc: Exception) -> str:
-    """The innermost cause of a requests error, without urllib3's pool repr."""
+    """The innermost cause of a requests or urllib3 error, without urllib3's pool repr."""
     text = str(exc)
+    if "timed out" in text or "TimeoutError" in text or "Timeout" in type(exc).__name__:
+        return NO_ANSWER
     found = re.findall(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if found:
         return found[-1].strip()
     if "RemoteDisconnected" in text or "Connection aborted" in text or "reset" in text:
         return "connection closed by the server"
-    return text.splitlines()[0][:200]
+    if "IncompleteRead" in text:
+        return "connection closed mid-answer"
+    return text.splitlines()[0][:200] if text else type(exc).__name__

@@ -1,7 +1,9 @@
 """NBRB: the official rates of the National Bank of the Republic of Belarus, from its public JSON API.
 
-Every answer is checked before it is returned (shapes, dates, positive rates, no day twice, no
-hole in a dynamics answer): a damaged answer raises BadResponse and is never stored.
+Every answer is checked before it is returned (shapes, dates, positive rates, no day twice): a
+damaged answer (no rates, or a hole inside a dynamics answer, for days already published) raises
+DamagedResponse and is retried by the client; one that is well-formed but wrong raises BadResponse.
+Neither is ever stored.
 """
 
 import json
@@ -9,12 +11,14 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from ..errors import BadResponse
+from .. import days
+from ..errors import BadResponse, DamagedResponse
 from ..model import Currency, Rate, unit_on
 from . import Coverage, Source, http
 
 SHORT = "NBRB"
 ISO_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})T00:00:00$")
+OPEN_END = date(2050, 1, 1)  # how NBRB ends a catalogue record still in force
 
 
 class NBRB(Source):
@@ -49,36 +53,46 @@ class NBRB(Source):
 
     def day(self, on: date) -> list[Rate]:
         """The daily rates in force on a day; an empty list while that day is unpublished."""
-        url, body = self.client.json("/exrates/rates", ondate=on.isoformat(), periodicity=self.periodicity)
-        rates = [_day_rate(url, item) for item in _list(url, body)]
-        _unique(url, [(r.code, r.date) for r in rates])
-        return rates
+        published = on <= days.today()  # today's rates were set on an earlier working day
+
+        def check(url, body):
+            rates = [_day_rate(url, item) for item in _list(url, body)]
+            _unique(url, [(r.code, r.date) for r in rates])
+            if published and all(r.date != on for r in rates):
+                raise DamagedResponse(SHORT, f"{url}: it listed no rates in force on {on}, a day already published")
+            return rates
+
+        return self.client.json("/exrates/rates", check, ondate=on.isoformat(), periodicity=self.periodicity)[1]
 
     def span(self, currency: Currency, first: date, last: date) -> list[Rate]:
         """One Cur_ID's rates, one row per day, for a span inside its validity (the dynamics endpoint)."""
         if not (currency.start <= first <= last <= currency.end) or (last - first).days >= self.max_span:
             raise ValueError(f"span {first}..{last} outside Cur_ID {currency.cur_id} or over {self.max_span} days")
-        url, body = self.client.json(
-            f"/exrates/rates/dynamics/{currency.cur_id}",
-            startdate=first.isoformat(),
-            enddate=last.isoformat(),
-        )
-        rates = []
-        for item in _list(url, body):
-            if _field(url, item, "Cur_ID", int) != currency.cur_id:
-                raise BadResponse(SHORT, f"{url}: row for Cur_ID {item['Cur_ID']}, asked for {currency.cur_id}")
-            on = _day(url, item)
-            if not first <= on <= last:
-                raise BadResponse(SHORT, f"{url}: row dated {on}, outside {first}..{last}")
-            rates.append(Rate(currency.code, on, currency.scale, _rate(url, item), unit_on(on), currency.cur_id))
-        _unique(url, [r.date for r in rates])
-        if rates:
-            # Every calendar day has a rate: a hole inside the answer is a damaged answer, not a
-            # day without rates. (Days before the first row or after the last may be unquoted.)
-            first_row, last_row = min(r.date for r in rates), max(r.date for r in rates)
-            if len(rates) != (last_row - first_row).days + 1:
-                raise BadResponse(SHORT, f"{url}: days missing between {first_row} and {last_row}")
-        return rates
+        published = first <= days.today()
+
+        def check(url, body):
+            rates = []
+            for item in _list(url, body):
+                if _field(url, item, "Cur_ID", int) != currency.cur_id:
+                    raise BadResponse(SHORT, f"{url}: row for Cur_ID {item['Cur_ID']}, asked for {currency.cur_id}")
+                on = _day(url, item)
+                if not first <= on <= last:
+                    raise BadResponse(SHORT, f"{url}: row dated {on}, outside {first}..{last}")
+                rates.append(Rate(currency.code, on, currency.scale, _rate(url, item), unit_on(on), currency.cur_id))
+            _unique(url, [r.date for r in rates])
+            if not rates and published:
+                raise DamagedResponse(SHORT, f"{url}: no {currency.code} rates (Cur_ID {currency.cur_id}) "
+                                             f"for {first}..{last}, days already published")
+            if rates:
+                # Every calendar day has a rate: a hole inside the answer is a damaged answer, not a
+                # day without rates. (Days before the first row or after the last may be unquoted.)
+                first_row, last_row = min(r.date for r in rates), max(r.date for r in rates)
+                if len(rates) != (last_row - first_row).days + 1:
+                    raise DamagedResponse(SHORT, f"{url}: days missing between {first_row} and {last_row}")
+            return rates
+
+        return self.client.json(f"/exrates/rates/dynamics/{currency.cur_id}", check,
+                                startdate=first.isoformat(), enddate=last.isoformat())[1]
 
     def periods(self, records: list[Currency], code: str, first: date, last: date) -> list[tuple[Currency, date, date]]:
         """The Cur_ID periods of `code` in this list that overlap [first, last], each clipped to it."""
@@ -147,7 +161,8 @@ def _currency(url, item: dict) -> Currency:
         scale=_scale(url, item),
         periodicity=_field(url, item, "Cur_Periodicity", int),
         start=_day(url, item, "Cur_DateStart"),
-        end=_day(url, item, "Cur_DateEnd"),
+        # A record still in force ends 2050-01-01, or has no end at all.
+        end=OPEN_END if item.get("Cur_DateEnd", "") is None else _day(url, item, "Cur_DateEnd"),
     )
 
 
