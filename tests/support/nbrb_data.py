@@ -4,7 +4,9 @@ The recordings are read in place from shared/nbrb/ (see FACTS.md and SOURCES.md 
 The currency catalogue is our own fixture, tests/support/nbrb_catalogue.json: NBRB-shaped records for the 31
 daily currencies in the recordings. Its Cur_IDs, scales and Russian names follow the recordings
 (generated lists for 2015-01-01 and 2026-03-17 match the recorded bodies byte for byte), with:
-- 2021-07-09..2050-01-01 (BGN ..2026-01-01): the Cur_IDs recorded since 2024;
+- 2021-07-09..2050-01-01: the Cur_IDs recorded since 2024; BGN (441) ends 2025-12-31, when NBRB
+  stopped quoting it; BRL was set monthly (Cur_Periodicity 1: 305, then a made-up 326) until
+  2022-07-31 and is daily (514) from 2022-08-01;
 - 2016-07-01..2021-07-08: the real Cur_IDs FACTS.md names (EUR 292, RUB 298, UAH 290, PLN 293),
   made-up ones 301..325 for the rest, with today's scales; USD 145 and GBP 143 span 1991..2021-07-08;
 - before 2016-07-01: the Cur_IDs and scales of the 2015-01-01 list. They start 1991-01-01 where the
@@ -98,7 +100,8 @@ def synthetic_server(codes: int = 30, since: str = "2016-07-01", *, until: str) 
     """A FakeNBRB (not started, `today` = until) with made-up, deterministic rates, for benchmarks.
 
     Takes the first `codes` daily currencies quoted on `until` (in catalogue order) and gives each
-    of their records a rate for every day in [since, until] inside its validity. Each currency
+    of their daily records a rate for every day in [since, until] inside its validity, and their
+    monthly records (Cur_Periodicity 1) one on the first of each month. Each currency
     follows its own random walk that holds over weekends, as NBRB's rates do, and the texts follow
     each record's scale and units: 4 decimals in BYN, 2 in BYR/BYB before the redenominations.
     """
@@ -118,7 +121,7 @@ def synthetic_server(codes: int = 30, since: str = "2016-07-01", *, until: str) 
                 per_unit *= 1 + rng.gauss(0, 0.004)
             iso = day.isoformat()
             for record in history:
-                if _valid(record, iso):
+                if _valid(record, iso) and (record["Cur_Periodicity"] == 0 or day.day == 1):
                     rates[record["Cur_ID"]][iso] = _published(per_unit * record["Cur_Scale"], iso)
         for cur_id, series in rates.items():
             server.add_rates(cur_id, series)
