@@ -1,5 +1,6 @@
 """The database schema, public API: migrations (additions only, never a rename), and opening a writer."""
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
@@ -106,8 +107,30 @@ def _daemon(db):
     db.execute(DAEMON)
 
 
+@contextmanager
+def immediate(db: Database):
+    """One write transaction that takes the write lock at its start (BEGIN IMMEDIATE).
+
+    Everything that reads, compares and then writes runs in one: with a deferred transaction, a
+    writer that committed in between would make the write fail ("database is locked") or act on
+    what it read before (a UNIQUE error). Other writers wait for it (busy_timeout).
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 def open_db(path: Path | str) -> Database:
-    """Open (creating and migrating as needed) with WAL, so readers never wait for the writer."""
+    """Open (creating and migrating as needed) with WAL, so readers never wait for the writer.
+
+    Safe when several processes open a new or old database at once: the migrations run inside
+    one write transaction, and whoever comes second finds them applied.
+    """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = Database(path)
@@ -116,7 +139,9 @@ def open_db(path: Path | str) -> Database:
     # In WAL mode NORMAL never corrupts; a power cut may drop the last batches, which the next
     # catch-up fetches again. FULL would fsync every batch of a backfill.
     db.execute("PRAGMA synchronous = NORMAL")
-    MIGRATIONS.apply(db)
+    if MIGRATIONS.pending(db):
+        with immediate(db):
+            MIGRATIONS.apply(db)
     return db
 
 

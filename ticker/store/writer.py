@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..days import utcnow
 from ..model import Currency, Rate
-from .schema import open_db
+from .schema import immediate, open_db
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Store:
 
     def save_catalogue(self, records: list[Currency]):
         now = utcnow()
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.execute("DELETE FROM currencies")
             self.db.conn.executemany(
                 "INSERT INTO currencies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -72,10 +72,20 @@ class Store:
     def write(self, rates: list[Rate], attempt: Attempt) -> tuple[list[Rate], list[tuple[Rate, str]]]:
         """Store a batch in one transaction: new rows inserted, differing ones revised, equal ones left.
 
+        The rows are read, compared and written inside one BEGIN IMMEDIATE transaction, so two
+        writers storing the same days (two backfills, a fetch beside the daemon) never collide:
+        the second finds the first's rows and records nothing twice.
         Returns the new rates and the changed ones with their old text.
         """
         if not rates:
             return [], []
+        with immediate(self.db):
+            new, changed = self._write(rates, attempt)
+        attempt.new += len(new)
+        attempt.changed += len(changed)
+        return [r for r, _, _ in new], [(r, old[1]) for r, _, _, old in changed]
+
+    def _write(self, rates: list[Rate], attempt: Attempt):
         now = utcnow()
         rows = [(r, r.date.isoformat(), format(r.rate, "f")) for r in rates]
         existing = {}
@@ -96,33 +106,30 @@ class Store:
                 new.append(row)
             elif old != (r.scale, text):
                 changed.append((*row, old))
-        with self.db.atomic():
-            self.db.conn.executemany(
-                "INSERT INTO rates (code, date, scale, rate, rate_text, unit, cur_id, fetched_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(r.code, day, r.scale, float(r.rate), text, r.unit, r.cur_id, now) for r, day, text in new],
+        self.db.conn.executemany(
+            "INSERT INTO rates (code, date, scale, rate, rate_text, unit, cur_id, fetched_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.code, day, r.scale, float(r.rate), text, r.unit, r.cur_id, now) for r, day, text in new],
+        )
+        for r, day, text, (old_scale, old_text) in changed:
+            self.db.execute(
+                "INSERT INTO revisions (code, date, old_scale, old_rate_text, new_scale, new_rate_text,"
+                " revised_at, fetch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [r.code, day, old_scale, old_text, r.scale, text, now, attempt.id],
             )
-            for r, day, text, (old_scale, old_text) in changed:
-                self.db.execute(
-                    "INSERT INTO revisions (code, date, old_scale, old_rate_text, new_scale, new_rate_text,"
-                    " revised_at, fetch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [r.code, day, old_scale, old_text, r.scale, text, now, attempt.id],
-                )
-                self.db.execute(
-                    "UPDATE rates SET scale = ?, rate = ?, rate_text = ?, unit = ?, cur_id = ?, fetched_at = ?"
-                    " WHERE code = ? AND date = ?",
-                    [r.scale, float(r.rate), text, r.unit, r.cur_id, now, r.code, day],
-                )
-        attempt.new += len(new)
-        attempt.changed += len(changed)
-        return [r for r, _, _ in new], [(r, old[1]) for r, _, _, old in changed]
+            self.db.execute(
+                "UPDATE rates SET scale = ?, rate = ?, rate_text = ?, unit = ?, cur_id = ?, fetched_at = ?"
+                " WHERE code = ? AND date = ?",
+                [r.scale, float(r.rate), text, r.unit, r.cur_id, now, r.code, day],
+            )
+        return new, changed
 
     # -- the fetch log ------------------------------------------------------------------
 
     @contextmanager
     def attempt(self, kind: str, detail: str):
         """Record one fetch attempt in `fetches`, committed before and after the work."""
-        with self.db.atomic():
+        with immediate(self.db):
             cursor = self.db.execute(
                 "INSERT INTO fetches (kind, detail, started_at, status) VALUES (?, ?, ?, 'running')",
                 [kind, detail, utcnow()],
@@ -135,7 +142,7 @@ class Store:
             status, error = "error", str(exc) or type(exc).__name__
             raise
         finally:
-            with self.db.atomic():
+            with immediate(self.db):
                 self.db.execute(
                     "UPDATE fetches SET finished_at = ?, status = ?, rows_new = ?, rows_changed = ?, error = ?"
                     " WHERE id = ?",
