@@ -7,9 +7,11 @@ import pytest
 from support import minsk, write_config
 from support.nbrb_data import recorded_rates
 
+from ticker.days import each_day
+
 from ticker import config as configuration
-from ticker.errors import BadResponse, NoData, NotQuoted
-from ticker.sync import Sync
+from ticker.errors import DamagedResponse, Incomplete, NoData, NotQuoted
+from ticker.sync import GIVE_UP, ROUNDS, Sync
 
 
 def make_sync(tmp_path, nbrb, **sections) -> Sync:
@@ -106,25 +108,76 @@ def test_every_span_is_at_most_365_days_inside_one_cur_id(tmp_path):
     assert rows(sync, "SELECT count(*) FROM rates") == [(3 * days,)]
 
 
-def test_empty_list_for_published_days_is_an_error_and_writes_nothing(usd_gbp, nbrb):
-    nbrb.script("/exrates/rates/dynamics/429", (200, {"Content-Type": "application/json"}, b"[]"))
-    with pytest.raises(BadResponse, match=r"no GBP rates \(Cur_ID 429\) for 2024-01-01..2024-07-31"):
+def test_a_span_still_failing_is_set_aside_and_the_others_are_stored(usd_gbp, nbrb):
+    # retries = 2: three answers per request, and ROUNDS more rounds at the end of the run.
+    nbrb.script("/exrates/rates/dynamics/429", *["empty"] * 3 * (1 + ROUNDS))
+    with pytest.raises(Incomplete) as failed:
         usd_gbp.backfill(until=date(2024, 7, 31))
+    assert str(failed.value).startswith(
+        f"NBRB answered only in part: still failing after {ROUNDS} more rounds: GBP 2024-01-01..2024-07-31 "
+        f"(NBRB sent a damaged response: {nbrb.url}/exrates/rates/dynamics/429?startdate=2024-01-01&enddate=2024-07-31:"
+        " no GBP rates (Cur_ID 429) for 2024-01-01..2024-07-31, days already published, still after 2 retries")
+    assert (failed.value.stored, failed.value.result) == (213, {"USD": [213, 0]})
     assert rows(usd_gbp, "SELECT code, count(*) FROM rates GROUP BY code") == [("USD", 213)]
     assert rows(usd_gbp, "SELECT kind, status, rows_new FROM fetches WHERE kind = 'backfill'") == [
         ("backfill", "error", 213)]
+    assert len(dynamics_requests(nbrb)) == 1 + 3 * (1 + ROUNDS)
     # A later run completes exactly.
     assert Sync(usd_gbp.config).backfill(until=date(2024, 7, 31)) == {"GBP": [213, 0]}
 
 
-def test_truncated_response_mid_backfill_keeps_whole_batches_only(usd_gbp, nbrb):
+def test_a_span_set_aside_is_tried_again_at_the_end_of_the_same_run(tmp_path, nbrb):
+    sync = make_sync(tmp_path, nbrb, track={"currencies": '["USD", "EUR", "RUB"]', "since": "2026-03-01"})
+    nbrb.script("/exrates/rates/dynamics/451", "truncate", "html", (503, {}, b"busy"))
+    assert sync.backfill(until=date(2026, 3, 17)) == {"USD": [17, 0], "EUR": [17, 0], "RUB": [17, 0]}
+    assert [path[-3:] for path, *_ in dynamics_requests(nbrb)] == ["431", "451", "451", "451", "456", "451"]
+    assert rows(sync, "SELECT rate_text FROM rates WHERE code = 'EUR' AND date = '2026-03-10'") == [("3.3727",)]
+    assert rows(sync, "SELECT status FROM fetches WHERE kind = 'backfill'") == [("ok",)]
+
+
+def test_a_source_that_is_down_is_not_asked_for_the_rest_of_the_plan(tmp_path, nbrb):
+    sync = make_sync(tmp_path, nbrb, track={"currencies": '["USD", "EUR", "RUB", "GBP", "CNY"]', "since": "2026-03-01"})
+    sync.catalogue()
+    nbrb.script("/exrates/rates/dynamics/", *[(503, {}, b"busy")] * 3 * GIVE_UP)
+    with pytest.raises(Incomplete, match=r"stopped asking after 3 requests failed in a row: USD 2026-03-01.."
+                                         r"2026-03-17, EUR 2026-03-01..2026-03-17, RUB 2026-03-01..2026-03-17, GBP "
+                                         r"2026-03-01..2026-03-17, CNY 2026-03-01..2026-03-17 \(Could not reach NBRB: "
+                                         r".*dynamics/456.*HTTP 503"):
+        sync.backfill(until=date(2026, 3, 17))
+    assert len(dynamics_requests(nbrb)) == 3 * GIVE_UP  # three requests of three tries, then it stopped asking
+    assert rows(sync, "SELECT count(*) FROM rates") == [(0,)]
+
+
+def test_a_truncated_response_is_retried_and_never_stored(usd_gbp, nbrb):
     nbrb.script("/exrates/rates/dynamics/429", (200, {"Content-Type": "application/json"},
                                                 b'[{"Cur_ID":429,"Date":"2024-01-01T00:00:00","Cur_Offi'))
-    with pytest.raises(BadResponse, match="malformed JSON"):
-        usd_gbp.backfill(until=date(2024, 7, 31))
-    assert rows(usd_gbp, "SELECT count(*) FROM rates WHERE code = 'GBP'") == [(0,)]
-    error = rows(usd_gbp, "SELECT error FROM fetches WHERE status = 'error'")[0][0]
-    assert error.startswith("NBRB sent a response that cannot be used: ") and "malformed JSON" in error
+    assert usd_gbp.backfill(until=date(2024, 7, 31)) == {"USD": [213, 0], "GBP": [213, 0]}
+    assert rows(usd_gbp, "SELECT rate_text FROM rates WHERE code = 'GBP' AND date = '2024-01-10'") == [
+        (recorded_rates()[429, "2024-01-10"][2],)]
+
+
+def test_the_fault_mix_ends_with_every_row_exact(tmp_path):
+    from support.nbrb_data import synthetic_server
+
+    codes = '["USD", "EUR", "RUB", "CNY", "PLN", "GBP", "JPY", "KZT", "UAH", "CHF"]'
+    with synthetic_server(since="2019-01-01", until="2026-03-17") as server:
+        config = configuration.load(write_config(tmp_path, server.url, track={"currencies": codes, "since": "2019-01-01"}))
+        with minsk("2026-03-17 10:00"):
+            server.fault_mix(8, {"5xx": 0.15, "reset": 0.05, "truncate": 0.05, "html": 0.03, "empty": 0.05})
+            Sync(config).backfill(until=date(2026, 3, 17))
+            kinds = {fault if isinstance(fault, str) else "5xx" for _, fault in server.faults}
+            faults = len(server.faults)
+            server.fault_mix(0, {})
+            reference = tmp_path / "reference"
+            reference.mkdir()
+            clean = Sync(configuration.load(write_config(reference, server.url, track={
+                "currencies": codes, "since": "2019-01-01"})))
+            clean.backfill(until=date(2026, 3, 17))
+    assert len(kinds) >= 4 and faults >= 20  # each kind alone: tests/sources/test_nbrb.py
+    query = "SELECT code, date, scale, rate_text, unit, cur_id FROM rates ORDER BY code, date"
+    with sqlite3.connect(config.database.path) as conn:
+        assert conn.execute(query).fetchall() == clean.store.db.execute(query).fetchall()
+        assert len(conn.execute(query).fetchall()) == 10 * 2633
 
 
 def test_unknown_code_is_reported_by_the_first_fetch(tmp_path, nbrb):
@@ -132,9 +185,75 @@ def test_unknown_code_is_reported_by_the_first_fetch(tmp_path, nbrb):
     with pytest.raises(NotQuoted, match=r"^Not quoted by NBRB: XYZ is not in its catalogue of daily currencies$"):
         sync.backfill(until=date(2024, 1, 31))
     assert rows(sync, "SELECT count(*) FROM rates") == [(0,)]
-    with minsk("2026-03-17 18:51"), pytest.raises(NotQuoted, match="XYZ on 2026-03-17"):
+    with minsk("2026-03-17 18:51"), pytest.raises(NotQuoted, match="XYZ is not in its catalogue"):
         sync.fetch()
     assert rows(sync, "SELECT count(*) FROM rates") == [(0,)]
+
+
+# -- currencies that end or change kind ---------------------------------------------------------
+
+
+@pytest.fixture
+def bgn_brl(nbrb):
+    """BGN quoted until 2025-12-31 (Cur_ID 441), BRL daily from 2022-08-01 (514): made-up rates
+    around the recorded ones, every day."""
+    nbrb.add_rates(441, {d.isoformat(): "1.7284" for d in each_day(date(2025, 12, 1), date(2025, 12, 31))})
+    nbrb.add_rates(514, {d.isoformat(): "5.4627" for d in each_day(date(2022, 8, 1), date(2022, 8, 31))})
+    nbrb.add_rates(514, {d.isoformat(): "5.5000" for d in each_day(date(2025, 12, 1), date(2026, 3, 15))})
+    nbrb.add_rates(431, {d.isoformat(): "2.9000" for d in each_day(date(2022, 7, 25), date(2022, 8, 31))})
+    nbrb.add_rates(431, {d.isoformat(): "2.9500" for d in each_day(date(2025, 12, 25), date(2026, 2, 28))})
+    return nbrb
+
+
+def test_an_ended_currency_never_blocks_the_others(tmp_path, bgn_brl):
+    sync = make_sync(tmp_path, bgn_brl, track={"currencies": '["USD", "BGN"]', "since": "2025-12-25"})
+    with minsk("2026-03-17 18:51"):
+        assert sync.backfill(until=date(2026, 3, 17)) == {"USD": [83, 0], "BGN": [7, 0]}
+        assert sync.notes == ["BGN: NBRB stopped quoting it after 2025-12-31"]
+        report = sync.fetch([date(2026, 3, 16)])
+    assert [(day, [r.code for r in new]) for day, new, _ in report] == [(date(2026, 3, 16), [])]
+    assert sync.notes == ["BGN: NBRB stopped quoting it after 2025-12-31"]
+    assert rows(sync, "SELECT max(date) FROM rates WHERE code = 'BGN'") == [("2025-12-31",)]
+    assert rows(sync, "SELECT status FROM fetches WHERE kind <> 'catalogue'") == [("ok",), ("ok",)]
+    # A poll is not held back by BGN's last day: it asks once, for the day after USD's last.
+    bgn_brl.reset_log()
+    with minsk("2026-03-17 18:51"):
+        assert sync.poll() == []
+    assert [q["ondate"] for _, q in bgn_brl.requests] == ["2026-03-18"]
+
+
+def test_days_before_a_currencys_first_daily_rate_never_stop_the_others(tmp_path, bgn_brl):
+    sync = make_sync(tmp_path, bgn_brl, track={"currencies": '["USD", "BRL"]', "since": "2022-07-25"})
+    with minsk("2026-03-17 18:51"):
+        summary = sync.backfill(until=date(2022, 8, 31))
+    assert summary == {"USD": [38, 0], "BRL": [31, 0]}
+    assert sync.notes == ["BRL has no daily rate before 2022-08-01"]
+    assert rows(sync, "SELECT min(date), count(*) FROM rates WHERE code = 'BRL'") == [("2022-08-01", 31)]
+    # Monthly BRL records are in the catalogue, and do not confuse the daily plan.
+    assert rows(sync, "SELECT cur_id, periodicity, date_end FROM currencies WHERE code = 'BRL' ORDER BY date_start") == [
+        (305, 1, "2021-07-08"), (326, 1, "2022-07-31"), (514, 0, "2050-01-01")]
+    sync.store.db.execute("DELETE FROM rates WHERE date = '2022-07-30'")
+    sync.store.db.conn.commit()
+    again = make_sync(tmp_path, bgn_brl, track={"currencies": '["USD", "BRL"]'})
+    with minsk("2026-03-17 18:51"):
+        report = again.fetch([date(2022, 7, 30)])
+    assert [(day, [(r.code, str(r.rate)) for r in new]) for day, new, _ in report] == [
+        (date(2022, 7, 30), [("USD", "2.9000")])]
+    assert again.notes == ["BRL has no daily rate before 2022-08-01"]
+
+
+def test_backfill_ends_where_nbrb_does(tmp_path, nbrb):
+    for day in ("2026-03-18", "2026-03-19", "2026-03-20", "2026-03-21", "2026-03-22"):
+        nbrb.add_rates(431, {day: "2.9500"})
+        nbrb.add_rates(451, {day: "3.3800"})
+    sync = make_sync(tmp_path, nbrb, track={"currencies": '["USD", "EUR"]', "since": "2026-03-10"})
+    with minsk("2026-03-19 13:30"):  # Thursday afternoon: Friday to Sunday are published
+        nbrb.today = "2026-03-19"
+        summary = sync.backfill()
+    assert summary == {"USD": [13, 0], "EUR": [13, 0]}
+    assert rows(sync, "SELECT max(date) FROM rates") == [("2026-03-22",)]
+    assert [q["ondate"] for path, q in nbrb.requests if path == "/exrates/rates"] == [
+        "2026-03-20", "2026-03-21", "2026-03-22", "2026-03-23"]
 
 
 def test_fetch_records_today_and_stops_at_the_first_unpublished_day(tmp_path, nbrb):

@@ -9,7 +9,7 @@ import click
 
 from . import __version__, days
 from . import config as configuration
-from .errors import DatabaseError, TickerError
+from .errors import DatabaseError, Incomplete, TickerError
 
 
 class Day(click.ParamType):
@@ -95,7 +95,11 @@ def _reader(config):
 @click.pass_obj
 def fetch(config, dates):
     """Record the rates in force on a day for the tracked currencies."""
-    report = _sync(config).fetch(list(dates) or None)
+    sync = _sync(config)
+    try:
+        report, failure = sync.fetch(list(dates) or None), None
+    except Incomplete as exc:  # stored what it could; the error after what was stored
+        report, failure = exc.result, exc
     for day, new, changed in report:
         for r in new:
             click.echo(f"{day}  {r.code}  {r.rate} {r.unit} per {r.scale}  new")
@@ -103,33 +107,54 @@ def fetch(config, dates):
             click.echo(f"{day}  {r.code}  {r.rate} {r.unit} per {r.scale}  revised from {old}")
         if not new and not changed:
             click.echo(f"{day}  nothing new")
+    _warn(sync.notes)
+    if failure:
+        raise failure
+
+
+def _warn(notes):
+    """What a person should know that is no failure (an ended currency, say): one line each, on stderr."""
+    for note in notes:
+        click.echo(f"Warning: {note}", err=True)
 
 
 @cli.command()
 @click.option("--since", type=DAY, help="First day [default: track.since].")
-@click.option("--until", type=DAY, help="Last day [default: today in Minsk].")
+@click.option("--until", type=DAY, help="Last day [default: the last day NBRB has published].")
 @click.option("--currency", "codes", type=CODE, multiple=True, help="Only this currency (repeatable).")
 @click.pass_obj
 def backfill(config, since, until, codes):
     """Fill every missing day from NBRB's history; safe to interrupt and re-run."""
     bar = None
+    state = None
 
-    def progress(done, total):
-        nonlocal bar
+    def progress(now):
+        nonlocal bar, state
+        state = now
         if bar is None and sys.stderr.isatty():
-            bar = click.progressbar(length=total, label="Backfilling", file=sys.stderr).__enter__()
+            bar = click.progressbar(length=now.days, label="Backfilling", file=sys.stderr).__enter__()
         if bar is not None:
-            bar.update(done - bar.pos)
+            bar.update(now.days_done - bar.pos)
 
+    sync = _sync(config)
+    failure = None
     try:
-        summary = _sync(config).backfill(since, until, list(codes) or None, progress)
+        summary = sync.backfill(since, until, list(codes) or None, progress)
+    except Incomplete as exc:  # stored what it could; the error after what was stored
+        summary, failure = exc.result, exc
+    except KeyboardInterrupt:
+        stored = state.stored if state else 0
+        raise click.ClickException(f"Interrupted: stored {stored} rates; run it again to finish") from None
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     for code, (new, changed) in sorted(summary.items()):
         click.echo(f"{code}  {new} new, {changed} revised")
-    if not summary:
+    if not summary and not failure:
         click.echo("Nothing missing.")
+    _warn(sync.notes)
+    if failure:
+        raise failure
 
 
 @cli.command()

@@ -44,12 +44,14 @@ class DamagedResponse(BadResponse):
 class Incomplete(SourceError):
     """{source} answered only in part"""
 
-    # Raised after everything that could be stored was stored; `stored` counts the rates written
-    # (new or revised), `failed` names what is still missing.
-    def __init__(self, source: str, detail: str, stored: int = 0, failed=()):
+    # Raised after everything that could be stored was stored: `stored` counts the rates written
+    # (new or revised), `failed` lists the requests still failing, `result` is what the call
+    # would have returned for the part that worked.
+    def __init__(self, source: str, detail: str, stored: int = 0, failed=(), result=None):
         super().__init__(source, detail)
         self.stored = stored
         self.failed = list(failed)
+        self.result = result
 
 
 class NotQuoted(SourceError):

@@ -1,35 +1,88 @@
-"""Source -> store: fill missing days from an official-rate source and record newly published ones."""
+"""Source -> store: fill missing days from an official-rate source and record newly published ones.
 
+A backfill works through every planned request: one that still fails after its retries is set
+aside, and those set aside are tried again at the end of the same run, in at most ROUNDS rounds;
+what still fails then is raised as one Incomplete naming the currencies and days, after everything
+else was stored. Codes the source's catalogue does not quote on some days (a currency that ended,
+one set monthly before it was set daily) never stop the others: they become `notes`, one line each.
+"""
+
+import logging
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from . import days, sources
-from .errors import BadResponse, NoData, NotQuoted
+from .errors import BadResponse, DamagedResponse, Incomplete, NoData, NotQuoted, SourceError, SourceUnavailable
 from .model import Currency, Rate
 from .store.writer import Store
 
+log = logging.getLogger("ticker")
+
 CATALOGUE_MAX_AGE = timedelta(days=1)
 LOOKAHEAD = 7  # days past today to ask for: Thursday's session sets Friday to Sunday
+ROUNDS = 3  # rounds, at the end of a backfill, for the requests set aside
+GIVE_UP = 3  # requests failing in a row (each after its retries) that end a pass: the source is down
+SHOWN = 8  # currencies named in the line about what still fails
+
+
+@dataclass
+class Progress:
+    """How far a backfill has got, after each request: what it planned, stored and failed so far."""
+
+    codes: int  # currencies planned
+    requests: int
+    days: int
+    codes_done: int = 0  # currencies whose every request has been tried
+    requests_done: int = 0
+    days_done: int = 0
+    stored: int = 0  # rates stored new or revised
+    failed: int = 0  # requests that failed after their retries
+    tried: set = field(default_factory=set, repr=False)
+    done: set = field(default_factory=set, repr=False)
+
+    @property
+    def fraction(self) -> float:
+        return self.days_done / self.days if self.days else 1.0
 
 
 class Sync:
-    """Everything that writes rates: the one place where a source meets the store."""
+    """Everything that writes rates: the one place where a source meets the store.
+
+    `notes` collects, without repeats, what a person should know but that is no failure: a tracked
+    currency that ended, days before a currency's first daily rate, a catalogue that could not be
+    re-read (the cached one was used).
+    """
 
     def __init__(self, config, store: Store | None = None, source: sources.Source | None = None):
         self.config = config
         self.store = store or Store(config.database.path)
         self.source = source or sources.get("nbrb").from_config(config)
+        self.notes: list[str] = []
         self._refreshed = False
 
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
     def catalogue(self, refresh: bool = False) -> list[Currency]:
-        """The Cur_ID catalogue, cached in the database and re-read once a day or on demand."""
+        """The Cur_ID catalogue, cached in the database and re-read once a day or on demand.
+
+        When it cannot be re-read, the cached one serves (with a note); without one, the error is raised.
+        """
         records, read_at = self.store.catalogue()
         old = read_at is None or datetime.now(timezone.utc) - days.parse_stamp(read_at) > CATALOGUE_MAX_AGE
         if (refresh or old) and not self._refreshed:
-            with self.store.attempt("catalogue", f"{self.source.id} currencies"):
-                records = self.source.currencies()
-                if not any(r.periodicity == self.source.periodicity for r in records):
-                    raise BadResponse(self.source.short, f"the catalogue lists no {self.source.listing} currency")
-                self.store.save_catalogue(records)
+            try:
+                with self.store.attempt("catalogue", f"{self.source.id} currencies"):
+                    fresh = self.source.currencies()
+                    if not any(r.periodicity == self.source.periodicity for r in fresh):
+                        raise BadResponse(self.source.short, f"the catalogue lists no {self.source.listing} currency")
+                    self.store.save_catalogue(fresh)
+                records = fresh
+            except SourceError as exc:
+                if not records:
+                    raise
+                self.note(f"{exc}; used the catalogue read at {read_at}")
             self._refreshed = True
         return records
 
@@ -40,101 +93,236 @@ class Sync:
         return sorted({r.code for r in records if r.periodicity == self.source.periodicity
                        and r.start <= last and r.end >= first})
 
+    def unquoted(self, records: list[Currency], code: str, first: date, last: date) -> list[str]:
+        """Why the source has no rate of `code` on some days of [first, last], one line per stretch:
+        "BGN: NBRB stopped quoting it after 2025-12-31", "BRL has no daily rate before 2022-08-01".
+
+        Raises NotQuoted when `code` is not in the catalogue's list at all.
+        """
+        short, listing = self.source.short, self.source.listing
+        periods = sorted((r for r in records if r.code == code and r.periodicity == self.source.periodicity),
+                         key=lambda r: r.start)
+        if not periods:
+            raise NotQuoted(short, f"{code} is not in its catalogue of {listing} currencies")
+        notes = []
+        if first < periods[0].start:
+            notes.append(f"{code} has no {listing} rate before {periods[0].start}")
+        reach = periods[0].end
+        for record in periods[1:]:
+            gap_first, gap_last = reach + timedelta(days=1), record.start - timedelta(days=1)
+            if gap_first <= gap_last and gap_first <= last and gap_last >= first:
+                notes.append(f"{code} has no {listing} rate from {max(gap_first, first)} to {min(gap_last, last)}")
+            reach = max(reach, record.end)
+        if reach < last:
+            notes.append(f"{code}: {short} stopped quoting it after {reach}")
+        return notes
+
     def plan(self, codes: list[str] | None, since: date, until: date) -> list[tuple[Currency, date, date]]:
-        """The span requests that fill every missing day: at most `max_span` days and one Cur_ID each."""
+        """The span requests that fill every missing day: at most `max_span` days and one Cur_ID each.
+
+        Days a named code has no rate on (see `unquoted`) become notes; "*" names none.
+        """
         records = self.catalogue()
+        named = codes or (None if self.config.track.all else list(self.config.track.currencies))
         requests = []
-        for code in codes or self.tracked(records, since, until):
+        for code in named or self.tracked(records, since, until):
+            if not any(r.code == code for r in records):
+                records = self.catalogue(refresh=True)  # a new currency, perhaps
+            if named:
+                for text in self.unquoted(records, code, since, until):
+                    self.note(text)
             stored = self.store.stored_dates(code, since, until)
             missing = [day for day in days.each_day(since, until) if day not in stored]
             for first, last in days.runs(missing):
-                periods = self.source.periods(records, code, first, last)
-                if not periods or periods[-1][2] < last:
-                    # A code or a date the cached catalogue does not cover: a new Cur_ID, perhaps.
-                    records = self.catalogue(refresh=True)
-                    periods = self.source.periods(records, code, first, last)
-                if not self.source.periods(records, code, date.min, date.max):
-                    raise NotQuoted(self.source.short, f"{code} is not in its catalogue of {self.source.listing} currencies")
-                requests += [(cur, a, b) for cur, start, end in periods
+                requests += [(cur, a, b) for cur, start, end in self.source.periods(records, code, first, last)
                              for a, b in days.spans(start, end, self.source.max_span)]
         return requests
 
     def backfill(self, since: date | None = None, until: date | None = None, codes=None, progress=None):
         """Fill every missing day in [since, until]; returns {code: [new, changed]}.
 
-        `progress(days_done, days_total)` is called after each request.
+        `until` defaults to the last day the source has published: today, and the days after it
+        already published. `progress(Progress)` is called after each request. Requests still
+        failing after ROUNDS rounds raise Incomplete, once everything else is stored.
         """
         since = since or self.config.track.since
-        until = until or days.today()
-        if since > until:
+        today = days.today()
+        if until is not None and since > until:
             raise NoData(f"--since {since} is after --until {until}")
-        summary = {}
-        detail = f"{','.join(codes or self.config.track.currencies)} {since}..{until}"
+        summary: dict[str, list[int]] = {}
+        detail = f"{','.join(codes or self.config.track.currencies)} {since}..{until or f'{today}+'}"
         with self.store.attempt("backfill", detail) as attempt:
-            requests = self.plan(codes, since, until)
-            total, done = sum((b - a).days + 1 for _, a, b in requests), 0
-            for currency, first, last in requests:
+            requests = self.plan(codes, since, until or today)
+            state = Progress(len({c.code for c, _, _ in requests}), len(requests),
+                             sum((b - a).days + 1 for _, a, b in requests))
+            failures, gave_up = self._spans(requests, attempt, summary, state, progress)
+            rounds = 0
+            for round_ in range(ROUNDS):
+                retryable = [f for f in failures if isinstance(f[1], (SourceUnavailable, DamagedResponse))]
+                if gave_up or not retryable:
+                    break  # a source that is down is asked again by the next run, not now
+                log.info("backfill: trying again %d request(s) set aside (round %d of %d)",
+                         len(retryable), round_ + 1, ROUNDS)
+                again, gave_up = self._spans([request for request, _ in retryable], attempt, summary, state, progress)
+                rounds += 1
+                failures = [f for f in failures if f not in retryable] + again
+            if until is None:
+                self._published_after(today, max(since, today + timedelta(days=1)), codes, attempt, summary, failures)
+            if failures:
+                raise Incomplete(self.source.short, _still_failing(failures, rounds, gave_up), attempt.new + attempt.changed,
+                                 [request for request, _ in failures], summary)
+        return summary
+
+    def _spans(self, requests, attempt, summary, state: Progress, progress):
+        """Ask for and store each span. Returns ([(request, error)] for those still failing, whether
+        it gave up): after GIVE_UP failures in a row, the rest of the list is set aside unasked."""
+        failures = []
+        streak = 0
+        left: dict[str, int] = {}
+        for currency, _, _ in requests:
+            left[currency.code] = left.get(currency.code, 0) + 1
+        for n, request in enumerate(requests):
+            currency, first, last = request
+            try:
                 rates = self.source.span(currency, first, last)
-                if not rates and first <= days.today():  # today's rate was set on an earlier day
-                    raise BadResponse(
-                        self.source.short,
-                        f"no {currency.code} rates (Cur_ID {currency.cur_id}) for {first}..{last}, days already published",
-                    )
+            except SourceError as exc:
+                failures.append((request, exc))
+                state.failed += 1
+                streak += 1
+                if streak >= GIVE_UP:
+                    failures += [(rest, exc) for rest in requests[n + 1:]]
+                    return failures, True
+            else:
+                streak = 0
                 new, changed = self.store.write(rates, attempt)
                 counts = summary.setdefault(currency.code, [0, 0])
                 counts[0] += len(new)
                 counts[1] += len(changed)
-                done += (last - first).days + 1
-                if progress:
-                    progress(done, total)
-        return summary
+                state.stored += len(new) + len(changed)
+            if request not in state.tried:  # a retried request counts once
+                state.tried.add(request)
+                state.requests_done += 1
+                state.days_done += (last - first).days + 1
+            left[currency.code] -= 1
+            if not left[currency.code] and currency.code not in state.done:
+                state.done.add(currency.code)
+                state.codes_done += 1
+            if progress:
+                progress(state)
+        return failures, False
+
+    def _published_after(self, today: date, first: date, codes, attempt, summary, failures) -> None:
+        """Store the days after today the source has already published (the lists of those days)."""
+        try:
+            for day, new, changed in self._days(days.each_day(first, today + timedelta(days=LOOKAHEAD)),
+                                                today, False, attempt, codes):
+                for r in new:
+                    summary.setdefault(r.code, [0, 0])[0] += 1
+                for r, _ in changed:
+                    summary.setdefault(r.code, [0, 0])[1] += 1
+        except SourceError as exc:
+            failures.append(((None, first, None), exc))
 
     def fetch(self, dates: list[date] | None = None, first: date | None = None):
         """Record the rates in force on `dates`, or on `first` (default today) and the following
         days, as long as the source has published them.
 
-        Returns [(day, new rates, [(changed rate, old text)])].
+        Returns [(day, new rates, [(changed rate, old text)])]. A named code missing from a day's
+        list for a reason the catalogue gives is a note; for no reason, a NotQuoted raised once
+        the other codes are stored.
         """
         today = days.today()
         first = first or today
-        report = []
         detail = ",".join(d.isoformat() for d in dates) if dates else f"{first}+"
         with self.store.attempt("fetch", detail) as attempt:
-            for day in dates or days.each_day(first, today + timedelta(days=LOOKAHEAD)):
-                rates = self._day(day, today, explicit=bool(dates))
-                if rates is None:
-                    break
-                report.append((day, *self.store.write(rates, attempt)))
+            wanted = dates or days.each_day(first, today + timedelta(days=LOOKAHEAD))
+            return self._days(wanted, today, bool(dates), attempt)
+
+    def _days(self, wanted, today: date, explicit: bool, attempt, codes=None):
+        report, absent = [], []
+        for day in wanted:
+            found = self._day(day, today, explicit, codes)
+            if found is None:
+                break
+            rates, missing = found
+            report.append((day, *self.store.write(rates, attempt)))
+            absent += [f"{code} on {day}" for code in missing]
+        if absent:
+            stored = sum(len(new) + len(changed) for _, new, changed in report)
+            raise Incomplete(self.source.short, f"{', '.join(absent)} missing from its list, though its catalogue "
+                                                "quotes it then", stored, absent, report)
         return report
 
     def poll(self):
         """Record the first day not stored yet, and any later ones already published.
 
         It starts from the day after the last stored one (today when behind), so while the source
-        has not published that day, a poll costs one request. Returns what `fetch` returns.
+        has not published that day, a poll costs one request. Codes the cached catalogue says are
+        no longer quoted (an ended currency) do not hold it back. Returns what `fetch` returns.
         """
         today = days.today()
         track = self.config.track
-        last = self.store.last_date(None if track.all else list(track.currencies))
+        codes = None
+        if not track.all:
+            records, _ = self.store.catalogue()
+            codes = [code for code in track.currencies if not self._ended(records, code, today)]
+        last = self.store.last_date(codes or None)
         return self.fetch(first=today if last is None or last < today else last + timedelta(days=1))
 
-    def _day(self, day: date, today: date, explicit: bool) -> list[Rate] | None:
-        """The tracked rates in force on `day`; None when that day is not published yet."""
+    def _ended(self, records: list[Currency], code: str, day: date) -> bool:
+        periods = [r for r in records if r.code == code and r.periodicity == self.source.periodicity]
+        return bool(periods) and max(r.end for r in periods) < day
+
+    def _day(self, day: date, today: date, explicit: bool, codes=None) -> tuple[list[Rate], list[str]] | None:
+        """The tracked rates in force on `day` and the named codes missing from its list for no
+        reason the catalogue knows; None when that day is not published yet."""
         short = self.source.short
         rates = self.source.day(day)
         if not rates or all(r.date != day for r in rates):
-            if day <= today:
-                raise BadResponse(short, f"it listed no rates in force on {day}, a day already published")
+            if day <= today:  # sources raise this themselves; a safeguard for one that does not
+                raise DamagedResponse(short, f"it listed no rates in force on {day}, a day already published")
             if explicit:
                 raise NoData(f"the rates for {day} are not published yet ({short} publishes them "
                              f"{self.source.coverage.published})")
             return None
         if any(r.date != day for r in rates):
             raise BadResponse(short, f"the list for {day} mixes in other dates")
-        if self.config.track.all:
-            return rates
+        named = codes or (None if self.config.track.all else list(self.config.track.currencies))
+        if not named:
+            return rates, []
         quoted = {r.code for r in rates}
-        absent = [code for code in self.config.track.currencies if code not in quoted]
-        if absent:
-            raise NotQuoted(short, f"{', '.join(absent)} on {day}: remove from track.currencies in the config")
-        return [r for r in rates if r.code in self.config.track.currencies]
+        missing = []
+        for code in named:
+            if code in quoted:
+                continue
+            records = self.catalogue()
+            if not any(r.code == code for r in records):
+                records = self.catalogue(refresh=True)
+            reasons = self.unquoted(records, code, day, day)
+            if reasons:
+                self.note(reasons[0])
+            else:
+                missing.append(code)
+        return [r for r in rates if r.code in named], missing
+
+
+def _still_failing(failures, rounds: int, gave_up: bool) -> str:
+    """One line: the currencies and days still failing, and the last error."""
+    spans: dict[str, list[tuple[date, date]]] = {}
+    for (currency, first, last), _ in failures:
+        if currency is None:
+            spans.setdefault("the days published", []).append((first, None))
+            continue
+        merged = spans.setdefault(currency.code, [])
+        if merged and merged[-1][1] + timedelta(days=1) == first:
+            merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((first, last))
+    shown = []
+    for code, runs in list(spans.items())[:SHOWN]:
+        shown.append(f"{code} " + " and ".join(f"{a}..{b}" if b else f"from {a}" for a, b in runs))
+    more = f" and {len(spans) - SHOWN} more currencies" if len(spans) > SHOWN else ""
+    error = str(failures[-1][1])
+    when = (f"stopped asking after {GIVE_UP} requests failed in a row" if gave_up
+            else f"still failing after {rounds} more round{'s' * (rounds != 1)}")
+    return f"{when}: {', '.join(shown)}{more} ({error})"

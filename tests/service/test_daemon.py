@@ -5,6 +5,7 @@ The real `ticker run` process is tested in test_daemon_run.py.
 
 import logging
 import os
+import re
 import socket
 import sqlite3
 import threading
@@ -256,19 +257,21 @@ def test_a_sunday_start_catches_up_without_waiting_for_monday(daemon, config, nb
     assert stored(config, "SELECT min(date), max(date), count(*) FROM rates") == [("2026-03-01", "2026-03-23", 23 * 3)]
 
 
-def test_empty_list_for_a_published_day_is_an_error_and_a_later_poll_heals_it(daemon, config, nbrb, published):
+def test_empty_list_for_a_published_day_is_retried_and_a_later_poll_heals_it(daemon, config, nbrb, published):
     with minsk("2026-03-16 20:00"):
         Sync(config).backfill(until=date(2026, 3, 16))
-    nbrb.script("/exrates/rates", (200, {"Content-Type": JSON}, b"[]"))
+    nbrb.script("/exrates/rates", "empty", "empty", "empty")  # three tries: retries = 2
     with minsk("2026-03-17 12:00"):
         daemon.poll()
     assert daemon.last_error[1] == (
-        "poll: NBRB sent a response that cannot be used: it listed no rates in force on 2026-03-17,"
-        " a day already published")
+        f"poll: NBRB sent a damaged response: {nbrb.url}/exrates/rates?ondate=2026-03-17&periodicity=0: it listed no"
+        " rates in force on 2026-03-17, a day already published, still after 2 retries; set nbrb.base_url in the"
+        " config to use a mirror or proxy")
     assert stored(config, "SELECT count(*) FROM rates WHERE date = '2026-03-17'") == [(0,)]
     assert stored(config, "SELECT kind, detail, status, error FROM fetches ORDER BY id DESC LIMIT 1") == [
         ("fetch", "2026-03-17+", "error", daemon.last_error[1].removeprefix("poll: "))]
     assert published == []
+    nbrb.script("/exrates/rates", "empty")  # one damaged answer is healed by the retry
     with minsk("2026-03-17 12:20"):
         daemon.poll()
     assert stored(config, "SELECT code, rate_text FROM rates WHERE date = '2026-03-17' ORDER BY code") == [
@@ -276,42 +279,71 @@ def test_empty_list_for_a_published_day_is_an_error_and_a_later_poll_heals_it(da
 
 
 FAULTS = [
-    ([(500, {}, b"oops"), (503, {}, b"busy"), (500, {}, b"oops")], "HTTP 500"),
-    ([(429, {"Retry-After": "1"}, b""), (503, {}, b"busy"), (429, {"Retry-After": "0"}, b"")], "HTTP 429"),
-    (["reset"] * 3, "connection closed by the server"),
-    ([("delay", 1)] * 3, "no answer within 0.3 s"),
-    ([(200, {"Content-Type": JSON}, b'[{"Cur_ID":431,"Date":"2026-03-01T00:00:00","Cur_Offic')], "malformed JSON"),
-    ([(200, {"Content-Type": "text/html"}, b"<html><body>Maintenance</body></html>")], "expected JSON, got text/html"),
-    ([(200, {"Content-Type": JSON}, b"[]")], "no EUR rates (Cur_ID 451) for 2026-03-01..2026-03-17, days already published"),
+    [(500, {}, b"oops"), (503, {}, b"busy")],
+    [(429, {"Retry-After": "1"}, b""), (429, {"Retry-After": "0"}, b"")],
+    ["reset", "reset"],
+    [("delay", 1), ("delay", 1)],
+    ["truncate", "truncate"],
+    ["cut", "cut"],
+    ["html", "html"],
+    ["empty", "empty"],
+    ["hole", "hole"],
 ]
 
 
-def test_a_failed_catch_up_is_retried_with_a_doubling_delay_and_heals_exactly(tmp_path, nbrb, published):
+@pytest.mark.parametrize("responses", FAULTS, ids=lambda r: str(r[0][0] if isinstance(r[0], tuple) else r[0]))
+def test_each_fault_alone_is_healed_within_the_catch_up(tmp_path, nbrb, published, responses):
     config = make_config(tmp_path, nbrb, nbrb={"base_url": f'"{nbrb.url}"', "timeout": "0.3", "retries": "2",
                                                "backoff": "0.05"})
     daemon = started_daemon(config, published.append)
-    for n, (responses, problem) in enumerate(FAULTS):
-        # USD's request is answered, EUR's meets the fault, RUB's is never sent.
-        nbrb.script("/exrates/rates/dynamics/", ("delay", 0), *responses)
-        with time_machine.travel(at("2026-03-17 10:00"), tick=False):
-            daemon.catchup()
-            assert daemon.retry_at == datetime.now(timezone.utc) + timedelta(seconds=min(60 * 2**n, MAX_RETRY))
-        assert problem in daemon.last_error[1]
-        assert stored(config, "SELECT code, count(*) FROM rates GROUP BY code") == [("USD", 17)]
-        stored(config, "DELETE FROM rates WHERE code = 'USD'")  # the next run meets the next fault on EUR
-    assert daemon.failures == len(FAULTS)
-    errors = stored(config, "SELECT error FROM fetches WHERE kind = 'backfill' AND status = 'error' ORDER BY id")
-    assert len(errors) == len(FAULTS)
-    assert all(problem in error for (error,), (_, problem) in zip(errors, FAULTS))
+    nbrb.script("/exrates/rates/dynamics/", *responses)
+    with minsk("2026-03-17 10:00"):
+        daemon.catchup()
+    assert (daemon.last_error, daemon.failures, daemon.retry_at) == (None, 0, None)
+    assert stored(config, "SELECT code, date, rate_text FROM rates WHERE date = '2026-03-10' ORDER BY code") == [
+        ("EUR", "2026-03-10", "3.3727"), ("RUB", "2026-03-10", "3.7312"), ("USD", "2026-03-10", "2.9189")]
+    assert stored(config, "SELECT count(*), count(DISTINCT date) FROM rates") == [(17 * 3, 17)]
+    assert len(nbrb.faults) == 2 and published == [config]
 
+
+def test_one_failing_span_never_stops_the_others_and_what_still_fails_is_one_line(tmp_path, nbrb, published, caplog):
+    caplog.set_level(logging.INFO, "ticker")
+    config = make_config(tmp_path, nbrb)
+    daemon = started_daemon(config, published.append)
+    nbrb.script("/exrates/rates/dynamics/451", *[(502, {}, b"bad gateway")] * 3 * 4)  # every try of 4 rounds
+    with time_machine.travel(at("2026-03-17 10:00"), tick=False):
+        daemon.catchup()
+        assert daemon.retry_at == datetime.now(timezone.utc) + timedelta(seconds=60)
+    assert stored(config, "SELECT code, count(*) FROM rates GROUP BY code") == [("RUB", 17), ("USD", 17)]
+    failed = [m for m in caplog.messages if m.startswith("catch-up failed: ")]
+    assert failed == [
+        "catch-up failed: NBRB answered only in part: still failing after 3 more rounds: EUR 2026-03-01..2026-03-17"
+        f" (Could not reach NBRB: {nbrb.url}/exrates/rates/dynamics/451?startdate=2026-03-01&enddate=2026-03-17:"
+        " HTTP 502, still after retries; set nbrb.base_url in the config to use a mirror or proxy)"]
+    assert [m for m in caplog.messages if "trying again" in m] == [
+        f"backfill: trying again 1 request(s) set aside (round {n} of 3)" for n in (1, 2, 3)]
+    assert published == [config]  # it stored new rates: the outputs show them
     with minsk("2026-03-17 10:01"):
-        assert not daemon.retry_due(datetime.now(timezone.utc))
         daemon.catchup()
     assert (daemon.failures, daemon.retry_at) == (0, None)
-    rows = stored(config, "SELECT code, date, rate_text FROM rates WHERE date = '2026-03-10' ORDER BY code")
-    assert rows == [("EUR", "2026-03-10", "3.3727"), ("RUB", "2026-03-10", "3.7312"), ("USD", "2026-03-10", "2.9189")]
-    assert stored(config, "SELECT count(*), count(DISTINCT date) FROM rates") == [(17 * 3, 17)]
-    assert len(published) == 1  # refreshed after the catch-up that succeeded
+    assert stored(config, "SELECT count(*) FROM rates") == [(17 * 3,)]
+
+
+def test_the_retry_delay_doubles_only_while_attempts_store_nothing(tmp_path, nbrb, published):
+    config = make_config(tmp_path, nbrb)
+    daemon = started_daemon(config, published.append)
+    with minsk("2026-03-17 09:00"):
+        Sync(config).catalogue()
+    delays = []
+    for attempt in range(4):
+        # NBRB down: nothing stored; but the third attempt stores USD before EUR and RUB fail.
+        nbrb.script("/exrates/rates/dynamics/", *[("delay", 0)] * (attempt == 2), *[(503, {}, b"busy")] * 30)
+        with time_machine.travel(at("2026-03-17 10:00"), tick=False):
+            daemon.catchup()
+            delays.append((daemon.retry_at - datetime.now(timezone.utc)).total_seconds())
+        nbrb.unscript()  # nothing left over for the next attempt
+    assert delays == [60, 120, 60, 120]
+    assert stored(config, "SELECT code, count(*) FROM rates GROUP BY code") == [("USD", 17)]
 
 
 def test_the_retry_delay_is_capped_at_an_hour(daemon):
@@ -364,7 +396,8 @@ def test_a_refresh_cut_short_by_a_stop_is_no_error(config, caplog):
     assert caplog.messages[-1] == "refreshing the charts and ticker files interrupted: the daemon is stopping"
 
 
-def test_a_stop_interrupts_a_backfill_between_two_batches(daemon, config, nbrb):
+def test_a_stop_interrupts_a_backfill_between_two_batches(daemon, config, nbrb, caplog):
+    caplog.set_level(logging.INFO, "ticker")
     nbrb.script("/exrates/rates/dynamics/", ("delay", 0.5))
     worker = threading.Thread(target=daemon.catchup)
     with minsk("2026-03-17 10:00"):
@@ -376,10 +409,45 @@ def test_a_stop_interrupts_a_backfill_between_two_batches(daemon, config, nbrb):
     assert stored(config, "SELECT count(DISTINCT code), count(*) FROM rates") == [(1, 17)]
     assert stored(config, "SELECT status, error FROM fetches WHERE kind = 'backfill'") == [
         ("error", "Interrupted: the daemon is stopping")]
+    assert "catch-up interrupted: the daemon is stopping; it stored 17 rates" in caplog.messages
     assert daemon.retry_at is None and daemon.last_error is None
     daemon.poll()
     daemon.beat()
     assert len(nbrb.requests) == 2  # catalogue, one dynamics: nothing after the stop
+
+
+def test_a_long_catch_up_logs_its_progress(tmp_path, published, caplog):
+    from support.nbrb_data import synthetic_server
+
+    caplog.set_level(logging.INFO, "ticker")
+    with synthetic_server(since="2016-07-01", until="2026-03-17") as server:
+        config = make_config(tmp_path, server, track={"currencies": '["USD", "EUR", "RUB"]', "since": "2016-07-01"})
+        daemon = started_daemon(config, published.append)
+        with minsk("2026-03-17 10:00"):
+            daemon.catchup()
+    lines = [m for m in caplog.messages if re.match(r"catch-up: \d+%: ", m)]
+    days = (date(2026, 3, 17) - date(2016, 7, 1)).days + 1
+    assert 9 <= len(lines) <= 10  # a line each tenth of the 30 requests (each 30 s, too, on a slow machine)
+    assert lines[0] == "catch-up: 10%: 0 of 3 currencies done, 1095 rates stored, 0 requests failed so far"
+    assert re.match(r"catch-up: 9\d%: 2 of 3 currencies done, \d+ rates stored, 0 requests failed so far", lines[-1])
+    assert daemon.last_success[1] == f"catch-up: {3 * days} new, 0 revised, through 2026-03-17"
+
+
+def test_ended_and_monthly_currencies_warn_once_and_never_block_the_others(tmp_path, nbrb, published, caplog):
+    nbrb.add_rates(441, {f"2025-12-{d:02}": "1.7284" for d in range(25, 32)})
+    nbrb.add_rates(431, {f"2025-12-{d:02}": "2.9500" for d in range(25, 32)})
+    nbrb.add_rates(431, {f"2026-{m:02}-{d:02}": "2.9500" for m, n in ((1, 31), (2, 28)) for d in range(1, n + 1)})
+    config = make_config(tmp_path, nbrb, track={"currencies": '["USD", "BGN"]', "since": "2025-12-25"})
+    daemon = started_daemon(config, published.append)
+    for at_ in ("2026-03-17 10:00", "2026-03-17 10:30"):
+        with minsk(at_):
+            daemon.catchup()
+            daemon.poll()
+    assert daemon.last_error is None
+    assert [(r.levelname, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING] == [
+        ("WARNING", "BGN: NBRB stopped quoting it after 2025-12-31")]
+    assert stored(config, "SELECT code, min(date), max(date), count(*) FROM rates GROUP BY code") == [
+        ("BGN", "2025-12-25", "2025-12-31", 7), ("USD", "2025-12-25", "2026-03-17", 83)]
 
 
 # -- health -------------------------------------------------------------------------------
@@ -424,20 +492,26 @@ def test_without_a_daemon_only_the_data_decide_status(config, nbrb):
 
 
 def test_the_row_shows_the_running_job_then_the_failure_and_the_retry(daemon, config, nbrb, published):
-    nbrb.script("/exrates/rates/dynamics/", ("delay", 0.5), *[(502, {}, b"bad gateway")] * 3)
+    with minsk("2026-03-17 09:00"):
+        Sync(config).catalogue()
+    nbrb.script("/exrates/rates/dynamics/", ("delay", 0.5), *[(502, {}, b"bad gateway")] * 3 * 2 * 4)
     worker = threading.Thread(target=daemon.catchup)
     with minsk("2026-03-17 10:00"):
         worker.start()
-        while not any("/dynamics/" in path for path, _ in nbrb.requests):
+        deadline = time.monotonic() + 30
+        while not any("/dynamics/" in path for path, _ in nbrb.requests) and time.monotonic() < deadline:
             time.sleep(0.01)
         assert daemon_row(config)["job"] == "catch-up"
-        worker.join()
+        worker.join(timeout=30)
     row = daemon_row(config)
     assert row["job"] is None
-    assert row["last_error"].startswith("catch-up: Could not reach NBRB: ")
-    assert "dynamics/451" in row["last_error"] and "HTTP 502" in row["last_error"]
-    assert row["next_catchup"] == "2026-03-17T07:01:00Z"  # the retry, a minute later
-    assert published == []  # nothing to refresh after a failure
+    assert row["last_error"].startswith("catch-up: NBRB answered only in part: still failing after 3 more rounds: "
+                                        "EUR 2026-03-01..2026-03-17, RUB 2026-03-01..2026-03-17 (Could not reach NBRB: ")
+    assert "dynamics/451" in row["last_error"] or "dynamics/456" in row["last_error"]
+    assert "HTTP 502" in row["last_error"]
+    # The retry, a minute after the job ended (its retries took a few seconds of the ticking clock).
+    assert "2026-03-17T07:01:00Z" <= row["next_catchup"] <= "2026-03-17T07:01:20Z"
+    assert published == [config]  # USD was stored: the outputs show it
 
 
 # -- reload, lock, systemd ------------------------------------------------------------------

@@ -87,6 +87,11 @@ class FakeNBRB:
                     return
             self._scripts.append((path_prefix, deque(responses)))
 
+    def unscript(self) -> None:
+        """Drop every fault still queued."""
+        with self._lock:
+            self._scripts.clear()
+
     def fault_mix(self, seed: int, mix: dict) -> None:
         """Answer every request not scripted with a fault drawn at random (seeded, so runs repeat):
         `mix` maps a fault (as in `script`, or "5xx" for one of 500, 502, 503, 504) to its probability."""

@@ -13,12 +13,13 @@ import signal
 import socket
 import sqlite3
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from .. import __version__, days
 from ..days import stamp
-from ..errors import ConfigError, Interrupted, TickerError
+from ..errors import ConfigError, Incomplete, Interrupted, TickerError
 from . import health, schedule
 from .hooks import HOOKS
 from .hooks import load as load_hook
@@ -27,6 +28,8 @@ from .lock import hold, shown
 log = logging.getLogger("ticker")
 
 MAX_RETRY = 3600  # seconds: a failing catch-up is retried at least hourly
+LONG = 20  # requests planned that make a catch-up long enough to log its progress
+PROGRESS_EVERY = (0.1, 30)  # a progress line each tenth of the days planned, or each 30 s
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 
 
@@ -44,7 +47,10 @@ class Daemon:
         self.hooks = hooks if hooks is not None else [(what, load_hook(spec)) for what, spec in HOOKS]
         self.stopping = False
         self.polled_on = None  # the Minsk day a poll stored the next day's rates
-        self.failures = 0  # catch-ups failed in a row
+        self.failures = 0  # catch-ups failed in a row that stored nothing
+        self.warned: set[str] = set()  # notes already logged: each once per process
+        self.progress = None  # the running backfill's last Progress
+        self._logged = (0.0, 0.0)  # (fraction, monotonic time) of the last progress line
         self.retry_at: datetime | None = None
         self.job: str | None = None
         self.last_success: tuple[str, str] | None = None  # (UTC stamp, what)
@@ -54,25 +60,30 @@ class Daemon:
 
     def catchup(self) -> None:
         """Fill every missing day since track.since, record the days already published after
-        today, and refresh the outputs; on failure, ask for a retry with a doubling delay."""
-        if self._run("catch-up", self._catch_up) is not None:
+        today, and refresh the outputs; on failure, ask for a retry: after `schedule.retry`
+        seconds when the attempt stored something, doubling while attempts store nothing."""
+        ok, count = self._run("catch-up", self._catch_up)
+        if ok:
             self.failures, self.retry_at = 0, None
             log.info("%s", self.last_success[1])
-            if not self.stopping:
-                self._after_new_rates()
         elif not self.stopping:
+            if count:
+                self.failures = 0
             delay = min(self.config.schedule.retry * 2**self.failures, MAX_RETRY)
             self.failures += 1
             self.retry_at = _now() + timedelta(seconds=delay)
             self.save()
             log.info("catch-up: retrying in %g s", delay)
+        if (ok or count) and not self.stopping:
+            self._after_new_rates()
 
     def poll(self) -> None:
         """Ask for the next day's rates, once a poll; after they are stored, not again that day."""
         if self.polled_on == days.today():
             log.debug("poll: the next day's rates are stored; nothing to ask today")
             return
-        if self._run("poll", self._poll) and not self.stopping:
+        _, count = self._run("poll", self._poll)
+        if count and not self.stopping:
             self._after_new_rates()
 
     def beat(self) -> None:
@@ -84,20 +95,22 @@ class Daemon:
             notify("WATCHDOG=1")
 
     def _catch_up(self, sync) -> tuple[str, int]:
-        summary = sync.backfill(progress=self._check)
-        new, changed = (sum(counts[i] for counts in summary.values()) for i in (0, 1))
-        if new or changed:
-            codes = ", ".join(f"{code} {n}" for code, (n, _) in sorted(summary.items()) if n)
-            log.info("backfill: %d new, %d revised (%s)", new, changed, codes)
-        report = sync.fetch()
-        _log_report("catch-up", report)
-        new += sum(len(n) for _, n, _ in report)
-        changed += sum(len(c) for _, _, c in report)
-        return f"{new} new, {changed} revised, through {report[-1][0] if report else days.today()}", new + changed
+        self.progress, self._logged = None, (0.0, time.monotonic())
+        try:
+            summary = sync.backfill(progress=self._check)
+        except Incomplete as exc:
+            _log_summary(exc.result)
+            raise
+        new, changed = _log_summary(summary)
+        return f"{new} new, {changed} revised, through {sync.store.last_date() or days.today()}", new + changed
 
     def _poll(self, sync) -> tuple[str, int]:
         today = days.today()
-        report = sync.poll()
+        try:
+            report = sync.poll()
+        except Incomplete as exc:
+            _log_report("poll", exc.result)
+            raise
         _log_report("poll", report)
         count = sum(len(new) + len(changed) for _, new, changed in report)
         if any(day > today for day, _, _ in report):
@@ -107,18 +120,29 @@ class Daemon:
         log.debug("poll: %s not published yet", first or "the next day")
         return "nothing new yet", count
 
-    def _check(self, done, total):
-        """Backfill's progress callback: where a stop request interrupts a long backfill."""
+    def _check(self, progress) -> None:
+        """Backfill's progress callback: where a stop request interrupts a long backfill, and
+        where a long one logs how far it has got."""
+        self.progress = progress
         if self.stopping:
             raise Interrupted("the daemon is stopping")
+        if progress.requests < LONG:
+            return
+        fraction, at = self._logged
+        now = time.monotonic()
+        if progress.fraction >= fraction + PROGRESS_EVERY[0] or now - at >= PROGRESS_EVERY[1]:
+            self._logged = (progress.fraction, now)
+            log.info("catch-up: %d%%: %d of %d currencies done, %d rates stored, %d requests failed so far",
+                     100 * progress.fraction, progress.codes_done, progress.codes, progress.stored, progress.failed)
 
-    def _run(self, name: str, work) -> int | None:
-        """Run one job: `work(sync)` returns (what it did, rates stored or revised), which this
-        returns; every fault becomes one log line and `last_error`, and None, never an exception."""
+    def _run(self, name: str, work) -> tuple[bool, int]:
+        """Run one job: `work(sync)` returns (what it did, rates stored or revised). Returns
+        (whether it succeeded, rates stored or revised); every fault becomes one log line and
+        `last_error`, never an exception. A job that failed in part still counts what it stored."""
         from ..sync import Sync
 
         if self.stopping:
-            return None
+            return False, 0
         self.job = name
         self.save()
         sync = None
@@ -126,19 +150,24 @@ class Daemon:
             sync = Sync(self.config)
             what, count = work(sync)
         except Interrupted:
-            log.info("%s interrupted: the daemon is stopping", name)
-            return None
+            stored = self.progress.stored if self.progress and name == "catch-up" else 0
+            log.info("%s interrupted: the daemon is stopping; it stored %d rates", name, stored)
+            return False, stored
         except Exception as exc:
             message = _one_line(exc)
             self.last_error = (stamp(_now()), f"{name}: {message}")
             log.error("%s failed: %s", name, message)
             log.debug("%s failed", name, exc_info=True)
-            return None
+            return False, exc.stored if isinstance(exc, Incomplete) else 0
         else:
             self.last_success = (stamp(_now()), f"{name}: {what}")
-            return count
+            return True, count
         finally:
             if sync is not None:
+                for note in sync.notes:
+                    if note not in self.warned:
+                        self.warned.add(note)
+                        log.warning("%s", note)
                 sync.store.close()
             self.job = None
             self.save()
@@ -217,6 +246,15 @@ def _one_line(exc: BaseException) -> str:
     return text if isinstance(exc, TickerError) else f"{type(exc).__name__}: {text}".rstrip(": ")
 
 
+def _log_summary(summary) -> tuple[int, int]:
+    """Log a backfill's {code: [new, changed]} in one line; returns the totals."""
+    new, changed = (sum(counts[i] for counts in summary.values()) for i in (0, 1))
+    if new or changed:
+        codes = ", ".join(f"{code} {n}" for code, (n, _) in sorted(summary.items()) if n)
+        log.info("backfill: %d new, %d revised (%s)", new, changed, codes)
+    return new, changed
+
+
 def _log_report(job: str, report) -> None:
     for day, new, changed in report:
         new = sorted(new, key=lambda r: r.code)
@@ -280,6 +318,8 @@ def run(config, level: str | None = None, load=None) -> None:
 
     logging.basicConfig(level=level or config.log.level, format="%(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("apscheduler").setLevel(logging.DEBUG if (level or config.log.level) == "DEBUG" else logging.WARNING)
+    # Retries are logged by ticker.http in our words; urllib3's connection chatter stays out.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
     database = config.database.path
     hold(database)
     signals = Signals()
