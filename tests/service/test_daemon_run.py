@@ -1,8 +1,8 @@
 """The real `ticker run` process against a real local NBRB fake: catch-up, signals, faults, kill -9, lock, readers.
 
-A subprocess cannot share time_machine's pinned clock, so these tests serve synthetic rates ending
-today (Minsk) and keep the schedule's own runs out of the way (January 1st, 03:00); the catch-up at
-start and its retries are what they exercise.
+The processes run with "now" pinned to NOW in Minsk (support/pinned.py), the fake serves
+synthetic rates ending that day, and the schedule's own runs stay out of the way (January 1st,
+03:00): the catch-up at start and its retries are what they exercise, whatever the machine's date.
 """
 
 import json
@@ -19,15 +19,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from support import write_config
+from support import minsk, write_config
 from support.nbrb_data import synthetic_server
-from support.nbrb_server import JSON
 
 from ticker import config as configuration
-from ticker import days
 from ticker.sync import Sync
 
 TICKER = str(Path(sys.executable).with_name("ticker"))
+NOW = "2026-03-17T10:00"  # a Tuesday morning in Minsk: the next day is not published yet
+PINNED = [sys.executable, str(Path(__file__).resolve().parents[1] / "support" / "pinned.py"), NOW]
 COLUMNS = "code, date, scale, rate_text, unit, cur_id"
 NEVER = '"0 3 1 1 *"'  # the schedule's own runs stay out of the tests' way
 REFRESHED = r"^(INFO refreshed|ERROR refreshing) the charts"  # a successful catch-up's last step
@@ -37,7 +37,7 @@ class Running:
     """A `ticker run` process; its stderr lines are collected as they come."""
 
     def __init__(self, config: Path, *args, env=None):
-        self.proc = subprocess.Popen([TICKER, "--config", str(config), "run", *args], stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([*PINNED, "--config", str(config), "run", *args], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                      env={**os.environ, **(env or {})})
         self.lines: list[str] = []
@@ -88,7 +88,7 @@ def launch():
     for run in started:
         if run.proc.poll() is None:
             run.proc.kill()
-            run.proc.wait()
+            run.proc.wait(timeout=30)
 
 
 def daemon_config(folder: Path, server, since: date, codes='["USD", "EUR", "RUB"]', **nbrb) -> Path:
@@ -106,9 +106,10 @@ def query(config: Path, sql: str, *params):
         return conn.execute(sql, params).fetchall()
 
 
-def stored_rows(config: Path, at_least: int) -> int:
+def stored_rows(config: Path, at_least: int, timeout: float = 60) -> int:
     """Wait until the daemon has stored `at_least` rates; their number."""
-    while True:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         if (config.parent / "rates.sqlite").exists():
             tables = query(config, "SELECT count(*) FROM sqlite_master WHERE name IN ('rates', 'daemon')")
             if tables == [(2,)]:
@@ -116,6 +117,7 @@ def stored_rows(config: Path, at_least: int) -> int:
                 if count >= at_least:
                     return count
         time.sleep(0.02)
+    raise AssertionError(f"the daemon did not store {at_least} rates within {timeout} s")
 
 
 def reference(tmp_path: Path, server, config: Path):
@@ -123,16 +125,16 @@ def reference(tmp_path: Path, server, config: Path):
     folder = tmp_path / "reference"
     folder.mkdir()
     (folder / "config.toml").write_text(config.read_text())  # its paths are relative to its folder
-    sync = Sync(configuration.load(folder / "config.toml"))
-    sync.backfill()
-    sync.fetch()
+    with minsk(NOW.replace("T", " ")):
+        sync = Sync(configuration.load(folder / "config.toml"))
+        sync.backfill()
     rows = sync.store.db.execute(f"SELECT {COLUMNS} FROM rates ORDER BY code, date").fetchall()
     sync.store.close()
     return rows
 
 
 def today():
-    return days.today()
+    return date.fromisoformat(NOW[:10])
 
 
 @pytest.fixture
@@ -167,37 +169,27 @@ def test_run_catches_up_then_sigterm_exits_0_with_the_data_complete(tmp_path, la
     assert query(config, "SELECT state, stopped_at IS NOT NULL FROM daemon") == [("stopped", 1)]
 
 
-def test_network_faults_never_stop_it_and_a_later_run_completes_exactly(tmp_path, launch):
-    since = today() - timedelta(days=20)
-    faults = [
-        ((500, {}, b"oops"), (503, {}, b"busy"), (500, {}, b"oops")),
-        ((429, {"Retry-After": "1"}, b""), (503, {}, b"busy"), (429, {"Retry-After": "0"}, b"")),
-        (("delay", 1.2),) * 3,
-        ("reset",) * 3,
-        ((200, {"Content-Type": JSON}, b'[{"Cur_ID":431,"Date":"2024'),),
-        ((200, {"Content-Type": "text/html"}, b"<html><body>Service Unavailable</body></html>"),),
-        ((200, {"Content-Type": JSON}, b"[]"),),
-    ]
+MIX = {"5xx": 0.15, "reset": 0.05, "truncate": 0.05, "html": 0.03, "empty": 0.05, ("delay", 1.2): 0.01}
+
+
+def test_under_the_fault_mix_it_heals_itself_and_logs_retries_in_its_own_words(tmp_path, launch):
+    since = today() - timedelta(days=3 * 365)
     with synthetic_server(since=since.isoformat(), until=today().isoformat()) as server:
-        server.script("/exrates/rates/dynamics/", *[response for fault in faults for response in fault])
-        config = daemon_config(tmp_path, server, since, timeout="0.3")
-        run = launch(config)
-        run.wait_for(r"^INFO catch-up: 63 new, 0 revised", timeout=60)
+        server.fault_mix(3, MIX)
+        config = daemon_config(tmp_path, server, since, codes='["USD", "EUR", "RUB", "CNY", "PLN"]', timeout="0.5")
+        run = launch(config, "--log-level", "debug")
+        run.wait_for(r"^INFO catch-up: \d+ new, 0 revised, through 2026-03-17$", timeout=120)
         run.wait_for(REFRESHED)
-        assert run.proc.poll() is None
+        assert run.stop() == 0
+        faults = len(server.faults)
+        server.fault_mix(0, {})
         stored = query(config, f"SELECT {COLUMNS} FROM rates ORDER BY code, date")
         assert stored == reference(tmp_path, server, config)
-        assert run.stop() == 0
-    errors = [e for (e,) in query(config, "SELECT error FROM fetches WHERE status = 'error' ORDER BY id")]
-    expected = ["HTTP 500, still after retries", "HTTP 429, still after retries", "no answer within 0.3 s",
-                "connection closed by the server", "malformed JSON", "expected JSON, got text/html",
-                "no USD rates (Cur_ID 431)"]
-    assert len(errors) == len(expected)
-    for error, problem in zip(errors, expected):
-        assert problem in error
-    assert len(re.findall(r"^ERROR catch-up failed: ", run.log, re.M)) == len(expected)
-    assert query(config, "SELECT last_error LIKE 'catch-up: NBRB sent a response that cannot be used: no USD rates%'"
-                         " FROM daemon") == [(1,)]
+    assert len(stored) == 5 * (3 * 365 + 1) and faults >= 5
+    retries = [line for line in run.lines if line.startswith("DEBUG retry ")]
+    assert len(retries) >= faults - 1  # the last fault may be one whose retry found the day unpublished
+    assert all(re.match(rf"DEBUG retry \d of 2 in [\d.]+ s: {server.url}/exrates/\S+: \S", line) for line in retries)
+    assert not [line for line in run.lines if "Retrying (" in line or "Traceback" in line or "urllib3" in line]
 
 
 def test_sigterm_mid_backfill_stops_between_batches_and_the_next_start_finishes(tmp_path, launch):
@@ -208,7 +200,8 @@ def test_sigterm_mid_backfill_stops_between_batches_and_the_next_start_finishes(
         run = launch(config)
         stored_rows(config, 1)
         assert run.stop() == 0
-        assert "INFO catch-up interrupted: the daemon is stopping" in run.lines
+        line = run.wait_for(r"^INFO catch-up interrupted: the daemon is stopping; it stored \d+ rates$")
+        assert query(config, "SELECT count(*) FROM rates") == [(int(line.split()[-2]),)]  # what it stored, said
         ends = {q["enddate"] for path, q in server.requests if "/dynamics/" in path}
         for code, first, last, count in query(config, "SELECT code, min(date), max(date), count(*) FROM rates"
                                                       " GROUP BY code"):
