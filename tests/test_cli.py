@@ -78,12 +78,54 @@ def test_rate_on_2024_01_10_fetched_and_shown(tmp_path, nbrb):
 def test_status_is_fine_when_current_and_exits_1_when_stale(march):
     with minsk("2026-03-17 20:00"):
         out = run("--config", str(march), "status")
-    assert "up to date" in out and "USD  17     2026-03-01  2026-03-17  0" in out
+    assert out.startswith("up to date: 30 currencies through 2026-03-17\n")
+    assert "USD  17     2026-03-01  2026-03-17  0" in out and "stale" not in out
     with minsk("2026-03-19 09:00"):
         out = run("--config", str(march), "status", code=1)
-        assert "stale: no rate for 2026-03-19: AED, AMD" in out
+        assert out.startswith("stale: no rate for 2026-03-19: AED, AMD")
+        assert "up to date" not in out
         data = json.loads(run("--config", str(march), "status", "--json", code=1))
     assert data["last_success"]["kind"] == "backfill" and len(data["stale"]) == 30
+    assert data["ok"] is False and data["verdict"].startswith("stale: no rate for 2026-03-19: AED, AMD")
+
+
+def test_status_after_a_failed_first_run_is_not_up_to_date(tmp_path, nbrb):
+    url = nbrb.url
+    nbrb.stop()
+    config = write_config(tmp_path, url)  # currencies = ["*"], the default
+    failed = CliRunner().invoke(cli, ["--config", str(config), "backfill"], catch_exceptions=False)
+    assert failed.exit_code == 1 and "Connection refused" in failed.output
+    with minsk("2026-03-17 20:00"):
+        out = run("--config", str(config), "status", code=1)
+    assert out.splitlines()[0] == "stale: the database has no rates; no fetch has ever succeeded"
+    assert "up to date" not in out
+
+
+def test_status_on_an_empty_or_missing_database(tmp_path):
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "none.sqlite"), "status"], catch_exceptions=False)
+    assert (result.exit_code, result.output) == (
+        1, f"Error: No data: no database at {tmp_path / 'none.sqlite'}; run `ticker backfill` first\n")
+    from ticker.store.writer import Store
+
+    Store(tmp_path / "empty.sqlite").close()
+    with minsk("2026-03-17 20:00"):
+        out = run("--db", str(tmp_path / "empty.sqlite"), "status", code=1)
+    assert out.splitlines()[0] == "stale: the database has no rates; no fetch has ever succeeded"
+
+
+def test_status_lists_an_ended_currency_as_ended_not_missing(tmp_path, nbrb):
+    nbrb.add_rates(441, {"2025-12-31": "1.7284"})
+    nbrb.add_rates(431, {"2025-12-31": "2.9500"})
+    config = write_config(tmp_path, nbrb.url, track={"currencies": '["USD", "BGN"]', "since": "2025-12-31"})
+    with minsk("2026-03-17 20:00"):
+        result = CliRunner().invoke(cli, ["--config", str(config), "backfill", "--since", "2026-03-01"],
+                                    catch_exceptions=False)
+        assert (result.exit_code, result.stdout) == (0, "USD  17 new, 0 revised\n")
+        assert result.stderr == "Warning: BGN: NBRB stopped quoting it after 2025-12-31\n"
+        run("--config", str(config), "fetch", "--date", "2025-12-31")
+        out = run("--config", str(config), "status")
+    assert out.splitlines()[0] == "up to date: 1 currencies through 2026-03-17"
+    assert "BGN  1      2025-12-31  2025-12-31  0  ended: NBRB stopped quoting it after 2025-12-31" in out
 
 
 def test_user_errors_are_one_line(tmp_path, march):

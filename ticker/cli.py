@@ -264,7 +264,7 @@ def chart(config, day, out, codes, windows):
 @click.pass_obj
 @click.pass_context
 def status(ctx, config, as_json):
-    """Coverage, gaps, the last fetch and the daemon's health; exit status 1 when stale."""
+    """One verdict, then coverage, gaps, the last fetch and the daemon's health; exit status 1 when stale."""
     import json
 
     from .service import health
@@ -273,27 +273,33 @@ def status(ctx, config, as_json):
     conn = _reader(config)
     today = days.today()
     rows = reader.coverage(conn)
-    tracked = config.track.currencies
-    if config.track.all:
-        tracked = reader.quoted_on(conn, today) or [r["code"] for r in rows]
     last = {r["code"]: r["last"] for r in rows}
-    stale = [code for code in tracked if last.get(code, "") < today.isoformat()]
+    ended = reader.ended(conn, today)
+    tracked = list(config.track.currencies)
+    if config.track.all:
+        tracked = reader.quoted_on(conn, today) or list(last)
     ok, error = reader.last_fetch(conn, "ok"), reader.last_fetch(conn, "error")
     daemon = health.read(conn)
     silent = health.stale(daemon, datetime.now(timezone.utc))
+    well, verdict = health.verdict(today, last, tracked, ended, ok is not None, silent)
+    stale = [code for code in tracked if code not in ended and last.get(code, "") < today.isoformat()]
     report = {
+        "verdict": verdict,
+        "ok": well,
         "database": str(config.database.path),
         "today": today.isoformat(),
         "currencies": [dict(r) for r in rows],
         "last_success": dict(ok) if ok else None,
         "last_error": dict(error) if error else None,
         "stale": stale,
+        "ended": {code: ended[code] for code in sorted(ended) if code in tracked or code in last},
         "daemon": dict(daemon) if daemon else None,
         "daemon_stale": silent,
     }
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
+        click.echo(verdict)
         click.echo(f"database      {report['database']}")
         click.echo(f"today         {today} (Europe/Minsk)")
         click.echo(f"last success  {_fetch_line(ok)}")
@@ -303,11 +309,12 @@ def status(ctx, config, as_json):
                 click.echo(f"{label:<14}{value}")
         click.echo("code  rows   first       last        missing days")
         for r in rows:
-            click.echo(f"{r['code']}  {r['rows']:<6} {r['first']}  {r['last']}  {r['missing']}")
-        if silent:
-            click.echo(f"stale: {silent}")
-        click.echo(f"stale: no rate for {today}: {', '.join(stale)}" if stale else "up to date")
-    if stale or silent:
+            note = f"  ended: NBRB stopped quoting it after {ended[r['code']]}" if r["code"] in ended else ""
+            click.echo(f"{r['code']}  {r['rows']:<6} {r['first']}  {r['last']}  {r['missing']}{note}")
+        for code in report["ended"]:
+            if code not in last:
+                click.echo(f"{code}  none   ended: NBRB stopped quoting it after {ended[code]}")
+    if not well:
         ctx.exit(1)
 
 

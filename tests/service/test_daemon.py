@@ -468,7 +468,8 @@ def test_the_daemon_row_and_status_show_heartbeat_next_runs_and_last_results(dae
     assert "next poll     2026-03-17T09:00:00Z\n" in result.output
     assert "job success   " in result.output and "catch-up: 51 new, 0 revised" in result.output
     assert "job error     none yet\n" in result.output
-    assert result.output.endswith("up to date\n")
+    assert result.output.startswith("up to date: 3 currencies through 2026-03-17\n")
+    assert "stale" not in result.output
 
     with minsk("2026-03-17 10:04"):  # four minutes without a heartbeat
         result = CliRunner().invoke(cli, ["--config", str(config.file), "status", "--json"], catch_exceptions=False)
@@ -477,10 +478,11 @@ def test_the_daemon_row_and_status_show_heartbeat_next_runs_and_last_results(dae
 
     with minsk("2026-03-17 10:05"):
         daemon.stopped()
-    with minsk("2026-03-17 10:09"):
+    with minsk("2026-03-17 10:06"):  # a stopped daemon keeps nothing current, however recent its beat
         result = CliRunner().invoke(cli, ["--config", str(config.file), "status"], catch_exceptions=False)
     assert result.exit_code == 1
-    assert "stale: the daemon stopped at 2026-03-17T07:05" in result.output
+    assert result.output.startswith("stale: the daemon stopped at 2026-03-17T07:05")
+    assert "up to date" not in result.output
 
 
 def test_without_a_daemon_only_the_data_decide_status(config, nbrb):

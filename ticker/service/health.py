@@ -4,7 +4,7 @@
 import os
 import sqlite3
 from contextlib import closing
-from datetime import datetime
+from datetime import date, datetime
 
 from .. import __version__
 from ..days import parse_stamp
@@ -45,12 +45,36 @@ def read(conn: sqlite3.Connection) -> sqlite3.Row | None:
 
 
 def stale(row: sqlite3.Row | None, now: datetime) -> str | None:
-    """Why the daemon counts as stale (no heartbeat for over STALE_AFTER seconds), or None."""
+    """Why the daemon counts as stale (stopped, or no heartbeat for over STALE_AFTER seconds), or None."""
     if row is None:
-        return None
-    beat = parse_stamp(row["heartbeat_at"])
-    if (now - beat).total_seconds() <= STALE_AFTER:
         return None
     if row["state"] == "stopped":
         return f"the daemon stopped at {row['stopped_at']}"
+    beat = parse_stamp(row["heartbeat_at"])
+    if (now - beat).total_seconds() <= STALE_AFTER:
+        return None
     return f"no heartbeat from the daemon (pid {row['pid']}) since {row['heartbeat_at']}"
+
+
+def verdict(today: date, last: dict[str, str], tracked: list[str], ended: dict[str, str], succeeded: bool,
+            daemon: str | None) -> tuple[bool, str]:
+    """`ticker status`'s one verdict: (whether all is well, the line that says so or why not).
+
+    Not well when the database has no rates, no fetch ever succeeded, a tracked currency that
+    has not ended lacks today's rate (`last`: code -> its last stored day), or `daemon` (from
+    `stale`) says why the daemon is not keeping it current.
+    """
+    problems = []
+    if not last:
+        problems.append("the database has no rates")
+    if not succeeded:
+        problems.append("no fetch has ever succeeded")
+    missing = [code for code in tracked if code not in ended and last.get(code, "") < today.isoformat()]
+    if missing and last:
+        problems.append(f"no rate for {today}: {', '.join(missing)}")
+    if daemon:
+        problems.append(daemon)
+    if problems:
+        return False, "stale: " + "; ".join(problems)
+    current = [code for code in tracked if code not in ended]
+    return True, f"up to date: {len(current)} currencies through {max(last[c] for c in current)}"

@@ -141,3 +141,10 @@ def history(conn: sqlite3.Connection, codes=(), since: date | None = None, until
     cursor = conn.cursor()
     cursor.row_factory = None  # tuples: the export loop is the hot path
     return cursor.execute(f"SELECT {HISTORY} FROM rates WHERE {' AND '.join(where)} ORDER BY date, code", args)
+
+
+def ended(conn: sqlite3.Connection, day: date) -> dict[str, str]:
+    """Daily currencies the cached catalogue says NBRB stopped quoting before `day`: code -> last day."""
+    return dict(conn.execute(
+        "SELECT code, max(date_end) FROM currencies WHERE periodicity = 0 GROUP BY code HAVING max(date_end) < ?"
+        " ORDER BY code", [day.isoformat()]).fetchall())
