@@ -4,7 +4,8 @@ import fcntl
 import os
 from pathlib import Path
 
-from ..errors import AlreadyRunning
+from ..errors import AlreadyRunning, NotWritable
+from ..store import access
 
 
 def shown(path: Path) -> str:
@@ -22,8 +23,11 @@ def hold(database: Path) -> int:
     while the first still holds the old one.
     """
     path = Path(f"{database}.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise NotWritable(access.problem(Path(database)) or f"{path}: {exc.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

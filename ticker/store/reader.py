@@ -10,7 +10,8 @@ from typing import NoReturn
 from urllib.parse import quote
 
 from ..days import each_day
-from ..errors import NoData
+from ..errors import DatabaseError, NoData
+from . import access
 from ..model import Rate
 
 
@@ -20,14 +21,36 @@ def _rate(row) -> Rate:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Open the database read-only; a missing or foreign file is a user error."""
+    """Open the database read-only; a missing or foreign file is a user error.
+
+    A reader who may not create the -wal and -shm files beside it (a folder only the daemon may
+    write, while the daemon is stopped) reads it with SQLite's immutable=1 instead, which is safe
+    when no -wal file holds changes not yet in the database (see access.immutable_safe).
+    """
     if not Path(path).is_file():
         raise NoData(f"no database at {path}; run `ticker backfill` first")
-    conn = sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout = 10000")
+    resolved = Path(path).resolve()
+    try:
+        conn = _connect(resolved, "mode=ro")
+    except sqlite3.OperationalError:
+        problem = access.problem(resolved)
+        if not problem:
+            raise
+        if not access.immutable_safe(resolved):
+            raise DatabaseError(f"{path}-wal holds changes not yet in the database, and reading them needs the "
+                                f"-shm file beside it: {problem.split(': ', 1)[1]}; or start the daemon, "
+                                "which folds them in") from None
+        conn = _connect(resolved, "immutable=1")
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'rates'").fetchone():
         raise NoData(f"{path} has no rates table; run `ticker backfill` first")
+    return conn
+
+
+def _connect(path: Path, mode: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"file:{quote(str(path))}?{mode}", uri=True)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the first read opens -wal and -shm
     return conn
 
 

@@ -1,9 +1,13 @@
 """The database schema, public API: migrations (additions only, never a rename), and opening a writer."""
 
+import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
+
+from ..errors import NotWritable
+from . import access
 
 MIGRATIONS = Migrations("ticker")
 
@@ -129,10 +133,26 @@ def open_db(path: Path | str) -> Database:
     """Open (creating and migrating as needed) with WAL, so readers never wait for the writer.
 
     Safe when several processes open a new or old database at once: the migrations run inside
-    one write transaction, and whoever comes second finds them applied.
+    one write transaction, and whoever comes second finds them applied. A folder or file this
+    process may not write raises NotWritable, naming the path and the permission needed.
     """
-    if str(path) != ":memory:":
+    if str(path) == ":memory:":
+        return _open(path)
+    # SQLite opens a file it may not write read-only, without a word: ask before the first write.
+    problem = access.problem(Path(path))
+    if problem:
+        raise NotWritable(problem)
+    try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return _open(path)
+    except (OSError, sqlite3.OperationalError) as exc:
+        problem = access.problem(Path(path))
+        if problem:
+            raise NotWritable(problem) from None
+        raise
+
+
+def _open(path) -> Database:
     db = Database(path)
     db.execute("PRAGMA busy_timeout = 10000")
     db.execute("PRAGMA journal_mode = WAL")
