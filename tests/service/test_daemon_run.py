@@ -302,3 +302,24 @@ def test_a_reader_querying_during_a_full_backfill_is_never_locked_out(tmp_path, 
     assert result["errors"] == []
     assert result["answers"] > 10
     assert query(config, "SELECT count(*) FROM rates") == [(5 * ((today() - since).days + 1),)]
+
+
+def test_fetch_beside_the_daemon_never_collides(tmp_path, launch):
+    since = date(2016, 7, 1)
+    with synthetic_server(since=since.isoformat(), until=today().isoformat()) as server:
+        config = daemon_config(tmp_path, server, since)
+        run = launch(config)
+        stored_rows(config, 1)
+        fetches = [subprocess.Popen([*PINNED, "--config", str(config), "fetch"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in fetches]
+        run.wait_for(r"^INFO catch-up: \d+ new")
+        run.wait_for(REFRESHED)
+        assert run.stop() == 0
+        stored = query(config, f"SELECT {COLUMNS} FROM rates ORDER BY code, date")
+        assert stored == reference(tmp_path, server, config)
+    assert [(code, err) for code, _, err in results] == [(0, "")] * 3
+    # Each day's rates were stored once, by one of the writers; nobody revised anything.
+    assert sorted(out for _, out, _ in results).count("2026-03-17  nothing new\n") >= 2
+    assert query(config, "SELECT count(*) FROM revisions") == [(0,)]
+    assert query(config, "SELECT count(*) FROM fetches WHERE status <> 'ok'") == [(0,)]
