@@ -144,7 +144,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "nbrb": {
         "base_url": Key("https://api.nbrb.by", _url, "NBRB API root (a mirror, proxy or local server)"),
         "timeout": Key(15, _positive, "seconds to wait for each response"),
-        "retries": Key(4, _count, "retries on connection errors, timeouts, 5xx and 429"),
+        "retries": Key(4, _count, "retries on connection errors, timeouts, 5xx, 429 and damaged answers"),
         "backoff": Key(0.5, _positive, "seconds before the second retry, doubling after each"),
     },
     "track": {
@@ -164,7 +164,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "timezone": Key("Europe/Minsk", _zone, "the zone the schedule's hours are in"),
         "poll": Key(POLL, _crontab, "crontab (day names) of the polls for the next day's rates"),
         "catchup": Key(CATCHUP, _crontab, "crontab of the daily catch-up that fills any gap"),
-        "retry": Key(60, _positive, "seconds before retrying a failed catch-up, doubling up to an hour"),
+        "retry": Key(60, _positive, "seconds before retrying a failed catch-up, doubling up to an hour while nothing is stored"),
     },
     "log": {
         "level": Key("INFO", _level, "DEBUG, INFO, WARNING or ERROR (`ticker run --log-level` overrides)"),

@@ -1,0 +1,99 @@
+"""The daemon's catch-up under a hostile network: 30 currencies since 2016-07-01 against the local
+fake with issue 8's fault mix (15% 5xx, 5% connection resets, 5% truncated JSON, 3% a proxy's HTML
+page with status 200, 5% an empty list for days already published) plus 1% answers that stall
+past the timeout, beside the same catch-up without faults, in the same run.
+
+Both run the daemon's catch-up job (`Daemon.catchup`, as `ticker run` calls it) with the clock
+pinned to a Tuesday morning in Minsk and 4 retries. The fake answers a 365-day span in 4-9 ms,
+about 50 times faster than NBRB over the internet, so the timeout and the backoff are the
+defaults (15 s, 0.5 s) scaled by the same 1/50: 0.3 s and 0.01 s (the first retry is immediate,
+the second waits 0.02 s, doubling). Every row must be exact.
+"""
+
+import logging
+import sqlite3
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import common
+from support.nbrb_data import synthetic_server
+
+SINCE, UNTIL = "2016-07-01", "2026-03-17"
+MIX = {"5xx": 0.15, "reset": 0.05, "truncate": 0.05, "html": 0.03, "empty": 0.05, ("delay", 0.5): 0.01}
+SEED = 8
+COLUMNS = "code, date, scale, rate_text, unit, cur_id"
+
+
+def catch_up(folder: Path, server, codes: list[str]) -> tuple[float, int, list]:
+    """(wall seconds, requests, rows) of one catch-up into a new database, run until it succeeds."""
+    import time_machine
+
+    from ticker import config as configuration
+    from ticker.days import minsk
+    from ticker.service.daemon import Daemon
+    from ticker.store.writer import Store
+
+    path = folder / "config.toml"
+    path.write_text(f"""[database]
+path = "rates.sqlite"
+[nbrb]
+base_url = "{server.url}"
+timeout = 0.3
+retries = 4
+backoff = 0.01
+[track]
+currencies = {codes!r}
+since = {SINCE}
+[schedule]
+retry = 0.01
+""".replace("'", '"'), encoding="utf-8")
+    config = configuration.load(path)
+    server.reset_log()
+    with time_machine.travel(datetime(2026, 3, 17, 10, 0, tzinfo=minsk()), tick=True):
+        started = time.perf_counter()
+        Store(config.database.path).close()
+        daemon = Daemon(config, hooks=[])
+        daemon.started()
+        daemon.catchup()
+        runs = 1
+        while daemon.retry_at is not None:  # what the main thread would do, without waiting
+            daemon.retry_at = None
+            daemon.catchup()
+            runs += 1
+        seconds = time.perf_counter() - started
+    with sqlite3.connect(config.database.path) as conn:
+        rows = conn.execute(f"SELECT {COLUMNS} FROM rates ORDER BY code, date").fetchall()
+    print(f"  catch-up in {runs} run(s), {seconds:.1f} s, {len(server.requests)} requests, {len(rows)} rows",
+          flush=True)
+    return seconds, len(server.requests), rows
+
+
+def run() -> list[common.Row]:
+    logging.getLogger("ticker").setLevel(logging.ERROR)  # "BRL has no daily rate before ..." twice
+    with tempfile.TemporaryDirectory() as tmp, synthetic_server(codes=30, since=SINCE, until=UNTIL) as server:
+        tmp = Path(tmp)
+        codes = sorted({r["Cur_Abbreviation"] for r in server.catalogue if r["Cur_Periodicity"] == 0
+                        and r["Cur_DateEnd"][:10] >= UNTIL and r["Cur_DateStart"][:10] <= UNTIL})
+        (tmp / "clean").mkdir()
+        (tmp / "faults").mkdir()
+        clean_seconds, clean_requests, clean_rows = catch_up(tmp / "clean", server, codes)
+        server.fault_mix(SEED, MIX)
+        seconds, requests, rows = catch_up(tmp / "faults", server, codes)
+        faults = len(server.faults)
+        server.fault_mix(0, {})
+    exact = rows == clean_rows
+    print(f"  {faults} faults served; rows exact: {exact}", flush=True)
+    return [
+        common.ratio_row(f"fault-mix catch-up, {len(clean_rows):,} rows exact: {exact}", seconds,
+                         "the same without faults", clean_seconds, "s", at_most=2),
+        common.ratio_row(f"fault-mix catch-up requests ({faults} faults)", requests,
+                         "the same without faults", clean_requests, "req", at_most=1.6),
+        common.Row("fault-mix catch-up rows exact", float(exact), "", 1.0, "", "all exact", exact),
+    ]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)
