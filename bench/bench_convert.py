@@ -12,7 +12,9 @@ from pathlib import Path
 
 from common import interleaved_medians, ratio_row
 
-from ticker import atomic, days, export, query
+from ticker import days
+from ticker.outputs import atomic, export
+from ticker.store import reader as query
 from ticker import config as configuration
 from ticker.sync import Sync
 

@@ -37,6 +37,8 @@ def problem(database: Path) -> str | None:
         if not os.access(ancestor, os.W_OK | os.X_OK):
             return f"{folder}: cannot be created; {who} needs write permission on the folder {ancestor}"
         return None
+    if not folder.is_dir():
+        return f"{folder}: not a folder; the database needs a folder to live in"
     if not os.access(folder, os.W_OK | os.X_OK):
         return (f"{folder}: {who} needs write permission on this folder, where the database, its -wal and -shm "
                 "files and its lock file are created")
