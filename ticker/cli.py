@@ -75,7 +75,13 @@ class Group(click.Group):
 @click.pass_context
 def cli(ctx, config_file, db):
     """Official NBRB exchange rates of the Belarusian rouble, recorded into SQLite."""
-    ctx.obj = configuration.load(configuration.find(config_file), db)
+    # Only the commands that deliver alerts ask Apprise about their URLs: loading it costs the
+    # read-only commands' whole start-up.
+    notify = ctx.invoked_subcommand in DELIVERING
+    ctx.obj = configuration.load(configuration.find(config_file), db, notify=notify)
+
+
+DELIVERING = ("fetch", "run", "alerts")  # the commands that deliver alerts (or test them)
 
 
 def _sync(config):
