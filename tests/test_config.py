@@ -143,6 +143,9 @@ MAIL = 'notify = ["mailto://ticker:s3cret@example.org"]'
      "give a rule on a currency an [[alerts]] table of its own"),
     (f"[track]\ncurrencies = ['EUR']\n[[alerts]]\ncurrency = 'USD'\nabove = 3\n{MAIL}\n",
      "[[alerts]] #1 currency: USD is not recorded: add it to [track] currencies"),
+    (f"[track]\ncurrencies = ['USD']\n[[alerts]]\npublished = true\n{MAIL}\n",
+     "[[alerts]] #1 published: the header line shows RUB, EUR, which are not recorded: add to [track] currencies,"
+     " or change [line] currencies"),
     (f"[[alerts]]\npublished = true\n{MAIL}\n[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = []\n",
      '[[alerts]] #2 notify: expected a non-empty list of Apprise URLs like ["mailto://user:pass@example.org"]'),
     ("[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = 'mailto://ticker:s3cret@example.org'\n",

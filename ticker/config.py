@@ -246,7 +246,7 @@ LEVELS_OF = {"above": "above", "below": "below", "move_percent": "move"}  # key 
 TABLES = ("alerts",)  # arrays of tables, beside SCHEMA's sections of keys
 
 
-def _alerts(tables, name: str, track) -> tuple[Alert, ...]:
+def _alerts(tables, name: str, config) -> tuple[Alert, ...]:
     """Every condition of every [[alerts]] table, checked; a ConfigError names the table and key."""
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise ConfigError(f"{name}: alerts: expected [[alerts]] tables (an array of tables), "
@@ -264,22 +264,27 @@ def _alerts(tables, name: str, track) -> tuple[Alert, ...]:
                 raise ConfigError(f"{where} {key}: {exc}") from None
         if "notify" not in values:
             raise ConfigError(f"{where} notify: missing: the Apprise URLs to deliver to")
-        alerts += _rule(values, number, where, track)
+        alerts += _rule(values, number, where, config)
     return tuple(alerts)
 
 
-def _rule(values: dict, number: int, where: str, track) -> list[Alert]:
+def _rule(values: dict, number: int, where: str, config) -> list[Alert]:
     """The table's conditions, by the rule's keys: `published`, or a `currency` and its levels.
 
     A rule on another source's rates (a bank's buy or sell) is one more branch here.
     """
-    notify = values["notify"]
+    notify, track = values["notify"], config.track
     levels = [key for key in LEVELS_OF if key in values]
     if "published" in values:
         if "currency" in values or levels:
             extra = ", ".join(k for k in ("currency", *levels) if k in values)
             raise ConfigError(f"{where}: published = true cannot be combined with {extra}: "
                               "give a rule on a currency an [[alerts]] table of its own")
+        missing = [c for c in config.line.currencies if not track.all and c not in track.currencies]
+        if missing:  # the message is the header line: it would never be complete
+            raise ConfigError(f"{where} published: the header line shows {', '.join(missing)}, which "
+                              f"{'is' if len(missing) == 1 else 'are'} not recorded: add to [track] currencies, "
+                              "or change [line] currencies")
         return [Alert(number, "published", "nbrb", None, None, notify)]
     if "currency" not in values:
         raise ConfigError(f"{where}: nothing to watch: give a currency with above, below or move_percent, "
@@ -287,7 +292,7 @@ def _rule(values: dict, number: int, where: str, track) -> list[Alert]:
     currency = values["currency"]
     if not levels:
         raise ConfigError(f"{where}: {currency}: give above, below or move_percent")
-    if track != ALL and currency not in track:
+    if not track.all and currency not in track.currencies:
         raise ConfigError(f"{where} currency: {currency} is not recorded: add it to [track] currencies")
     return [Alert(number, LEVELS_OF[key], "nbrb", currency, values[key], notify) for key in levels]
 
@@ -387,7 +392,7 @@ def load(file: Path | None = None, db: str | None = None, notify: bool = True) -
     config.track.all = config.track.currencies == ALL
     # Alert levels are money: read as written (3.00 is Decimal("3.00")), never through a binary float.
     exact = tomllib.loads(text, parse_float=Decimal) if "alerts" in raw else {}
-    config.alerts = _alerts(exact["alerts"], name, config.track.currencies) if exact else ()
+    config.alerts = _alerts(exact["alerts"], name, config) if exact else ()
     if notify:
         check_notify(config.alerts, name)
     if db:

@@ -309,3 +309,26 @@ def test_a_reader_querying_during_a_full_backfill_is_never_locked_out(tmp_path, 
     assert result["errors"] == []
     assert result["answers"] > 10
     assert query(config, "SELECT count(*) FROM rates") == [(5 * ((today() - since).days + 1),)]
+
+
+def test_an_alert_is_delivered_once_by_the_daemon_whatever_restarts_follow(tmp_path, launch):
+    from support.endpoints import Webhook
+
+    since, tomorrow = today() - timedelta(days=10), today() + timedelta(days=1)
+    with synthetic_server(since=since.isoformat(), until=tomorrow.isoformat()) as server, Webhook() as hook:
+        config = daemon_config(tmp_path, server, since)
+        config.write_text(config.read_text() + f'[[alerts]]\npublished = true\nnotify = ["{hook.url()}"]\n')
+        first = launch(config)
+        assert first.wait_for(r"alert published") == f"INFO alert published for {tomorrow}: delivered to {hook.url()}"
+        first.wait_for(r"^INFO refreshed the alerts$")
+        assert first.stop() == 0
+        again = launch(config)
+        again.wait_for(r"^INFO refreshed the alerts$")
+        assert again.stop() == 0
+    assert [m["title"] for m in hook.received] == [f"NBRB rates for tomorrow, {tomorrow:%A} {tomorrow}"]
+    # One log line per delivery, and none of Apprise's own.
+    for run, told in ((first, [f"INFO alert published for {tomorrow}: delivered to {hook.url()}"]), (again, [])):
+        after_charts = run.lines.index("INFO refreshed the charts and ticker files") + 1
+        assert run.lines[after_charts:] == [*told, "INFO refreshed the alerts", "INFO SIGTERM: stopping", "INFO stopped"]
+    assert query(config, "SELECT rule, date, last_date FROM alert_events") == [
+        ("published", tomorrow.isoformat(), tomorrow.isoformat())]
