@@ -100,7 +100,7 @@ def _reader(config):
 @click.option("--date", "dates", type=DAY, multiple=True, help="A day to fetch (repeatable). Default: today and later published days.")
 @click.pass_obj
 def fetch(config, dates):
-    """Record the rates in force on a day for the tracked currencies."""
+    """Record the rates in force on a day for the tracked currencies, then deliver any alert."""
     report = _sync(config).fetch(list(dates) or None)
     for day, new, changed in report:
         for r in new:
@@ -109,6 +109,11 @@ def fetch(config, dates):
             click.echo(f"{day}  {r.code}  {r.rate} {r.unit} per {r.scale}  revised from {old}")
         if not new and not changed:
             click.echo(f"{day}  nothing new")
+    if config.alerts:
+        # As the daemon does after new rates: whoever stores them first tells, exactly once.
+        from .outputs import alerts
+
+        alerts.run(config, say=lambda delivery: click.echo(delivery.line, err=bool(delivery.error)))
 
 
 @cli.command()
@@ -328,3 +333,49 @@ def schema():
     from .store.schema import schema_sql
 
     click.echo(schema_sql(), nl=False)
+
+
+@cli.command("alerts")
+@click.option("--test", "send_test", is_flag=True, help="Send a test message to every target and say how each went.")
+@click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="Recent events to list.")
+@click.pass_obj
+def alerts_(config, send_test, limit):
+    """The [[alerts]] rules and their recent events; --test sends a test message to each target."""
+    from .config import target
+    from .errors import AlertError
+    from .outputs import alerts
+
+    if not config.alerts:
+        click.echo(f"No alerts in {config.file or 'the default configuration'}: add [[alerts]] tables (README: Alerts).")
+        return
+    if send_test:
+        done = alerts.send_test(config, lambda d: click.echo(f"{d.target}  {f'failed: {d.error}' if d.error else 'delivered'}"))
+        failed = sum(1 for d in done if d.error)
+        if failed:
+            raise AlertError(f"{failed} of {len(done)} test messages failed")
+        return
+    click.echo(f"Rules in {config.file}:")
+    for alert in config.alerts:
+        click.echo(f"  #{alert.number}  {alert.rule:<20}  {', '.join(target(url) for url in alert.notify)}")
+    events = []
+    if config.database.path.is_file():
+        conn = _reader(config)
+        events = alerts.recent(conn, limit)
+        conn.close()
+    click.echo("Recent events, newest first:" if events else "No events yet.")
+    for event, deliveries in events:
+        days_ = event["date"] + (f"..{event['last_date']}" if event["last_date"] != event["date"] else "")
+        rate = ""
+        if event["rate_text"]:
+            scale = "" if event["scale"] == 1 else f"{event['scale']} "
+            rate = f"  {scale}{event['code']} = {event['rate_text']} {event['unit']}"
+        click.echo(f"  {event['fired_at']}  {event['rule']}  {days_}{rate}")
+        for d in deliveries:
+            if d["delivered_at"]:
+                state = f"delivered {d['delivered_at']}"
+            elif d["attempts"]:
+                tries = f"{d['attempts']} attempt" + ("s" if d["attempts"] > 1 else "")
+                state = f"not delivered after {tries}: {d['error']}"
+            else:
+                state = d["error"] or "not delivered yet"
+            click.echo(f"      {d['target']}  {state}")

@@ -314,3 +314,104 @@ def test_without_rules_the_hook_does_nothing_and_loads_no_apprise(tmp_path, nbrb
     assert config.alerts == ()
     assert alerts.run(config) == []
     assert not (tmp_path / "rates.sqlite.alerts.lock").exists()
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def ticker(*args, code=0):
+    from click.testing import CliRunner
+
+    from ticker.cli import cli
+
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result
+
+
+def test_fetch_by_hand_delivers_and_ticker_alerts_lists_rules_and_events(tmp_path, nbrb, hook, mailbox):
+    config = make_config(tmp_path, nbrb, {"currency": '"USD"', "above": "2.94", "move_percent": "1.0",
+                                          "notify": toml_list(hook.url(), mailbox.url())},
+                         {"published": "true", "notify": toml_list(hook.url("published"))})
+    file, mail = str(config.file), f"mailto://ticker:****@127.0.0.1:{mailbox.port}/me%40example.org"
+    assert ticker("--config", file, "alerts").output == (
+        f"Rules in {file}:\n"
+        f"  #1  USD above 2.94        {hook.url()}, {mail}\n"
+        f"  #1  USD moves 1.0%        {hook.url()}, {mail}\n"
+        f"  #2  published             {hook.url('published')}\n"
+        "No events yet.\n")
+    with minsk("2026-03-17 10:00"):
+        ticker("--config", file, "backfill")
+        hook.fail(500)
+        failed = ticker("--config", file, "fetch", code=1)
+    error = "Failed to send JSON POST notification: Internal server error., error=500."
+    assert failed.stdout == f"2026-03-17  nothing new\nalert USD above 2.94 for 2026-03-17: delivered to {mail}\n"
+    assert failed.stderr == (
+        f"alert USD above 2.94 for 2026-03-17: not delivered to {hook.url()} (attempt 1, tried again at the next run):"
+        f" {error}\nError: Could not deliver an alert: 1 of 2 deliveries failed, tried again at the next run;"
+        f" {hook.url()}: {error}\n")
+
+    publish_day(nbrb, "2026-03-18", "2.9812", "3.3802", "3.6500")
+    with minsk("2026-03-17 13:00"):
+        out = ticker("--config", file, "fetch").stdout
+    assert out.splitlines()[-4:] == [
+        f"alert USD above 2.94 for 2026-03-17: delivered to {hook.url()}",
+        f"alert USD moves 1.0% for 2026-03-18: delivered to {hook.url()}",
+        f"alert USD moves 1.0% for 2026-03-18: delivered to {mail}",
+        f"alert published for 2026-03-18: delivered to {hook.url('published')}",
+    ]
+    assert [m["title"] for m in hook.wait(3)] == [
+        "USD above 2.94 BYN", "USD moves +1.18%", "NBRB rates for tomorrow, Wednesday 2026-03-18"]
+    listed = ticker("--config", file, "alerts", "--limit", "2").output.splitlines()
+    assert listed[4:] == [
+        "Recent events, newest first:",
+        "  2026-03-17T10:00:00Z  published  2026-03-18",
+        f"      {hook.url('published')}  delivered 2026-03-17T10:00:00Z",
+        "  2026-03-17T10:00:00Z  USD moves 1.0%  2026-03-18  USD = 2.9812 BYN",
+        f"      {hook.url()}  delivered 2026-03-17T10:00:00Z",
+        f"      {mail}  delivered 2026-03-17T10:00:00Z",
+    ]
+    assert "s3cret-pw" not in "\n".join(listed)
+
+
+def test_ticker_alerts_lists_an_undelivered_event_with_its_attempts_and_error(tmp_path, nbrb, hook):
+    config = make_config(tmp_path, nbrb, {"currency": '"RUB"', "below": "0.0368", "notify": toml_list(hook.url())})
+    hook.fail(502, 502)
+    with minsk("2026-03-17 10:00"):
+        ticker("--config", str(config.file), "backfill")
+        ticker("--config", str(config.file), "fetch", code=1)
+        ticker("--config", str(config.file), "fetch", code=1)
+        listed = ticker("--config", str(config.file), "alerts").output.splitlines()
+    assert listed[2:] == [
+        "Recent events, newest first:",
+        "  2026-03-17T07:00:00Z  RUB below 0.0368  2026-03-17  100 RUB = 3.6709 BYN",
+        f"      {hook.url()}  not delivered after 2 attempts: Failed to send JSON POST notification: error=502.",
+    ]
+    assert hook.received == []
+
+
+def test_alerts_test_sends_one_message_to_each_target_and_exits_1_when_one_fails(tmp_path, nbrb, hook, mailbox):
+    config = make_config(tmp_path, nbrb, {"currency": '"USD"', "above": "2.94", "below": "2.80",
+                                          "notify": toml_list(hook.url(), mailbox.url())},
+                         {"published": "true", "notify": toml_list(hook.url())})
+    mail = f"mailto://ticker:****@127.0.0.1:{mailbox.port}/me%40example.org"
+    out = ticker("--config", str(config.file), "alerts", "--test").output
+    assert out == f"{hook.url()}  delivered\n{mail}  delivered\n"
+    body = f"A test message from ticker ({config.file}). It will tell you here: USD above 2.94, USD below 2.80"
+    assert hook.wait(1) == [{"path": "/hook", "version": "1.0", "title": "ticker: test message",
+                             "message": f"{body}, published.", "attachments": [], "type": "info"}]
+    sent = mailbox.wait(1)[0]
+    assert (sent["Subject"], sent.get_content()) == ("ticker: test message", f"{body}.\n")
+
+    hook.fail(500)
+    failed = ticker("--config", str(config.file), "alerts", "--test", code=1)
+    assert failed.stdout == (f"{hook.url()}  failed: Failed to send JSON POST notification: Internal server error.,"
+                             f" error=500.\n{mail}  delivered\n")
+    assert failed.stderr == "Error: Could not deliver an alert: 1 of 2 test messages failed\n"
+    assert not (tmp_path / "rates.sqlite").exists()  # a test records nothing
+
+
+def test_ticker_alerts_without_rules_says_where_to_add_them(tmp_path, nbrb):
+    config = make_config(tmp_path, nbrb)
+    assert ticker("--config", str(config.file), "alerts", "--test").output == (
+        f"No alerts in {config.file}: add [[alerts]] tables (README: Alerts).\n")
