@@ -191,3 +191,15 @@ def test_read_only_commands_check_the_form_of_alerts_but_never_load_apprise(tmp_
     result = CliRunner().invoke(cli, ["--config", str(file), "rate", "USD"], catch_exceptions=False)
     assert (result.exit_code, result.output) == (
         2, f"Error: Bad configuration: {file}: [[alerts]] #1 above: expected a positive number like 3.00, got 'x'\n")
+
+
+def test_the_alert_examples_in_the_readme_and_config_toml_are_valid(tmp_path):
+    import re
+
+    readme = re.search(r"```toml\n(\[\[alerts\]\].*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    shipped = re.findall(r"^# ((?:\[\[alerts\]\]|[a-z_]+ = ).*)$", (ROOT / "config.toml").read_text(encoding="utf-8"),
+                         re.M)
+    for name, text in (("readme.toml", readme.group(1)), ("shipped.toml", "\n".join(shipped))):
+        (tmp_path / name).write_text(text)
+        assert [a.rule for a in configuration.load(tmp_path / name).alerts] == [
+            "USD above 3.00", "USD below 2.80", "USD moves 1.0%", "published"], name
