@@ -6,6 +6,7 @@ The clock is pinned to Minsk times; rates after the recordings (from 2026-03-18)
 
 import logging
 import sqlite3
+import threading
 from datetime import date
 
 import pytest
@@ -283,6 +284,24 @@ def test_the_daemon_delivers_after_new_rates_and_a_restart_never_sends_again(tmp
     with minsk("2026-03-18 00:07"):
         start().catchup()
     assert len(hook.received) == 2
+
+
+def test_two_deliverers_at_once_the_daemon_and_a_fetch_send_each_message_once(tmp_path, nbrb, hook):
+    config = make_config(tmp_path, nbrb, {"currency": '"USD"', "above": "2.94", "move_percent": "0.3",
+                                          "notify": toml_list(hook.url("a"), hook.url("b"))})
+    with minsk("2026-03-17 10:00"):
+        Sync(config).backfill(until=date(2026, 3, 17))
+        hook.delay = 0.2  # the first deliverer is still sending when the second one starts
+        results = []
+        runs = [threading.Thread(target=lambda: results.append(alerts.run(config))) for _ in range(2)]
+        for run in runs:
+            run.start()
+        for run in runs:
+            run.join(timeout=30)
+    assert sorted(len(done) for done in results) == [0, 4]  # the second waited, then found all delivered
+    assert sorted((m["path"], m["title"]) for m in hook.wait(4)) == [
+        ("/a", "USD above 2.94 BYN"), ("/a", "USD moves +0.45%"), ("/b", "USD above 2.94 BYN"), ("/b", "USD moves +0.45%")]
+    assert len(hook.received) == 4
 
 
 def test_secrets_in_notify_urls_reach_the_server_but_never_the_log_or_the_database(tmp_path, nbrb, mailbox, caplog):

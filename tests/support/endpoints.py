@@ -45,16 +45,19 @@ class _Inbox:
 
 class Webhook(_Inbox):
     """An HTTP server recording each JSON body POSTed to it; `fail(500, ...)` answers the next
-    requests with those statuses (recording nothing), as a broken endpoint would."""
+    requests with those statuses (recording nothing), as a broken endpoint would; `delay` is the
+    seconds it takes to answer each."""
 
     def __init__(self):
         super().__init__()
         self.failures: deque[int] = deque()
+        self.delay = 0.0
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(hook.delay)
                 status = hook.failures.popleft() if hook.failures else 200
                 if status == 200:
                     hook._add({"path": self.path, **json.loads(body)})
