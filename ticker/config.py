@@ -200,15 +200,24 @@ class Alert:
         return f"{self.code} {self.kind} {self.level}"
 
 
+def _positive_decimal(value) -> Decimal | None:
+    """A positive finite number from the TOML (read with Decimal floats), or None."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        value = Decimal(value)
+        if value.is_finite() and value > 0:  # nan and inf are TOML floats too
+            return value
+    return None
+
+
 def _level(value):
-    if isinstance(value, (int, Decimal)) and not isinstance(value, bool) and value > 0:
-        return Decimal(value)
+    if (level := _positive_decimal(value)) is not None:
+        return level
     raise ValueError(f"expected a positive number like 3.00, got {_shown(value)}")
 
 
 def _percent(value):
-    if isinstance(value, (int, Decimal)) and not isinstance(value, bool) and value > 0:
-        return Decimal(value)
+    if (percent := _positive_decimal(value)) is not None:
+        return percent
     raise ValueError(f"expected a positive percentage like 1.0, got {_shown(value)}")
 
 
