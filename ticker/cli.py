@@ -360,22 +360,10 @@ def alerts_(config, send_test, limit):
     events = []
     if config.database.path.is_file():
         conn = _reader(config)
-        events = alerts.recent(conn, limit)
-        conn.close()
+        try:
+            events = alerts.recent(conn, limit)
+        finally:
+            conn.close()
     click.echo("Recent events, newest first:" if events else "No events yet.")
-    for event, deliveries in events:
-        days_ = event["date"] + (f"..{event['last_date']}" if event["last_date"] != event["date"] else "")
-        rate = ""
-        if event["rate_text"]:
-            scale = "" if event["scale"] == 1 else f"{event['scale']} "
-            rate = f"  {scale}{event['code']} = {event['rate_text']} {event['unit']}"
-        click.echo(f"  {event['fired_at']}  {event['rule']}  {days_}{rate}")
-        for d in deliveries:
-            if d["delivered_at"]:
-                state = f"delivered {d['delivered_at']}"
-            elif d["attempts"]:
-                tries = f"{d['attempts']} attempt" + ("s" if d["attempts"] > 1 else "")
-                state = f"not delivered after {tries}: {d['error']}"
-            else:
-                state = d["error"] or "not delivered yet"
-            click.echo(f"      {d['target']}  {state}")
+    for text in alerts.described(events):
+        click.echo(text)

@@ -325,3 +325,25 @@ def recent(conn: sqlite3.Connection, limit: int) -> list[tuple[sqlite3.Row, list
     events = conn.execute("SELECT * FROM alert_events ORDER BY id DESC LIMIT ?", [limit]).fetchall()
     return [(e, conn.execute("SELECT * FROM alert_deliveries WHERE event_id = ? ORDER BY rowid", [e["id"]]).fetchall())
             for e in events]
+
+
+def described(events) -> list[str]:
+    """`ticker alerts`' lines for `recent` events: each event, then each delivery's state."""
+    lines = []
+    for event, deliveries in events:
+        span = event["date"] + (f"..{event['last_date']}" if event["last_date"] != event["date"] else "")
+        rate = ""
+        if event["rate_text"]:
+            scale = "" if event["scale"] == 1 else f"{event['scale']} "
+            rate = f"  {scale}{event['code']} = {event['rate_text']} {event['unit']}"
+        lines.append(f"  {event['fired_at']}  {event['rule']}  {span}{rate}")
+        for d in deliveries:
+            if d["delivered_at"]:
+                state = f"delivered {d['delivered_at']}"
+            elif d["attempts"]:
+                tries = f"{d['attempts']} attempt" + ("s" if d["attempts"] > 1 else "")
+                state = f"not delivered after {tries}: {d['error']}"
+            else:
+                state = d["error"] or "not delivered yet"
+            lines.append(f"      {d['target']}  {state}")
+    return lines
