@@ -25,12 +25,14 @@ from support.nbrb_server import JSON
 
 from ticker import config as configuration
 from ticker import days
+from ticker.service.hooks import HOOKS
 from ticker.sync import Sync
 
 TICKER = str(Path(sys.executable).with_name("ticker"))
 COLUMNS = "code, date, scale, rate_text, unit, cur_id"
 NEVER = '"0 3 1 1 *"'  # the schedule's own runs stay out of the tests' way
-REFRESHED = r"^(INFO refreshed|ERROR refreshing) the charts"  # a successful catch-up's last step
+# A successful catch-up's last step: its last hook.
+REFRESHED = rf"^(INFO refreshed|ERROR refreshing) {HOOKS[-1][0]}"
 
 
 class Running:
@@ -320,10 +322,10 @@ def test_an_alert_is_delivered_once_by_the_daemon_whatever_restarts_follow(tmp_p
         config.write_text(config.read_text() + f'[[alerts]]\npublished = true\nnotify = ["{hook.url()}"]\n')
         first = launch(config)
         assert first.wait_for(r"alert published") == f"INFO alert published for {tomorrow}: delivered to {hook.url()}"
-        first.wait_for(r"^INFO refreshed the alerts$")
+        first.wait_for(REFRESHED)
         assert first.stop() == 0
         again = launch(config)
-        again.wait_for(r"^INFO refreshed the alerts$")
+        again.wait_for(REFRESHED)
         assert again.stop() == 0
     assert [m["title"] for m in hook.received] == [f"NBRB rates for tomorrow, {tomorrow:%A} {tomorrow}"]
     # One log line per delivery, and none of Apprise's own.
