@@ -1,6 +1,9 @@
 """The configuration: defaults, paths, overrides, and one clear line for every mistake."""
 
+import subprocess
+import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -72,3 +75,135 @@ def test_a_bad_config_is_one_line_exit_2_and_writes_nothing(tmp_path, text, prob
 def test_a_missing_config_file_is_named(tmp_path):
     result = CliRunner().invoke(cli, ["--config", str(tmp_path / "nope.toml"), "status"], catch_exceptions=False)
     assert (result.exit_code, result.output) == (2, f"Error: Bad configuration: {tmp_path / 'nope.toml'}: no such file\n")
+
+
+# -- [[alerts]] -------------------------------------------------------------------------------
+
+ALERTS = """
+[[alerts]]
+currency = "usd"
+above = 3.00          # BYN per 1 USD
+below = 2.80
+move_percent = 1.0
+notify = ["mailto://user:pass@example.org", "ntfy://ticker-usd"]
+
+[[alerts]]
+published = true
+notify = ["json://127.0.0.1:8080/hook"]
+"""
+
+
+def test_alert_tables_give_one_condition_per_level_with_exact_levels(tmp_path):
+    file = tmp_path / "config.toml"
+    file.write_text(ALERTS)
+    alerts = configuration.load(file).alerts
+    assert [(a.number, a.kind, a.source, a.code, a.level, a.rule) for a in alerts] == [
+        (1, "above", "nbrb", "USD", Decimal("3.00"), "USD above 3.00"),
+        (1, "below", "nbrb", "USD", Decimal("2.80"), "USD below 2.80"),
+        (1, "move", "nbrb", "USD", Decimal("1.0"), "USD moves 1.0%"),
+        (2, "published", "nbrb", None, None, "published"),
+    ]
+    assert str(alerts[0].level) == "3.00"  # as written, never through a float
+    assert alerts[0].notify == ("mailto://user:pass@example.org", "ntfy://ticker-usd")
+    assert configuration.load(None).alerts == ()
+
+
+def test_notify_urls_are_shown_masked():
+    assert configuration.target("mailto://user:pass@example.org") == "mailto://user:****@example.org/"
+    assert configuration.target("json://127.0.0.1:8080/hook") == "json://127.0.0.1:8080/hook"
+    assert configuration.target("tgram://123456789:AABBCCDDEEFF/12345") == "tgram://1...F/12345/"
+
+
+MAIL = 'notify = ["mailto://ticker:s3cret@example.org"]'
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("alerts = 1\n", "alerts: expected [[alerts]] tables (an array of tables), not a value"),
+    ("[alerts]\ncurrency = 'USD'\n", "alerts: expected [[alerts]] tables (an array of tables), not an [alerts] table"),
+    ("[[alerts]]\ncurrency = 'USD'\nabove = 3\n", "[[alerts]] #1 notify: missing: the Apprise URLs to deliver to"),
+    (f"[[alerts]]\nabove = 3\n{MAIL}\n",
+     "[[alerts]] #1: nothing to watch: give a currency with above, below or move_percent, or published = true"),
+    (f"[[alerts]]\ncurrency = 'USD'\n{MAIL}\n", "[[alerts]] #1: USD: give above, below or move_percent"),
+    (f"[[alerts]]\ncurrency = 'USD'\nabove = -1\n{MAIL}\n",
+     "[[alerts]] #1 above: expected a positive number like 3.00, got -1"),
+    (f"[[alerts]]\ncurrency = 'USD'\nbelow = '2.80'\n{MAIL}\n",
+     "[[alerts]] #1 below: expected a positive number like 3.00, got '2.80'"),
+    (f"[[alerts]]\ncurrency = 'USD'\nmove_percent = true\n{MAIL}\n",
+     "[[alerts]] #1 move_percent: expected a positive percentage like 1.0, got True"),
+    (f"[[alerts]]\ncurrency = 'USD'\nmove_percent = -0.5\n{MAIL}\n",
+     "[[alerts]] #1 move_percent: expected a positive percentage like 1.0, got -0.5"),
+    (f"[[alerts]]\ncurrency = 'USD'\nmove_percent = nan\n{MAIL}\n",
+     "[[alerts]] #1 move_percent: expected a positive percentage like 1.0, got NaN"),
+    (f"[[alerts]]\ncurrency = 'USD'\nabove = inf\n{MAIL}\n",
+     "[[alerts]] #1 above: expected a positive number like 3.00, got Infinity"),
+    (f"[[alerts]]\ncurrency = 'US'\nabove = 3\n{MAIL}\n",
+     "[[alerts]] #1 currency: expected a three-letter currency code, got 'US'"),
+    (f"[[alerts]]\ncurrency = 'USD'\nabov = 3\n{MAIL}\n",
+     "[[alerts]] #1 abov: unknown key (known: currency, above, below, move_percent, published, notify)"),
+    (f"[[alerts]]\npublished = false\n{MAIL}\n",
+     "[[alerts]] #1 published: expected true (leave the key out otherwise), got False"),
+    (f"[[alerts]]\npublished = true\ncurrency = 'USD'\nabove = 3\n{MAIL}\n",
+     "[[alerts]] #1: published = true cannot be combined with currency, above: "
+     "give a rule on a currency an [[alerts]] table of its own"),
+    (f"[track]\ncurrencies = ['EUR']\n[[alerts]]\ncurrency = 'USD'\nabove = 3\n{MAIL}\n",
+     "[[alerts]] #1 currency: USD is not recorded: add it to [track] currencies"),
+    (f"[track]\ncurrencies = ['USD']\n[[alerts]]\npublished = true\n{MAIL}\n",
+     "[[alerts]] #1 published: the header line shows RUB, EUR, which are not recorded: add to [track] currencies,"
+     " or change [line] currencies"),
+    (f"[[alerts]]\npublished = true\n{MAIL}\n[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = []\n",
+     '[[alerts]] #2 notify: expected a non-empty list of Apprise URLs like ["mailto://user:pass@example.org"]'),
+    ("[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = 'mailto://ticker:s3cret@example.org'\n",
+     '[[alerts]] #1 notify: expected a non-empty list of Apprise URLs like ["mailto://user:pass@example.org"]'),
+    ("[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = ['ticker:s3cret@example.org']\n",
+     '[[alerts]] #1 notify: expected a non-empty list of Apprise URLs like ["mailto://user:pass@example.org"]'),
+    ("[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = ['json://127.0.0.1/x', 'mailtoo://ticker:s3cret@example.org']\n",
+     "[[alerts]] #1 notify: URL 2 (mailtoo://...): unknown Apprise scheme mailtoo://"),
+    ("[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = ['tgram://s3cret']\n",
+     "[[alerts]] #1 notify: URL 1 (tgram://...): Apprise cannot use this URL (see the form Apprise documents for tgram://)"),
+    ("[[alerts]]\npublished = true\nnotify = ['json://127.0.0.1/x?token=s3cret']\n"
+     "[[alerts]]\npublished = true\nnotify = ['json://127.0.0.1/x?token=other']\n",
+     "[[alerts]] #2 notify: URL 1 (json://...): masked, it reads json://127.0.0.1/x like [[alerts]] #1 notify: "
+     "URL 1 (json://...); ticker could not tell their deliveries apart"),
+])
+def test_a_bad_alert_is_one_line_exit_2_naming_the_table_and_key_and_never_a_secret(tmp_path, text, problem):
+    file = tmp_path / "config.toml"
+    file.write_text(text)
+    result = CliRunner().invoke(cli, ["--config", str(file), "fetch"], catch_exceptions=False)
+    assert (result.exit_code, result.output) == (2, f"Error: Bad configuration: {file}: {problem}\n")
+    assert "s3cret" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]
+
+
+def test_read_only_commands_check_the_form_of_alerts_but_never_load_apprise(tmp_path):
+    file = tmp_path / "config.toml"
+    file.write_text("[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = ['mailtoo://x@example.org']\n")
+    check = ("import sys; from ticker.cli import cli\n"
+             "try:\n    cli(sys.argv[1:])\nexcept SystemExit as e:\n"
+             "    print('apprise' in sys.modules, e.code)\n")
+
+    def run(*command):
+        out = subprocess.run([sys.executable, "-c", check, "--config", str(file), "--db", str(tmp_path / "r.sqlite"),
+                              *command], capture_output=True, text=True, timeout=60)
+        return out.stdout, out.stderr.splitlines()[-1]
+
+    # `rate` never asks Apprise, so it meets the missing database; the commands that deliver refuse the URL.
+    assert run("rate", "USD") == ("False 1\n", f"Error: No data: no database at {tmp_path / 'r.sqlite'}; "
+                                                "run `ticker backfill` first")
+    unknown = f"Error: Bad configuration: {file}: [[alerts]] #1 notify: URL 1 (mailtoo://...): unknown Apprise scheme mailtoo://"
+    assert run("fetch") == ("True 2\n", unknown)
+    file.write_text(file.read_text().replace("above = 3", "above = 'x'"))
+    result = CliRunner().invoke(cli, ["--config", str(file), "rate", "USD"], catch_exceptions=False)
+    assert (result.exit_code, result.output) == (
+        2, f"Error: Bad configuration: {file}: [[alerts]] #1 above: expected a positive number like 3.00, got 'x'\n")
+
+
+def test_the_alert_examples_in_the_readme_and_config_toml_are_valid(tmp_path):
+    import re
+
+    readme = re.search(r"```toml\n(\[\[alerts\]\].*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    shipped = re.findall(r"^# ((?:\[\[alerts\]\]|[a-z_]+ = ).*)$", (ROOT / "config.toml").read_text(encoding="utf-8"),
+                         re.M)
+    for name, text in (("readme.toml", readme.group(1)), ("shipped.toml", "\n".join(shipped))):
+        (tmp_path / name).write_text(text)
+        assert [a.rule for a in configuration.load(tmp_path / name).alerts] == [
+            "USD above 3.00", "USD below 2.80", "USD moves 1.0%", "published"], name

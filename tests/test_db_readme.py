@@ -19,12 +19,19 @@ EXAMPLES = re.findall(r"```sql\n(.*?)```", README, re.S)
 def database(tmp_path_factory):
     from support.nbrb_data import recorded_server
 
+    from support.endpoints import Webhook
+
+    from ticker.outputs import alerts
+
     folder = tmp_path_factory.mktemp("db_readme")
-    with recorded_server(today="2026-03-17") as server:
-        sync = Sync(configuration.load(write_config(folder, server.url, track={
-            "currencies": '["USD", "EUR", "RUB"]', "since": "2026-03-01"})))
+    with recorded_server(today="2026-03-17") as server, Webhook() as hook:
+        config = configuration.load(write_config(folder, server.url, track={
+            "currencies": '["USD", "EUR", "RUB"]', "since": "2026-03-01"},
+            alerts=[{"currency": '"USD"', "above": "2.94", "notify": f'["{hook.url()}"]'}]))
+        sync = Sync(config)
         with minsk("2026-03-17 18:51"):
             sync.backfill(until=date(2026, 3, 17))
+            alerts.run(config)  # USD crossed 2.94 today: an event and its delivery to show
             # January 2024 too: a day the examples name, and a gap for the gap query to find.
             sync.backfill(since=date(2024, 1, 1), until=date(2024, 1, 15), codes=["USD"])
             sync.fetch([date(2026, 3, 16)])
@@ -49,7 +56,8 @@ def test_every_table_view_and_column_is_documented(database):
     conn = sqlite3.connect(database)
     names = [n for (n,) in conn.execute(
         "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE '\\_%' ESCAPE '\\'")]
-    assert {"rates", "currencies", "fetches", "revisions", "rates_byn", "latest"} <= set(names)
+    assert {"rates", "currencies", "fetches", "revisions", "rates_byn", "latest", "alert_events",
+            "alert_deliveries"} <= set(names)
     for name in names:
         assert f"### `{name}`" in README, name
         for column in [c[1] for c in conn.execute(f"PRAGMA table_info({name})")]:

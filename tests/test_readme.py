@@ -7,7 +7,7 @@ import click
 import pytest
 
 from ticker.cli import cli
-from ticker.config import SCHEMA
+from ticker.config import ALERT_KEYS, SCHEMA
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -33,3 +33,8 @@ def test_global_options_are_documented():
 @pytest.mark.parametrize("section, key", [(s, k) for s, keys in SCHEMA.items() for k in keys])
 def test_every_config_key_is_documented(section, key):
     assert f"`[{section}] {key}`" in README
+
+
+@pytest.mark.parametrize("key", ALERT_KEYS)
+def test_every_alert_key_is_documented(key):
+    assert f"`[[alerts]] {key}`" in README

@@ -75,7 +75,13 @@ class Group(click.Group):
 @click.pass_context
 def cli(ctx, config_file, db):
     """Official NBRB exchange rates of the Belarusian rouble, recorded into SQLite."""
-    ctx.obj = configuration.load(configuration.find(config_file), db)
+    # Only the commands that deliver alerts ask Apprise about their URLs: loading it costs the
+    # read-only commands' whole start-up.
+    notify = ctx.invoked_subcommand in DELIVERING
+    ctx.obj = configuration.load(configuration.find(config_file), db, notify=notify)
+
+
+DELIVERING = ("fetch", "run", "alerts")  # the commands that deliver alerts (or test them)
 
 
 def _sync(config):
@@ -94,7 +100,7 @@ def _reader(config):
 @click.option("--date", "dates", type=DAY, multiple=True, help="A day to fetch (repeatable). Default: today and later published days.")
 @click.pass_obj
 def fetch(config, dates):
-    """Record the rates in force on a day for the tracked currencies."""
+    """Record the rates in force on a day for the tracked currencies, then deliver any alert."""
     sync = _sync(config)
     try:
         report, failure = sync.fetch(list(dates) or None), None
@@ -108,6 +114,11 @@ def fetch(config, dates):
         if not new and not changed:
             click.echo(f"{day}  nothing new")
     _warn(sync.notes)
+    if config.alerts:
+        # As the daemon does after new rates: whoever stores them first tells, exactly once.
+        from .outputs import alerts
+
+        alerts.run(config, say=lambda delivery: click.echo(delivery.line, err=bool(delivery.error)))
     if failure:
         raise failure
 
@@ -354,3 +365,37 @@ def schema():
     from .store.schema import schema_sql
 
     click.echo(schema_sql(), nl=False)
+
+
+@cli.command("alerts")
+@click.option("--test", "send_test", is_flag=True, help="Send a test message to every target and say how each went.")
+@click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="Recent events to list.")
+@click.pass_obj
+def alerts_(config, send_test, limit):
+    """The [[alerts]] rules and their recent events; --test sends a test message to each target."""
+    from .config import target
+    from .errors import AlertError
+    from .outputs import alerts
+
+    if not config.alerts:
+        click.echo(f"No alerts in {config.file or 'the default configuration'}: add [[alerts]] tables (README: Alerts).")
+        return
+    if send_test:
+        done = alerts.send_test(config, lambda d: click.echo(f"{d.target}  {f'failed: {d.error}' if d.error else 'delivered'}"))
+        failed = sum(1 for d in done if d.error)
+        if failed:
+            raise AlertError(f"{failed} of {len(done)} test messages failed")
+        return
+    click.echo(f"Rules in {config.file}:")
+    for alert in config.alerts:
+        click.echo(f"  #{alert.number}  {alert.rule:<20}  {', '.join(target(url) for url in alert.notify)}")
+    events = []
+    if config.database.path.is_file():
+        conn = _reader(config)
+        try:
+            events = alerts.recent(conn, limit)
+        finally:
+            conn.close()
+    click.echo("Recent events, newest first:" if events else "No events yet.")
+    for text in alerts.described(events):
+        click.echo(text)

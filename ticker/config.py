@@ -5,6 +5,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
@@ -172,6 +173,176 @@ SCHEMA: dict[str, dict[str, Key]] = {
 }
 
 
+# -- [[alerts]]: an array of tables, one rule each -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One condition of one [[alerts]] table, and whom to tell when it fires.
+
+    A table with `above`, `below` and `move_percent` gives three conditions with its `notify`.
+    `rule` (the condition in words) is what identifies it in the `alert_events` table.
+    """
+
+    number: int  # the table's place in the file, from 1: [[alerts]] #number
+    kind: str  # above, below, move or published
+    source: str  # where the watched rate comes from: "nbrb", the official rates
+    code: str | None  # the currency; None for published
+    level: Decimal | None  # BYN per 1 unit (above, below), or percent (move)
+    notify: tuple[str, ...]  # Apprise URLs: secrets inside, never logged whole
+
+    @property
+    def rule(self) -> str:
+        if self.kind == "published":
+            return "published"
+        if self.kind == "move":
+            return f"{self.code} moves {self.level}%"
+        return f"{self.code} {self.kind} {self.level}"
+
+
+def _positive_decimal(value) -> Decimal | None:
+    """A positive finite number from the TOML (read with Decimal floats), or None."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        value = Decimal(value)
+        if value.is_finite() and value > 0:  # nan and inf are TOML floats too
+            return value
+    return None
+
+
+def _level(value):
+    if (level := _positive_decimal(value)) is not None:
+        return level
+    raise ValueError(f"expected a positive number like 3.00, got {_shown(value)}")
+
+
+def _percent(value):
+    if (percent := _positive_decimal(value)) is not None:
+        return percent
+    raise ValueError(f"expected a positive percentage like 1.0, got {_shown(value)}")
+
+
+def _true(value):
+    if value is True:
+        return True
+    raise ValueError(f"expected true (leave the key out otherwise), got {_shown(value)}")
+
+
+SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+
+
+def _urls(value):
+    if (isinstance(value, list) and value
+            and all(isinstance(v, str) and SCHEME.match(v) for v in value)):
+        return tuple(value)
+    # Never echo a URL: it may hold a password or a token.
+    raise ValueError('expected a non-empty list of Apprise URLs like ["mailto://user:pass@example.org"]')
+
+
+def _shown(value) -> str:
+    return str(value) if isinstance(value, Decimal) else repr(value)
+
+
+# The keys of an [[alerts]] table, as data: README and its test read them like SCHEMA's.
+ALERT_KEYS: dict[str, Key] = {
+    "currency": Key(None, code, "the currency watched, at its official NBRB rate"),
+    "above": Key(None, _level, "fires when the rate rises above this many BYN per 1 unit"),
+    "below": Key(None, _level, "fires when the rate falls below this many BYN per 1 unit"),
+    "move_percent": Key(None, _percent, "fires when the rate moves at least this many percent from the day before"),
+    "published": Key(None, _true, "true: fires when the next days' rates are published"),
+    "notify": Key(None, _urls, "Apprise URLs to deliver to"),
+}
+LEVELS_OF = {"above": "above", "below": "below", "move_percent": "move"}  # key -> event kind
+TABLES = ("alerts",)  # arrays of tables, beside SCHEMA's sections of keys
+
+
+def _alerts(tables, name: str, config) -> tuple[Alert, ...]:
+    """Every condition of every [[alerts]] table, checked; a ConfigError names the table and key."""
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError(f"{name}: alerts: expected [[alerts]] tables (an array of tables), "
+                          f"not {'an [alerts] table' if isinstance(tables, dict) else 'a value'}")
+    alerts = []
+    for number, table in enumerate(tables, 1):
+        where = f"{name}: [[alerts]] #{number}"
+        values = {}
+        for key, given in table.items():
+            if key not in ALERT_KEYS:
+                raise ConfigError(f"{where} {key}: unknown key (known: {', '.join(ALERT_KEYS)})")
+            try:
+                values[key] = ALERT_KEYS[key].check(given)
+            except ValueError as exc:
+                raise ConfigError(f"{where} {key}: {exc}") from None
+        if "notify" not in values:
+            raise ConfigError(f"{where} notify: missing: the Apprise URLs to deliver to")
+        alerts += _rule(values, number, where, config)
+    return tuple(alerts)
+
+
+def _rule(values: dict, number: int, where: str, config) -> list[Alert]:
+    """The table's conditions, by the rule's keys: `published`, or a `currency` and its levels.
+
+    A rule on another source's rates (a bank's buy or sell) is one more branch here.
+    """
+    notify, track = values["notify"], config.track
+    levels = [key for key in LEVELS_OF if key in values]
+    if "published" in values:
+        if "currency" in values or levels:
+            extra = ", ".join(k for k in ("currency", *levels) if k in values)
+            raise ConfigError(f"{where}: published = true cannot be combined with {extra}: "
+                              "give a rule on a currency an [[alerts]] table of its own")
+        missing = [c for c in config.line.currencies if not track.all and c not in track.currencies]
+        if missing:  # the message is the header line: it would never be complete
+            raise ConfigError(f"{where} published: the header line shows {', '.join(missing)}, which "
+                              f"{'is' if len(missing) == 1 else 'are'} not recorded: add to [track] currencies, "
+                              "or change [line] currencies")
+        return [Alert(number, "published", "nbrb", None, None, notify)]
+    if "currency" not in values:
+        raise ConfigError(f"{where}: nothing to watch: give a currency with above, below or move_percent, "
+                          "or published = true")
+    currency = values["currency"]
+    if not levels:
+        raise ConfigError(f"{where}: {currency}: give above, below or move_percent")
+    if not track.all and currency not in track.currencies:
+        raise ConfigError(f"{where} currency: {currency} is not recorded: add it to [track] currencies")
+    return [Alert(number, LEVELS_OF[key], "nbrb", currency, values[key], notify) for key in levels]
+
+
+def check_notify(alerts: tuple[Alert, ...], name: str) -> None:
+    """Ask Apprise whether it can deliver to every `notify` URL: a known scheme, a usable URL,
+    and no two URLs that look the same once masked (ticker records deliveries by that form).
+
+    Loads Apprise and its plugins (a few hundred ms): only the commands that deliver call it.
+    """
+    if not alerts:
+        return
+    import apprise
+
+    known, seen = apprise.NotificationManager(), {}
+    for alert in alerts:
+        for n, url in enumerate(alert.notify, 1):
+            scheme = url.split("://", 1)[0].lower()
+            which = f"[[alerts]] #{alert.number} notify: URL {n} ({scheme}://...)"
+            where = f"{name}: {which}"
+            if scheme not in known:
+                raise ConfigError(f"{where}: unknown Apprise scheme {scheme}://")
+            if apprise.Apprise.instantiate(url) is None:
+                raise ConfigError(f"{where}: Apprise cannot use this URL (see the form Apprise documents for {scheme}://)")
+            shown = target(url)
+            if seen.setdefault(shown, (url, which))[0] != url:
+                raise ConfigError(f"{where}: masked, it reads {shown} like {seen[shown][1]}; "
+                                  "ticker could not tell their deliveries apart")
+
+
+def target(url: str) -> str:
+    """A notify URL as ticker shows and records it: Apprise's privacy form (passwords and tokens
+    masked) without the options after `?`, e.g. mailto://user:****@example.org/."""
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        return url.split("://", 1)[0] + "://..."
+    return plugin.url(privacy=True).split("?", 1)[0]
+
+
 class Config(SimpleNamespace):
     """Sections as attributes: `config.nbrb.timeout`; `config.file` is where it came from."""
 
@@ -186,13 +357,19 @@ def find(explicit: str | None = None) -> Path | None:
     return local if local.exists() else None
 
 
-def load(file: Path | None = None, db: str | None = None) -> Config:
-    """Read and validate the config; defaults fill every missing key."""
+def load(file: Path | None = None, db: str | None = None, notify: bool = True) -> Config:
+    """Read and validate the config; defaults fill every missing key.
+
+    `notify=False` skips asking Apprise about the [[alerts]] URLs (their form is still checked):
+    for the commands that never deliver, which then need not load Apprise.
+    """
     raw: dict = {}
+    text = ""
     name = str(file) if file else "(defaults)"
     if file is not None:
         try:
-            raw = tomllib.loads(Path(file).read_text(encoding="utf-8"))
+            text = Path(file).read_text(encoding="utf-8")
+            raw = tomllib.loads(text)
         except FileNotFoundError:
             raise ConfigError(f"{name}: no such file") from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -202,8 +379,10 @@ def load(file: Path | None = None, db: str | None = None) -> Config:
     base = Path(file).resolve().parent if file else Path.cwd()
     config = Config(file=Path(file) if file else None)
     for section, given in raw.items():
+        if section in TABLES:
+            continue
         if section not in SCHEMA:
-            raise ConfigError(f"{name}: unknown section [{section}] (known: {', '.join(SCHEMA)})")
+            raise ConfigError(f"{name}: unknown section [{section}] (known: {', '.join([*SCHEMA, *TABLES])})")
         if not isinstance(given, dict):
             raise ConfigError(f"{name}: {section}: expected a [{section}] table")
         for key in given:
@@ -220,6 +399,11 @@ def load(file: Path | None = None, db: str | None = None) -> Config:
                 raise ConfigError(f"{name}: [{section}] {key}: {exc}") from None
         setattr(config, section, SimpleNamespace(**values))
     config.track.all = config.track.currencies == ALL
+    # Alert levels are money: read as written (3.00 is Decimal("3.00")), never through a binary float.
+    exact = tomllib.loads(text, parse_float=Decimal) if "alerts" in raw else {}
+    config.alerts = _alerts(exact["alerts"], name, config) if exact else ()
+    if notify:
+        check_notify(config.alerts, name)
     if db:
         config.database.path = Path(db).resolve()
     elif not config.database.path.is_absolute():

@@ -80,3 +80,7 @@ class Interrupted(TickerError):
 
 class ChartError(TickerError):
     """Could not write the charts"""
+
+
+class AlertError(TickerError):
+    """Could not deliver an alert"""

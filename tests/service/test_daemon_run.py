@@ -23,6 +23,11 @@ from support import minsk, write_config
 from support.nbrb_data import synthetic_server
 
 from ticker import config as configuration
+
+
+
+from ticker import days
+from ticker.service.hooks import HOOKS
 from ticker.sync import Sync
 
 TICKER = str(Path(sys.executable).with_name("ticker"))
@@ -30,7 +35,8 @@ NOW = "2026-03-17T10:00"  # a Tuesday morning in Minsk: the next day is not publ
 PINNED = [sys.executable, str(Path(__file__).resolve().parents[1] / "support" / "pinned.py"), NOW]
 COLUMNS = "code, date, scale, rate_text, unit, cur_id"
 NEVER = '"0 3 1 1 *"'  # the schedule's own runs stay out of the tests' way
-REFRESHED = r"^(INFO refreshed|ERROR refreshing) the charts"  # a successful catch-up's last step
+# A successful catch-up's last step: its last hook.
+REFRESHED = rf"^(INFO refreshed|ERROR refreshing) {HOOKS[-1][0]}"
 
 
 class Running:
@@ -323,3 +329,26 @@ def test_fetch_beside_the_daemon_never_collides(tmp_path, launch):
     assert sorted(out for _, out, _ in results).count("2026-03-17  nothing new\n") >= 2
     assert query(config, "SELECT count(*) FROM revisions") == [(0,)]
     assert query(config, "SELECT count(*) FROM fetches WHERE status <> 'ok'") == [(0,)]
+
+
+def test_an_alert_is_delivered_once_by_the_daemon_whatever_restarts_follow(tmp_path, launch):
+    from support.endpoints import Webhook
+
+    since, tomorrow = today() - timedelta(days=10), today() + timedelta(days=1)
+    with synthetic_server(since=since.isoformat(), until=tomorrow.isoformat()) as server, Webhook() as hook:
+        config = daemon_config(tmp_path, server, since)
+        config.write_text(config.read_text() + f'[[alerts]]\npublished = true\nnotify = ["{hook.url()}"]\n')
+        first = launch(config)
+        assert first.wait_for(r"alert published") == f"INFO alert published for {tomorrow}: delivered to {hook.url()}"
+        first.wait_for(REFRESHED)
+        assert first.stop() == 0
+        again = launch(config)
+        again.wait_for(REFRESHED)
+        assert again.stop() == 0
+    assert [m["title"] for m in hook.received] == [f"NBRB rates for tomorrow, {tomorrow:%A} {tomorrow}"]
+    # One log line per delivery, and none of Apprise's own.
+    for run, told in ((first, [f"INFO alert published for {tomorrow}: delivered to {hook.url()}"]), (again, [])):
+        after_charts = run.lines.index("INFO refreshed the charts and ticker files") + 1
+        assert run.lines[after_charts:] == [*told, "INFO refreshed the alerts", "INFO SIGTERM: stopping", "INFO stopped"]
+    assert query(config, "SELECT rule, date, last_date FROM alert_events") == [
+        ("published", tomorrow.isoformat(), tomorrow.isoformat())]

@@ -17,8 +17,11 @@ def minsk(stamp: str):
     return time_machine.travel(datetime.fromisoformat(stamp).replace(tzinfo=days.minsk()), tick=True)
 
 
-def write_config(folder: Path, base_url: str, **sections) -> Path:
-    """A config.toml in `folder` pointing at the fake, with fast retries; sections override."""
+def write_config(folder: Path, base_url: str, alerts=(), **sections) -> Path:
+    """A config.toml in `folder` pointing at the fake, with fast retries; sections override.
+
+    `alerts`: [[alerts]] tables, each a dict of key -> TOML value text, after the sections.
+    """
     settings = {
         "database": {"path": '"rates.sqlite"'},
         "nbrb": {"base_url": f'"{base_url}"', "timeout": "2", "retries": "2", "backoff": "0.05"},
@@ -29,6 +32,8 @@ def write_config(folder: Path, base_url: str, **sections) -> Path:
         f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in keys.items()) + "\n"
         for name, keys in settings.items()
     )
+    text += "".join("[[alerts]]\n" + "".join(f"{key} = {value}\n" for key, value in table.items()) + "\n"
+                    for table in alerts)
     path = folder / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -68,7 +68,7 @@ def main(argument: str) -> int:
     job = json.loads(argument)
     error = None
     try:
-        config = configuration.load(job["config"] and Path(job["config"]), job["db"])
+        config = configuration.load(job["config"] and Path(job["config"]), job["db"], notify=False)
         build(config, date.fromisoformat(job["day"]), Path(job["out"]))
     except TickerError as exc:
         error = str(exc).removeprefix(f"{ChartError.__doc__}: ")

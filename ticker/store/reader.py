@@ -171,3 +171,21 @@ def ended(conn: sqlite3.Connection, day: date) -> dict[str, str]:
     return dict(conn.execute(
         "SELECT code, max(date_end) FROM currencies WHERE periodicity = 0 GROUP BY code HAVING max(date_end) < ?"
         " ORDER BY code", [day.isoformat()]).fetchall())
+
+
+def rates_from(conn: sqlite3.Connection, code: str, day: date) -> list[Rate]:
+    """The rates of `code` in force on `day` and later, in date order, after the last one stored
+    before `day` (what the first is compared with); [] when none is stored from `day` on."""
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM rates WHERE code = :code AND date >= coalesce("
+        "(SELECT max(date) FROM rates WHERE code = :code AND date < :day), :day) ORDER BY date",
+        {"code": code, "day": day.isoformat()},
+    ).fetchall()
+    rates = [_rate(row) for row in rows]
+    return rates if rates and rates[-1].date >= day else []
+
+
+def last_day(conn: sqlite3.Connection, codes) -> date | None:
+    """The last day every one of `codes` has a rate stored for; None when one has none."""
+    lasts = [conn.execute("SELECT max(date) FROM rates WHERE code = ?", [code]).fetchone()[0] for code in codes]
+    return None if not lasts or None in lasts else date.fromisoformat(min(lasts))

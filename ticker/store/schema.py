@@ -129,6 +129,44 @@ def immediate(db: Database):
     db.execute("COMMIT")
 
 
+# Alerts ([[alerts]] in the config): what fired once, and its delivery to each target. `source`
+# names where the watched rate comes from, so that rules on other sources' rates (commercial
+# banks' buy and sell) record their events here too.
+ALERTS = [
+    """CREATE TABLE alert_events (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,        -- where the rate comes from: nbrb (the official rates)
+    kind TEXT NOT NULL,          -- above, below, move or published
+    rule TEXT NOT NULL,          -- the rule in words: USD above 3.00, USD moves 1.0%, published
+    code TEXT,                   -- the currency; NULL for published
+    date TEXT NOT NULL,          -- YYYY-MM-DD, the day in force the event is about (published: the first new day)
+    last_date TEXT NOT NULL,     -- YYYY-MM-DD, the last such day: `date`, or the last day published together
+    scale INTEGER,               -- the rate that fired, as published: `rate_text` `unit` per `scale` `code`
+    rate_text TEXT,
+    unit TEXT,
+    title TEXT NOT NULL,         -- the message as delivered
+    message TEXT NOT NULL,
+    fired_at TEXT NOT NULL,      -- UTC ISO-8601, when the event was recorded
+    UNIQUE (source, rule, date)  -- each rule fires once for a day
+)""",
+    """CREATE TABLE alert_deliveries (
+    event_id INTEGER NOT NULL REFERENCES alert_events (id),
+    target TEXT NOT NULL,        -- the Apprise URL with its credentials masked
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,        -- UTC ISO-8601
+    delivered_at TEXT,           -- UTC ISO-8601; NULL until delivered (then it is never sent again)
+    error TEXT,                  -- the one-line error of the last attempt; NULL once delivered
+    PRIMARY KEY (event_id, target)
+)""",
+]
+
+
+@MIGRATIONS(name="0005_alerts")
+def _alerts(db):
+    for statement in ALERTS:
+        db.execute(statement)
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating and migrating as needed) with WAL, so readers never wait for the writer.
 
