@@ -13,15 +13,15 @@ from .errors import DatabaseError, TickerError
 
 
 class Day(click.ParamType):
-    name = "YYYY-MM-DD"
+    name = "DATE"
 
     def convert(self, value, param, ctx):
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(value)
+            return days.parse_day(value)
         except ValueError:
-            self.fail(f"{value!r} is not a date like 2024-01-10", param, ctx)
+            self.fail(f"{value!r} is not a date like 2024-01-10, today, tomorrow or yesterday", param, ctx)
 
 
 class Code(click.ParamType):
@@ -38,15 +38,14 @@ class Amount(click.ParamType):
     name = "AMOUNT"
 
     def convert(self, value, param, ctx):
-        from decimal import Decimal, InvalidOperation
+        from .outputs.convert import amount
 
+        if isinstance(value, str) and value.startswith("--"):
+            self.fail(f"no such option: {value}", param, ctx)  # let through as an argument, for -100
         try:
-            amount = Decimal(value)
-        except (InvalidOperation, TypeError):
-            amount = None
-        if amount is None or not amount.is_finite():
-            self.fail(f"{value!r} is not an amount like 100 or 1250.50", param, ctx)
-        return amount
+            return amount(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 DAY, CODE = Day(), Code()
@@ -90,6 +89,12 @@ def _reader(config):
     return reader.connect(config.database.path)
 
 
+def _range(since, until) -> None:
+    """An inverted range is a usage error, the same in every command."""
+    if since and until and since > until:
+        raise click.BadParameter(f"{since} is after --until {until}", param_hint="--since")
+
+
 @cli.command()
 @click.option("--date", "dates", type=DAY, multiple=True, help="A day to fetch (repeatable). Default: today and later published days.")
 @click.pass_obj
@@ -112,6 +117,7 @@ def fetch(config, dates):
 @click.pass_obj
 def backfill(config, since, until, codes):
     """Fill every missing day from NBRB's history; safe to interrupt and re-run."""
+    _range(since, until)
     bar = None
 
     def progress(done, total):
@@ -156,7 +162,8 @@ def rate(config, code, day, as_json):
     click.echo(f"{q.date}  {q.scale} {q.code} = {q.rate} {q.unit}{old}  (NBRB Cur_ID {q.cur_id})")
 
 
-@cli.command()
+# Unknown options pass as arguments, so that a negative AMOUNT needs no `--`: ticker convert -100 USD.
+@cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("amount", type=AMOUNT)
 @click.argument("source", metavar="FROM", type=CODE)
 @click.argument("target", metavar="[TO]", type=CODE, default="BYN")
@@ -171,8 +178,9 @@ def convert(config, amount, source, target, day, precision):
 
 
 @cli.command()
-@click.option("--format", "format_", type=click.Choice(["csv", "json", "ndjson", "beancount", "ledger"]),
-              default="csv", show_default=True, help="csv, a JSON array, NDJSON, beancount or ledger prices.")
+@click.option("--format", "format_", type=click.Choice(["csv", "spreadsheet", "json", "ndjson", "beancount", "ledger"]),
+              default="csv", show_default=True,
+              help="csv, spreadsheet (CSV for a Russian-locale spreadsheet), a JSON array, NDJSON, beancount or ledger prices.")
 @click.option("--since", type=DAY, help="First day [default: the first stored].")
 @click.option("--until", type=DAY, help="Last day [default: the last stored].")
 @click.option("--currency", "codes", type=CODE, multiple=True, help="Only this currency (repeatable).")
@@ -183,17 +191,25 @@ def export(config, format_, since, until, codes, output):
     from .outputs import atomic
     from .outputs import export as exporting
 
-    if since and until and since > until:
-        raise click.BadParameter(f"{since} is after --until {until}", param_hint="--since")
+    from .store import reader
+
+    _range(since, until)
     conn = _reader(config)
     if output is None:
         exporting.export(conn, sys.stdout, format_, codes, since, until)
-        return
-    try:
-        with atomic.replacing(output, "w", encoding="utf-8", newline="") as out:
-            exporting.export(conn, out, format_, codes, since, until)
-    except OSError as exc:
-        raise click.FileError(str(output), exc.strerror or str(exc)) from None
+    else:
+        try:
+            with atomic.replacing(output, "w", encoding="utf-8", newline="") as out:
+                exporting.export(conn, out, format_, codes, since, until)
+        except OSError as exc:
+            raise click.FileError(str(output), exc.strerror or str(exc)) from None
+    if not reader.stored(conn, codes, since, until):
+        first, last = conn.execute("SELECT min(date), max(date) FROM rates").fetchone()
+        which = f" of {', '.join(codes)}" if codes else ""
+        span = {(True, True): f" from {since} to {until}", (True, False): f" from {since} on",
+                (False, True): f" up to {until}", (False, False): ""}[bool(since), bool(until)]
+        click.echo(f"Nothing to export: no rates{which}{span} in the database (it has {first} to {last})"
+                   if first else "Nothing to export: the database is empty", err=True)
 
 
 @cli.command()
@@ -322,3 +338,26 @@ def schema():
     from .store.schema import schema_sql
 
     click.echo(schema_sql(), nl=False)
+
+
+@cli.command()
+@click.option("--date", "day", type=DAY, help="The day [default: today in Minsk]; tomorrow once NBRB has published it.")
+@click.option("--json", "as_json", is_flag=True, help="Exact values as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
+@click.option("--spreadsheet", is_flag=True, help="CSV for a Russian-locale spreadsheet: semicolons, decimal commas, a BOM.")
+@click.pass_obj
+def table(config, day, as_json, as_csv, spreadsheet):
+    """The official table of a day: every currency's scale, rate and change against the day before."""
+    from .outputs import table as tables
+
+    if as_json + as_csv + spreadsheet > 1:
+        raise click.UsageError("choose one of --json, --csv and --spreadsheet")
+    found = tables.build(_reader(config), day or days.today())
+    if as_json:
+        import json
+
+        click.echo(json.dumps(tables.as_json(found), indent=2, ensure_ascii=False))
+    elif as_csv or spreadsheet:
+        tables.write_csv(found, click.get_text_stream("stdout"), spreadsheet)
+    else:
+        click.echo(tables.text(found), nl=False)

@@ -248,9 +248,9 @@ def test_default_set_of_30_currencies_under_the_header_line(nbrb, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--currency", "XYZ"], "No data: no XYZ rates in the database (it has GBP, USD)"),
-    (["--date", "2023-06-30"],
-     "No data: no USD rate before 2024-01-01 in the database; run `ticker backfill --since 2023-06-30`"),
+    (["--currency", "XYZ"], "No data: no XYZ rates in the database (it has GBP, USD); NBRB does not quote XYZ"),
+    (["--date", "2023-06-30"], "No data: no USD rate before 2024-01-01 in the database;"
+                               " `ticker backfill --since 2023-06-30 --currency USD` fills it"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(h1, tmp_path, args, message):
     result = run(h1, "chart", "--date", "2024-07-31", *args, code=1)
@@ -338,7 +338,7 @@ def test_refresh_failure_is_a_chart_error_with_the_reason(h1, tmp_path):
         publish.refresh(config, date(2023, 6, 30))
     assert str(caught.value) == (
         "Could not write the charts: No data: no USD rate before 2024-01-01 in the database; "
-        "run `ticker backfill --since 2023-06-30`")
+        "`ticker backfill --since 2023-06-30 --currency USD` fills it")
     assert not (tmp_path / "charts").exists()
 
 

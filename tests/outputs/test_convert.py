@@ -5,7 +5,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from support import minsk
+from support import frozen_clock, minsk
 from support.nbrb_data import recorded_rates
 
 from ticker.cli import cli
@@ -80,20 +80,29 @@ def test_default_day_is_today_in_minsk(recorded_db):
 @pytest.mark.parametrize("args, message", [
     (["100", "XYZ", "--date", "2024-01-10"], "Error: No data: no XYZ rates in the database (it has AED, "),
     (["100", "USD", "EUR", "--date", "2024-01-11"], "Error: No data: the EUR rate for 2024-01-11 is missing"),
-    (["100", "USD", "--date", "2027-01-01"], "Error: No data: no USD rate for 2027-01-01 in the database yet"),
+    (["100", "USD", "--date", "2027-01-01"], "Error: No data: the USD rate for 2027-01-01 is not published yet"),
 ])
 def test_unknown_code_or_missing_day_is_one_line(recorded_db, args, message):
     result = subprocess.run([sys.executable, "-m", "ticker", "--db", str(recorded_db), "convert", *args],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=frozen_clock("2026-03-17 18:51"), timeout=60)
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("amount", ["abc", "NaN", "Infinity", "1,5"])
-def test_bad_amount_is_a_usage_error(recorded_db, amount):
+@pytest.mark.parametrize("amount, problem", [
+    ("abc", "'abc' is not an amount like 100 or -1250.50"),
+    ("1,5", "'1,5' is not an amount like 100 or -1250.50"),
+    ("NaN", "expected a finite amount, got 'NaN'"),
+    ("-Infinity", "expected a finite amount, got '-Infinity'"),
+    ("1e100", "'1e100' has more than 100 digits before the point"),
+    ("1e-101", "'1e-101' has more than 100 digits after the point"),
+    ("--precison", "no such option: --precison"),
+])
+def test_bad_amount_is_a_usage_error(recorded_db, amount, problem):
     out = convert(recorded_db, amount, "USD", "--date", "2024-01-10", code=2)
-    assert f"Invalid value for 'AMOUNT': {amount!r} is not an amount" in out
+    assert f"Invalid value for 'AMOUNT': {problem}" in out
+    assert "Traceback" not in out
 
 
 def test_no_database_is_one_line(tmp_path):
