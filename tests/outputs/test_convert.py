@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 from click.testing import CliRunner
@@ -108,3 +109,29 @@ def test_bad_amount_is_a_usage_error(recorded_db, amount, problem):
 def test_no_database_is_one_line(tmp_path):
     out = convert(tmp_path / "none.sqlite", "100", "USD", code=1)
     assert out == f"Error: No data: no database at {(tmp_path / 'none.sqlite').resolve()}; run `ticker backfill` first\n"
+
+
+def test_amounts_of_any_size_convert_exactly(recorded_db):
+    # 1e26 x 3.1949 = 3.1949e26: 27 digits and 2 decimals, beyond the 28 digits of Decimal's default context.
+    assert convert(recorded_db, "1e26", "USD", "--date", "2024-01-10") == (
+        "100000000000000000000000000 USD = 319490000000000000000000000.00 BYN  (2024-01-10: 1 USD = 3.1949 BYN)\n")
+    # 1e21 x 3.1949 / 3.4965 = 913742313742313742313.742313742313... (the quotient repeats "742313")
+    assert convert(recorded_db, "1e21", "USD", "EUR", "--date", "2024-01-10", "--precision", "8").startswith(
+        "1000000000000000000000 USD = 913742313742313742313.74231374 EUR")
+    # The largest amount accepted: 100 nines; in BYR at 11900.00 BYR per dollar that is amount / 11900 dollars.
+    nines = "9" * 100
+    out = convert(recorded_db, nines, "BYR", "USD", "--date", "2015-01-01", "--precision", "8")
+    value = Decimal(out.split(" = ")[1].split()[0])
+    with localcontext() as wide:
+        wide.prec = 200
+        assert value == (Decimal(nines) / 11900).quantize(Decimal("1e-8"), ROUND_HALF_UP)
+    assert len(str(value)) == 96 + 1 + 8  # 96 whole digits, the point, 8 decimals
+
+
+def test_negative_amounts_need_no_double_dash_and_give_no_negative_zero(recorded_db):
+    assert convert(recorded_db, "-100", "USD", "--date", "2024-01-10") == (
+        "-100 USD = -319.49 BYN  (2024-01-10: 1 USD = 3.1949 BYN)\n")
+    assert convert(recorded_db, "--date", "2024-01-10", "-100", "USD", "EUR").startswith("-100 USD = -91.37 EUR")
+    # -0.001 x 3.1949 = -0.0031949: rounds to zero, written 0.00, not -0.00
+    assert convert(recorded_db, "-0.001", "USD", "--date", "2024-01-10").startswith("-0.001 USD = 0.00 BYN")
+    assert convert(recorded_db, "-0", "USD", "--date", "2024-01-10").startswith("0 USD = 0.00 BYN")
