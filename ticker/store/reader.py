@@ -124,12 +124,14 @@ def previous(conn: sqlite3.Connection, quote_: Rate) -> Rate | None:
 
 @dataclass(frozen=True)
 class Series:
-    """BYN per `scale` units of `code` on every calendar day from `days[0]`; NaN where no rate is stored."""
+    """BYN per `scale` units of `code` on every calendar day from `days[0]`: `exact` as decimals
+    (None where no rate is stored) for comparing, `values` as floats (NaN there) for drawing."""
 
     code: str
     scale: int  # the scale in force on the last stored day, so the label reads "BYN per 100 RUB"
     days: list[date]
     values: list[float]
+    exact: list[Decimal | None]
 
 
 def series(conn: sqlite3.Connection, code: str, first: date, last: date) -> Series:
@@ -149,8 +151,8 @@ def series(conn: sqlite3.Connection, code: str, first: date, last: date) -> Seri
     scale = rows[-1]["scale"]
     days_ = list(each_day(first, last))
     # Exact decimals, one rounding to float: 3.6709 per 100 stays 3.6709, 11900 BYR becomes 1.19.
-    values = [float(quotes[d].byn_per_unit * scale) if d in quotes else math.nan for d in days_]
-    return Series(code, scale, days_, values)
+    exact = [quotes[d].byn_per_unit * scale if d in quotes else None for d in days_]
+    return Series(code, scale, days_, [math.nan if v is None else float(v) for v in exact], exact)
 
 
 def coverage(conn: sqlite3.Connection) -> list[sqlite3.Row]:
