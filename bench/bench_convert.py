@@ -12,8 +12,10 @@ from pathlib import Path
 
 from common import interleaved_medians, ratio_row
 
-from ticker import atomic, days, export, query
+from ticker import days
 from ticker import config as configuration
+from ticker.outputs import atomic, export
+from ticker.store import reader as query
 from ticker.sync import Sync
 
 SINCE = date(2016, 7, 1)

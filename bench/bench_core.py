@@ -53,7 +53,7 @@ def _backfill(folder: Path):
         requests = len(server.requests)
         records = sync.catalogue()
     codes = sync.tracked(records, SINCE, until)
-    minimum = 1 + sum(math.ceil(((last - first).days + 1) / days.MAX_SPAN)
+    minimum = 1 + sum(math.ceil(((last - first).days + 1) / NBRB.max_span)
                       for code in codes for _, first, last in NBRB.periods(NBRB, records, code, SINCE, until))
     return config_file, timed, requests, minimum, len(codes)
 
