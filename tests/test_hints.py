@@ -38,6 +38,7 @@ def run(*args, code=0):
     (["rate", "XYZ"], "no XYZ rates in the database (it has AED, AMD, AUD, BGN, "),
     (["table", "--date", "2026-03-20"],
      f"the rates for 2026-03-20 are not published yet ({PUBLISHED}); the database has rates up to 2026-03-17"),
+    (["table", "--date", "1990-12-31"], "NBRB has no daily rates before 1991-01-01"),
     (["table", "--date", "2025-06-01"],
      "no rates for 2025-06-01 in the database; `ticker backfill --since 2025-06-01 --until 2025-06-01` fills them"),
 ])

@@ -24,10 +24,17 @@ class Day(click.ParamType):
             self.fail(f"{value!r} is not a date like 2024-01-10, today, tomorrow or yesterday", param, ctx)
 
 
+def _option_like(kind: click.ParamType, value, param, ctx) -> None:
+    """In `convert`, unknown options pass as arguments (for -100): name a mistyped one as such."""
+    if isinstance(value, str) and value.startswith("--"):
+        kind.fail(f"no such option: {value}", param, ctx)
+
+
 class Code(click.ParamType):
     name = "CODE"
 
     def convert(self, value, param, ctx):
+        _option_like(self, value, param, ctx)
         try:
             return configuration.code(value)
         except ValueError as exc:
@@ -40,8 +47,7 @@ class Amount(click.ParamType):
     def convert(self, value, param, ctx):
         from .outputs.convert import amount
 
-        if isinstance(value, str) and value.startswith("--"):
-            self.fail(f"no such option: {value}", param, ctx)  # let through as an argument, for -100
+        _option_like(self, value, param, ctx)
         try:
             return amount(value)
         except ValueError as exc:

@@ -128,6 +128,11 @@ def test_amounts_of_any_size_convert_exactly(recorded_db):
     assert len(str(value)) == 96 + 1 + 8  # 96 whole digits, the point, 8 decimals
 
 
+def test_a_mistyped_option_is_named_as_one(recorded_db):
+    out = convert(recorded_db, "100", "USD", "--precison", "2", code=2)
+    assert "Invalid value for '[TO]': no such option: --precison" in out
+
+
 def test_negative_amounts_need_no_double_dash_and_give_no_negative_zero(recorded_db):
     assert convert(recorded_db, "-100", "USD", "--date", "2024-01-10") == (
         "-100 USD = -319.49 BYN  (2024-01-10: 1 USD = 3.1949 BYN)\n")

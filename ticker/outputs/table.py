@@ -52,8 +52,10 @@ def text(table: Table) -> str:
               f"{MARKS[r.direction] or ' '} {_signed(r.change)}".rstrip(),
               "" if r.change_pct is None else f"{r.change_pct:+}%") for r in table.rows]
     titles = ("currency", "name", "rate", "change", "%")
-    widths = [max(len(row[n]) for row in [titles, *cells]) for n in range(len(titles))]
     align = (str.rjust, str.ljust, str.rjust, str.ljust, str.rjust)
+    if not any(r.name for r in table.rows):  # a database filled without NBRB's catalogue
+        titles, align, cells = titles[:1] + titles[2:], align[:1] + align[2:], [c[:1] + c[2:] for c in cells]
+    widths = [max(len(row[n]) for row in [titles, *cells]) for n in range(len(titles))]
     lines = [head, ""] + ["  ".join(a(cell, w) for a, cell, w in zip(align, row, widths)).rstrip()
                           for row in [titles, *cells]]
     if table.ahead:

@@ -232,6 +232,9 @@ def missing_day(conn: sqlite3.Connection, on: date) -> str:
     first, last = conn.execute("SELECT min(date), max(date) FROM rates").fetchone()
     if last is None:
         return "the database is empty; run `ticker backfill` first"
+    (start,) = conn.execute("SELECT min(date_start) FROM currencies WHERE periodicity = 0").fetchone()
+    if start and on.isoformat() < start:
+        return f"NBRB has no daily rates before {start}"
     if on > days.today():
         return (f"the rates for {on} are not published yet (NBRB publishes rates "
                 f"{sources.get('nbrb').coverage.published}); the database has rates up to {last}")
