@@ -84,6 +84,13 @@ def test_an_inverted_range_is_a_usage_error_everywhere(tmp_path, recorded_db, co
     assert "Invalid value for --since: 2025-01-02 is after --until 2025-01-01" in result.output
 
 
+def test_a_since_after_the_default_until_is_a_usage_error_too(tmp_path, nbrb):
+    config = write_config(tmp_path, nbrb.url, track={"currencies": '["USD"]'})
+    with minsk(TODAY):
+        assert run("--config", str(config), "backfill", "--since", "2026-04-01", code=2).output == (
+            "Error: Bad range: --since 2026-04-01 is after --until 2026-03-17\n")
+
+
 def test_an_empty_export_says_so_on_stderr(recorded_db):
     result = run("--db", str(recorded_db), "export", "--since", "2030-01-01")
     assert result.stdout.strip() == "date,code,scale,rate,unit,cur_id,byn_per_unit"

@@ -55,3 +55,9 @@ class Interrupted(TickerError):
 
 class ChartError(TickerError):
     """Could not write the charts"""
+
+
+class BadRange(TickerError):
+    """Bad range"""
+
+    exit_code = 2  # a usage error, as click's for --since after --until

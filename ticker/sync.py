@@ -3,7 +3,7 @@
 from datetime import date, datetime, timedelta, timezone
 
 from . import days, sources
-from .errors import BadResponse, NoData, NotQuoted
+from .errors import BadRange, BadResponse, NoData, NotQuoted
 from .model import Currency, Rate
 from .store.writer import Store
 
@@ -67,7 +67,7 @@ class Sync:
         since = since or self.config.track.since
         until = until or days.today()
         if since > until:
-            raise NoData(f"--since {since} is after --until {until}")
+            raise BadRange(f"--since {since} is after --until {until}")
         summary = {}
         detail = f"{','.join(codes or self.config.track.currencies)} {since}..{until}"
         with self.store.attempt("backfill", detail) as attempt:
