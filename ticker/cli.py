@@ -197,8 +197,6 @@ def export(config, format_, since, until, codes, output):
     from .outputs import atomic
     from .outputs import export as exporting
 
-    from .store import reader
-
     _range(since, until)
     conn = _reader(config)
     if output is None:
@@ -209,13 +207,9 @@ def export(config, format_, since, until, codes, output):
                 exporting.export(conn, out, format_, codes, since, until)
         except OSError as exc:
             raise click.FileError(str(output), exc.strerror or str(exc)) from None
-    if not reader.stored(conn, codes, since, until):
-        first, last = conn.execute("SELECT min(date), max(date) FROM rates").fetchone()
-        which = f" of {', '.join(codes)}" if codes else ""
-        span = {(True, True): f" from {since} to {until}", (True, False): f" from {since} on",
-                (False, True): f" up to {until}", (False, False): ""}[bool(since), bool(until)]
-        click.echo(f"Nothing to export: no rates{which}{span} in the database (it has {first} to {last})"
-                   if first else "Nothing to export: the database is empty", err=True)
+    empty = exporting.nothing(conn, codes, since, until)
+    if empty:
+        click.echo(empty, err=True)
 
 
 @cli.command()

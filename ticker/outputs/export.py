@@ -29,6 +29,20 @@ def export(conn, out, format: str = "csv", codes=(), since=None, until=None) -> 
     FORMATS[format](_records(reader.history(conn, codes, since, until)), out)
 
 
+def nothing(conn, codes=(), since=None, until=None) -> str | None:
+    """What to tell a person whose selection matched no row (the export is then a bare header or
+    `[]`); None when it matched some."""
+    if reader.stored(conn, codes, since, until):
+        return None
+    first, last = reader.extent(conn)
+    if first is None:
+        return "Nothing to export: the database is empty"
+    which = f" of {', '.join(codes)}" if codes else ""
+    span = {(True, True): f" from {since} to {until}", (True, False): f" from {since} on",
+            (False, True): f" up to {until}", (False, False): ""}[bool(since), bool(until)]
+    return f"Nothing to export: no rates{which}{span} in the database (it has {first} to {last})"
+
+
 def _records(rows):
     """Each stored row plus BYN per one unit, exact: dividing by powers of ten never rounds."""
     for day, code, scale, text, unit, cur_id in rows:

@@ -229,7 +229,7 @@ def missing_day(conn: sqlite3.Connection, on: date) -> str:
     """Why no rate at all is stored for `on`, and what to do about it."""
     from .. import days, sources
 
-    first, last = conn.execute("SELECT min(date), max(date) FROM rates").fetchone()
+    first, last = extent(conn)
     if last is None:
         return "the database is empty; run `ticker backfill` first"
     (start,) = conn.execute("SELECT min(date_start) FROM currencies WHERE periodicity = 0").fetchone()
@@ -243,6 +243,11 @@ def missing_day(conn: sqlite3.Connection, on: date) -> str:
     if on.isoformat() < first:
         return f"no rates before {first} in the database; `ticker backfill --since {on}` fills them"
     return f"no rates for {on} in the database; `ticker backfill --since {on} --until {on}` fills them"
+
+
+def extent(conn: sqlite3.Connection) -> tuple[str | None, str | None]:
+    """The first and last day stored, any currency (None, None when empty)."""
+    return tuple(conn.execute("SELECT min(date), max(date) FROM rates").fetchone())
 
 
 def stored(conn: sqlite3.Connection, codes=(), since: date | None = None, until: date | None = None) -> bool:
