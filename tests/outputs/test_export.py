@@ -278,7 +278,7 @@ def test_hledger_shows_the_same_balance(book):
 
 
 def test_spreadsheet_csv_reads_back_in_a_russian_locale_reader(recorded_db, tmp_path):
-    import pandas
+    import duckdb
 
     target = tmp_path / "rates.csv"
     assert run(recorded_db, "--format", "spreadsheet", "--currency", "RUB", "--currency", "USD",
@@ -286,14 +286,14 @@ def test_spreadsheet_csv_reads_back_in_a_russian_locale_reader(recorded_db, tmp_
     raw = target.read_bytes()
     assert raw.startswith("\ufeffdate;code;scale;rate;unit;cur_id;byn_per_unit\r\n".encode())
     # What a spreadsheet set to ru-RU or be-BY does: semicolons, decimal commas, UTF-8 by its BOM.
-    frame = pandas.read_csv(target, sep=";", decimal=",", encoding="utf-8-sig", dtype={"rate": "float64"})
-    assert list(frame.columns) == ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit"]
+    # DuckDB's CSV reader, told only that, reads every field back, the decimals exactly.
+    read = duckdb.sql(f"SELECT * FROM read_csv('{target}', delim = ';', decimal_separator = ',', header = true,"
+                      " types = {'rate': 'DECIMAL(38, 12)', 'byn_per_unit': 'DECIMAL(38, 12)'})")
+    assert read.columns == ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit"]
+    rows = read.fetchall()
     expected = stored(recorded_db, "code IN ('RUB', 'USD')")
-    assert len(frame) == len(expected)
-    assert [tuple(row) for row in frame[["date", "code", "scale", "unit", "cur_id"]].itertuples(index=False)] == [
-        (d, c, s, u, i) for d, c, s, _, u, i in expected]
-    assert list(frame["rate"]) == [float(t) for _, _, _, t, _, _ in expected]
-    assert list(frame["byn_per_unit"]) == [float(v) for *_, v in per_unit(expected)]
-    rub = frame[(frame.code == "RUB") & (frame.date == "2026-03-17")].iloc[0]
-    assert (rub.scale, rub.rate, rub.byn_per_unit) == (100, 3.6709, 0.036709)
-    assert "3,6709" in raw.decode("utf-8-sig") and "0,036709" in raw.decode("utf-8-sig")
+    assert [(d.isoformat(), c, s, r, u, i) for d, c, s, r, u, i, _ in rows] == [
+        (d, c, s, Decimal(t), u, i) for d, c, s, t, u, i in expected]
+    assert [b for *_, b in rows] == [v for *_, v in per_unit(expected)]
+    assert (date(2026, 3, 17), "RUB", 100, Decimal("3.6709"), "BYN", 456, Decimal("0.036709")) in rows
+    assert "2026-03-17;RUB;100;3,6709;BYN;456;0,036709\r\n" in raw.decode("utf-8-sig")
