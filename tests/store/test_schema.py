@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from support import query_at, recorded
 
-from ticker.store import schema
+from ticker.errors import NoData
+from ticker.store import reader, schema
 from ticker.store.writer import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +60,11 @@ def test_the_migration_fills_the_exact_column_of_an_older_database(tmp_path):
          for r in recorded()])
     older.conn.commit()
     older.close()
+    # Read-only commands do not migrate: they say what will.
+    with pytest.raises(NoData, match="written by an older ticker; `ticker fetch` .* brings it up to date"):
+        reader.connect(tmp_path / "older.sqlite")
     store = Store(tmp_path / "older.sqlite")
+    assert reader.connect(tmp_path / "older.sqlite")
     assert store.db.execute("SELECT count(*) FROM rates WHERE byn_per_unit_e16 IS NULL").fetchone() == (0,)
     assert store.db.execute("SELECT byn_per_unit_e16 FROM rates WHERE code = 'RUB' AND date = '2026-03-17'"
                             ).fetchone() == (36709 * 10**10,)  # 3.6709 per 100

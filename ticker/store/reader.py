@@ -28,6 +28,10 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout = 10000")
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'rates'").fetchone():
         raise NoData(f"{path} has no rates table; run `ticker backfill` first")
+    if not conn.execute("SELECT 1 FROM pragma_table_info('rates') WHERE name = 'byn_per_unit_e16'").fetchone():
+        # Migrations run when a writer opens the file: the daemon at start, fetch, backfill.
+        raise NoData(f"{path} was written by an older ticker; `ticker fetch` (or restarting `ticker run`) "
+                     "brings it up to date")
     return conn
 
 
