@@ -12,6 +12,7 @@ from support import write_config
 from support.nbrb_data import synthetic_server
 
 from ticker import config as configuration
+from ticker.outputs import charts
 from ticker.sync import Sync
 
 UNTIL = date(2026, 3, 17)
@@ -27,6 +28,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 db, out, end = sys.argv[1], sys.argv[2], date.fromisoformat(sys.argv[3])
+SIZE, DPI = (float(sys.argv[4]), float(sys.argv[5])), float(sys.argv[6])  # ticker's chart size
 conn = sqlite3.connect(db)
 
 def series(code, days):
@@ -36,7 +38,7 @@ def series(code, days):
     return np.array([d for d, _ in rows], dtype="datetime64[D]"), np.array([v for _, v in rows])
 
 def figure():
-    fig = Figure(figsize=(12, 6), dpi=100)
+    fig = Figure(figsize=SIZE, dpi=DPI)
     FigureCanvasAgg(fig)
     return fig, fig.add_subplot()
 
@@ -67,7 +69,7 @@ def run() -> list[common.Row]:
             "ticker": [sys.executable, "-m", "ticker", "--config", str(config_file), "chart",
                        "--date", UNTIL.isoformat()],
             "bare": [sys.executable, str(folder / "bare.py"), str(config.database.path), str(folder / "bare"),
-                     UNTIL.isoformat()],
+                     UNTIL.isoformat(), *map(str, charts.SIZE), str(charts.DPI)],
         }
         common.interleaved_medians(commands, runs=1, env=env)
         times = common.interleaved_medians(commands, runs=9, env=env)

@@ -13,9 +13,9 @@ from pathlib import Path
 from common import interleaved_medians, ratio_row
 
 from ticker import days
+from ticker import config as configuration
 from ticker.outputs import atomic, export
 from ticker.store import reader as query
-from ticker import config as configuration
 from ticker.sync import Sync
 
 SINCE = date(2016, 7, 1)

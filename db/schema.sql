@@ -16,7 +16,7 @@ CREATE TABLE rates (
     rate_text TEXT NOT NULL,   -- the same value exactly as published, trailing zeros kept
     unit TEXT NOT NULL CHECK (unit IN ('BYN', 'BYR', 'BYB')),  -- BYR before 2016-07-01, BYB before 2000
     cur_id INTEGER NOT NULL,   -- NBRB's Cur_ID valid on that day (see currencies)
-    fetched_at TEXT NOT NULL,  -- UTC ISO-8601, when this value was first stored or last revised
+    fetched_at TEXT NOT NULL, byn_per_unit_e16 INTEGER /* BYN per ONE unit of `code` x 10^16, exact: compare and subtract this, never `rate` */ CHECK (byn_per_unit_e16 > 0),  -- UTC ISO-8601, when this value was first stored or last revised
     PRIMARY KEY (code, date)
 ) WITHOUT ROWID;
 
@@ -62,25 +62,6 @@ CREATE TABLE revisions (
 
 CREATE INDEX revisions_code_date ON revisions (code, date);
 
-CREATE VIEW rates_byn AS
-SELECT code, date, scale, rate, rate_text, unit, cur_id,
-       rate / scale / CASE unit WHEN 'BYR' THEN 10000.0 WHEN 'BYB' THEN 10000000.0 ELSE 1.0 END
-           AS byn_per_unit  -- BYN per 1 unit of `code`, comparable across the redenominations
-FROM rates;
-
-CREATE VIEW latest AS
-SELECT cur.code, cur.date, cur.scale, cur.rate, cur.unit,
-       prev.date AS prev_date,  -- last day of the previous distinct rate
-       round(prev.byn_per_unit * cur.scale, 6) AS prev_rate,  -- per the current scale, in BYN
-       round(cur.byn_per_unit * cur.scale - prev.byn_per_unit * cur.scale, 6) AS change,
-       round(100.0 * (cur.byn_per_unit - prev.byn_per_unit) / prev.byn_per_unit, 4) AS change_pct
-FROM rates_byn AS cur
-LEFT JOIN rates_byn AS prev ON prev.code = cur.code AND prev.date = (
-    SELECT p.date FROM rates_byn AS p
-    WHERE p.code = cur.code AND p.date < cur.date AND p.byn_per_unit <> cur.byn_per_unit
-    ORDER BY p.date DESC LIMIT 1)
-WHERE cur.date = (SELECT max(date) FROM rates WHERE code = cur.code);
-
 CREATE TABLE daemon (
     id INTEGER PRIMARY KEY CHECK (id = 1),  -- one row: the daemon (`ticker run`) that last ran here
     pid INTEGER NOT NULL,         -- its process id
@@ -97,6 +78,59 @@ CREATE TABLE daemon (
     last_error_at TEXT,           -- UTC ISO-8601
     last_error TEXT               -- the one-line error of the last failed job
 );
+
+CREATE VIEW rates_byn AS
+SELECT code, date, scale, rate, rate_text, unit, cur_id,
+       rate / scale / CASE unit WHEN 'BYR' THEN 10000.0 WHEN 'BYB' THEN 10000000.0 ELSE 1.0 END
+           AS byn_per_unit,  -- BYN per 1 unit of `code`, comparable across the redenominations
+       byn_per_unit_e16  -- the same, exact: an integer of 10^-16 BYN
+FROM rates;
+
+CREATE VIEW latest AS
+WITH RECURSIVE codes (code) AS (
+    SELECT min(code) FROM rates
+    UNION ALL
+    SELECT (SELECT min(code) FROM rates WHERE code > codes.code) FROM codes WHERE codes.code IS NOT NULL
+),
+today (day) AS (SELECT date('now', '+3 hours'))  -- today in Minsk: UTC+3 all year, no daylight saving
+SELECT cur.code, cur.date, cur.scale, cur.rate, cur.unit,
+       prev.date AS prev_date,  -- last day of the previous distinct rate
+       round(prev.byn_per_unit_e16 * cur.scale / 1e16, 6) AS prev_rate,  -- per the current scale, in BYN
+       round((cur.byn_per_unit_e16 - prev.byn_per_unit_e16) * cur.scale / 1e16, 6) AS change,
+       round(100.0 * (cur.byn_per_unit_e16 - prev.byn_per_unit_e16) / prev.byn_per_unit_e16, 4) AS change_pct,
+       cur.rate_text,  -- the rate exactly as published
+       CASE WHEN prev.date IS NULL THEN 'none'
+            WHEN cur.byn_per_unit_e16 > prev.byn_per_unit_e16 THEN 'up' ELSE 'down' END AS direction
+FROM codes
+JOIN today
+JOIN rates AS cur ON cur.code = codes.code AND cur.date = today.day
+LEFT JOIN rates AS prev ON prev.code = cur.code AND prev.date = (
+    SELECT p.date FROM rates AS p
+    WHERE p.code = cur.code AND p.date < cur.date AND p.byn_per_unit_e16 <> cur.byn_per_unit_e16
+    ORDER BY p.date DESC LIMIT 1);
+
+CREATE VIEW upcoming AS
+WITH RECURSIVE codes (code) AS (
+    SELECT min(code) FROM rates
+    UNION ALL
+    SELECT (SELECT min(code) FROM rates WHERE code > codes.code) FROM codes WHERE codes.code IS NOT NULL
+),
+today (day) AS (SELECT date('now', '+3 hours'))  -- today in Minsk: UTC+3 all year, no daylight saving
+SELECT cur.code, cur.date, cur.scale, cur.rate, cur.unit,
+       prev.date AS prev_date,  -- last day of the previous distinct rate
+       round(prev.byn_per_unit_e16 * cur.scale / 1e16, 6) AS prev_rate,  -- per the current scale, in BYN
+       round((cur.byn_per_unit_e16 - prev.byn_per_unit_e16) * cur.scale / 1e16, 6) AS change,
+       round(100.0 * (cur.byn_per_unit_e16 - prev.byn_per_unit_e16) / prev.byn_per_unit_e16, 4) AS change_pct,
+       cur.rate_text,  -- the rate exactly as published
+       CASE WHEN prev.date IS NULL THEN 'none'
+            WHEN cur.byn_per_unit_e16 > prev.byn_per_unit_e16 THEN 'up' ELSE 'down' END AS direction
+FROM codes
+JOIN today
+JOIN rates AS cur ON cur.code = codes.code AND cur.date > today.day
+LEFT JOIN rates AS prev ON prev.code = cur.code AND prev.date = (
+    SELECT p.date FROM rates AS p
+    WHERE p.code = cur.code AND p.date < cur.date AND p.byn_per_unit_e16 <> cur.byn_per_unit_e16
+    ORDER BY p.date DESC LIMIT 1);
 
 CREATE TABLE alert_events (
     id INTEGER PRIMARY KEY,

@@ -52,6 +52,39 @@ def test_convert_rounds_half_up_or_not_at_all(rates):
     assert rates.convert(0.1, "USD", day="2024-01-10", precision=5) == Decimal("0.31949")
 
 
+def test_convert_any_size_and_no_negative_zero(rates):
+    # 10**30 x 3.1949 / 3.4965 = 913742313742313742313742313742.3137...
+    assert rates.convert(10**30, "USD", "EUR", "2024-01-10") == Decimal("913742313742313742313742313742.31")
+    assert rates.convert(10**30, "USD", day="2024-01-10") == Decimal("3194900000000000000000000000000.00")
+    assert str(rates.convert("-0.001", "USD", day="2024-01-10")) == "0.00"
+    assert rates.convert(-100, "USD", day="2024-01-10") == Decimal("-319.49")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"amount": float("nan")}, "amount: expected a finite amount, got nan"),
+    ({"amount": float("-inf")}, "amount: expected a finite amount, got -inf"),
+    ({"amount": Decimal("NaN")}, "amount: expected a finite amount, got Decimal('NaN')"),
+    ({"amount": "abc"}, "amount: 'abc' is not an amount like 100 or -1250.50"),
+    ({"amount": 10**100}, "amount: 1000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+                          "0000000000000000000 has more than 100 digits before the point"),
+    ({"amount": 1, "precision": -2}, "precision: expected a whole number from 0 to 8, or None, got -2"),
+    ({"amount": 1, "precision": 9}, "precision: expected a whole number from 0 to 8, or None, got 9"),
+    ({"amount": 1, "precision": 2.0}, "precision: expected a whole number from 0 to 8, or None, got 2.0"),
+])
+def test_convert_refuses_bad_arguments_naming_them(rates, kwargs, message):
+    with pytest.raises(ValueError) as caught:
+        rates.convert(source="USD", day="2024-01-10", **kwargs)
+    assert str(caught.value) == message
+
+
+def test_days_may_be_words(rates):
+    with minsk("2026-03-18 09:00"):
+        assert rates.on("USD", "yesterday") == Decimal("2.9463")
+        assert list(rates.series("USD", "yesterday", "yesterday")) == [(date(2026, 3, 17), Decimal("2.9463"))]
+    with pytest.raises(ValueError, match="since: 2024-01-31 is after until 2024-01-01"):
+        rates.series("USD", "2024-01-31", "2024-01-01")
+
+
 def test_series_matches_the_recorded_january(rates):
     january = list(rates.series("USD", "2024-01-01", date(2024, 1, 31)))
     recorded = sorted((date.fromisoformat(day), Decimal(text)) for (_, day), (code, _, text)

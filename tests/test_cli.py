@@ -136,11 +136,13 @@ def test_user_errors_are_one_line(tmp_path, march):
         (["--config", str(march), "rate", "XYZ", "--date", "2026-03-17"], 1,
          "Error: No data: no XYZ rates in the database (it has AED, AMD"),
         (["--config", str(march), "rate", "USD", "--date", "2026-03-18"], 1,
-         "Error: No data: no USD rate for 2026-03-18 in the database yet (latest: 2026-03-17); run `ticker fetch`"),
+         "Error: No data: the USD rate for 2026-03-18 is not published yet (NBRB publishes rates after the morning"
+         " session, Minsk time, for the next working day); the database has USD up to 2026-03-17"),
         (["--config", str(march), "rate", "USD", "--date", "2026-02-30"], 2, "is not a date like 2024-01-10"),
         (["--config", str(march), "rate", "US", "--date", "2026-03-17"], 2, "expected a three-letter currency code"),
     ]:
-        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        with minsk("2026-03-17 18:51"):
+            result = CliRunner().invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == code
         assert message in result.output
         assert "Traceback" not in result.output

@@ -1,6 +1,8 @@
 """Source -> store with the real client, a real local server and real SQLite files."""
 
 import sqlite3
+import threading
+import time
 from datetime import date
 
 import pytest
@@ -286,8 +288,36 @@ def test_fetch_of_an_unpublished_day_is_a_user_error(tmp_path, nbrb):
         sync.fetch([date(2026, 3, 19)])
 
 
-def test_readers_see_a_consistent_file_while_it_is_written(usd_gbp):
-    usd_gbp.backfill(until=date(2024, 7, 31))
-    reader = sqlite3.connect(usd_gbp.config.database.path)
-    assert reader.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert reader.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+def test_readers_see_a_consistent_file_while_it_is_written(usd_gbp, nbrb):
+    # GBP's answer comes late, so the reader surely looks while USD is stored and GBP is not yet.
+    nbrb.script("/exrates/rates/dynamics/429", ("delay", 0.5))
+    path = usd_gbp.config.database.path
+    seen, errors, stop = [], [], threading.Event()
+
+    def read():
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        deadline = time.monotonic() + 60
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                seen.append(conn.execute("SELECT (SELECT count(*) FROM rates WHERE code = 'USD'),"
+                                         " (SELECT count(*) FROM rates WHERE code = 'GBP')").fetchone())
+                assert conn.execute("PRAGMA quick_check").fetchone() == ("ok",)
+            except Exception as exc:  # noqa: BLE001 - every failure of the reader is the finding
+                errors.append(exc)
+            time.sleep(0.002)
+        conn.close()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        usd_gbp.backfill(until=date(2024, 7, 31))
+    finally:
+        stop.set()
+        reader.join(timeout=30)
+    assert not reader.is_alive() and errors == []
+    # Each currency's 213 days are one transaction: a reader sees none of them or all, never part.
+    assert set(seen) <= {(0, 0), (213, 0), (213, 213)}, set(seen)
+    assert (213, 0) in seen, "the reader never looked between the two batches"
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert conn.execute("SELECT count(*) FROM rates").fetchone() == (426,)

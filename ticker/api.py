@@ -18,7 +18,7 @@ from .model import Rate, per_unit
 from .outputs import convert as conversions
 from .store import reader
 
-Day = date | str | None  # a date, an ISO string, or None for today in Minsk
+Day = date | str | None  # a date, "YYYY-MM-DD", "today", "tomorrow", "yesterday", or None for today in Minsk
 
 
 class Rates:
@@ -37,14 +37,31 @@ class Rates:
         return self.quote(code, day).byn_per_unit
 
     def series(self, code: str, since: Day = None, until: Day = None):
-        """(date, BYN per one unit) for every stored day from `since` to `until` (both optional), in order."""
-        rows = reader.history(self._conn, [code.upper()], _day(since), _day(until))
+        """(date, BYN per one unit) for every stored day from `since` to `until` (both optional), in order.
+
+        ValueError when `since` is after `until`."""
+        since, until = _day(since), _day(until)
+        if since and until and since > until:
+            raise ValueError(f"since: {since} is after until {until}")
+        rows = reader.history(self._conn, [code.upper()], since, until)
         return ((date.fromisoformat(d), per_unit(Decimal(text), scale, unit))
                 for d, _, scale, text, unit, _ in rows)
 
     def convert(self, amount, source: str, target: str = "BYN", day: Day = None, precision: int | None = 2) -> Decimal:
-        """`amount` of `source` in `target` at the rates of `day`, rounded half up (precision None: unrounded)."""
-        amount = Decimal(str(amount)) if isinstance(amount, float) else Decimal(amount)
+        """`amount` of `source` in `target` at the rates of `day`, rounded half up to `precision`
+        decimals (0 to 8; None: unrounded, 60 significant digits past the whole ones).
+
+        `amount` is an int, str, Decimal or float (taken as written), finite, with at most 100
+        digits before and after the point; ValueError names the argument that is not.
+        """
+        try:
+            amount = conversions.amount(amount)
+        except ValueError as exc:
+            raise ValueError(f"amount: {exc}") from None
+        try:
+            precision = conversions.precision(precision)
+        except ValueError as exc:
+            raise ValueError(f"precision: {exc}") from None
         result = conversions.convert(self._conn, amount, source.upper(), target.upper(), _day(day) or days.today())
         return result.value if precision is None else result.rounded(precision)
 
@@ -59,4 +76,5 @@ class Rates:
 
 
 def _day(value: Day) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
+    """A date, None, or a string: `YYYY-MM-DD`, `today`, `tomorrow` or `yesterday` (in Minsk)."""
+    return days.parse_day(value) if isinstance(value, str) else value

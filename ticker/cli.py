@@ -13,21 +13,28 @@ from .errors import DatabaseError, Incomplete, TickerError
 
 
 class Day(click.ParamType):
-    name = "YYYY-MM-DD"
+    name = "DATE"
 
     def convert(self, value, param, ctx):
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(value)
+            return days.parse_day(value)
         except ValueError:
-            self.fail(f"{value!r} is not a date like 2024-01-10", param, ctx)
+            self.fail(f"{value!r} is not a date like 2024-01-10, today, tomorrow or yesterday", param, ctx)
+
+
+def _option_like(kind: click.ParamType, value, param, ctx) -> None:
+    """In `convert`, unknown options pass as arguments (for -100): name a mistyped one as such."""
+    if isinstance(value, str) and value.startswith("--"):
+        kind.fail(f"no such option: {value}", param, ctx)
 
 
 class Code(click.ParamType):
     name = "CODE"
 
     def convert(self, value, param, ctx):
+        _option_like(self, value, param, ctx)
         try:
             return configuration.code(value)
         except ValueError as exc:
@@ -38,15 +45,13 @@ class Amount(click.ParamType):
     name = "AMOUNT"
 
     def convert(self, value, param, ctx):
-        from decimal import Decimal, InvalidOperation
+        from .outputs.convert import amount
 
+        _option_like(self, value, param, ctx)
         try:
-            amount = Decimal(value)
-        except (InvalidOperation, TypeError):
-            amount = None
-        if amount is None or not amount.is_finite():
-            self.fail(f"{value!r} is not an amount like 100 or 1250.50", param, ctx)
-        return amount
+            return amount(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 DAY, CODE = Day(), Code()
@@ -96,6 +101,12 @@ def _reader(config):
     return reader.connect(config.database.path)
 
 
+def _range(since, until) -> None:
+    """An inverted range is a usage error, the same in every command."""
+    if since and until and since > until:
+        raise click.BadParameter(f"{since} is after --until {until}", param_hint="--since")
+
+
 @cli.command()
 @click.option("--date", "dates", type=DAY, multiple=True, help="A day to fetch (repeatable). Default: today and later published days.")
 @click.pass_obj
@@ -136,6 +147,7 @@ def _warn(notes):
 @click.pass_obj
 def backfill(config, since, until, codes):
     """Fill every missing day from NBRB's history; safe to interrupt and re-run."""
+    _range(since, until)
     bar = None
     state = None
 
@@ -192,7 +204,8 @@ def rate(config, code, day, as_json):
     click.echo(f"{q.date}  {q.scale} {q.code} = {q.rate} {q.unit}{old}  (NBRB Cur_ID {q.cur_id})")
 
 
-@cli.command()
+# Unknown options pass as arguments, so that a negative AMOUNT needs no `--`: ticker convert -100 USD.
+@cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("amount", type=AMOUNT)
 @click.argument("source", metavar="FROM", type=CODE)
 @click.argument("target", metavar="[TO]", type=CODE, default="BYN")
@@ -207,8 +220,9 @@ def convert(config, amount, source, target, day, precision):
 
 
 @cli.command()
-@click.option("--format", "format_", type=click.Choice(["csv", "json", "ndjson", "beancount", "ledger"]),
-              default="csv", show_default=True, help="csv, a JSON array, NDJSON, beancount or ledger prices.")
+@click.option("--format", "format_", type=click.Choice(["csv", "spreadsheet", "json", "ndjson", "beancount", "ledger"]),
+              default="csv", show_default=True,
+              help="csv, spreadsheet (CSV for a Russian-locale spreadsheet), a JSON array, NDJSON, beancount or ledger prices.")
 @click.option("--since", type=DAY, help="First day [default: the first stored].")
 @click.option("--until", type=DAY, help="Last day [default: the last stored].")
 @click.option("--currency", "codes", type=CODE, multiple=True, help="Only this currency (repeatable).")
@@ -219,17 +233,19 @@ def export(config, format_, since, until, codes, output):
     from .outputs import atomic
     from .outputs import export as exporting
 
-    if since and until and since > until:
-        raise click.BadParameter(f"{since} is after --until {until}", param_hint="--since")
+    _range(since, until)
     conn = _reader(config)
     if output is None:
         exporting.export(conn, sys.stdout, format_, codes, since, until)
-        return
-    try:
-        with atomic.replacing(output, "w", encoding="utf-8", newline="") as out:
-            exporting.export(conn, out, format_, codes, since, until)
-    except OSError as exc:
-        raise click.FileError(str(output), exc.strerror or str(exc)) from None
+    else:
+        try:
+            with atomic.replacing(output, "w", encoding="utf-8", newline="") as out:
+                exporting.export(conn, out, format_, codes, since, until)
+        except OSError as exc:
+            raise click.FileError(str(output), exc.strerror or str(exc)) from None
+    empty = exporting.nothing(conn, codes, since, until)
+    if empty:
+        click.echo(empty, err=True)
 
 
 @cli.command()
@@ -399,3 +415,26 @@ def alerts_(config, send_test, limit):
     click.echo("Recent events, newest first:" if events else "No events yet.")
     for text in alerts.described(events):
         click.echo(text)
+
+
+@cli.command()
+@click.option("--date", "day", type=DAY, help="The day [default: today in Minsk]; tomorrow once NBRB has published it.")
+@click.option("--json", "as_json", is_flag=True, help="Exact values as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
+@click.option("--spreadsheet", is_flag=True, help="CSV for a Russian-locale spreadsheet: semicolons, decimal commas, a BOM.")
+@click.pass_obj
+def table(config, day, as_json, as_csv, spreadsheet):
+    """The official table of a day: every currency's scale, rate and change against the day before."""
+    from .outputs import table as tables
+
+    if as_json + as_csv + spreadsheet > 1:
+        raise click.UsageError("choose one of --json, --csv and --spreadsheet")
+    found = tables.build(_reader(config), day or days.today())
+    if as_json:
+        import json
+
+        click.echo(json.dumps(tables.as_json(found), indent=2, ensure_ascii=False))
+    elif as_csv or spreadsheet:
+        tables.write_csv(found, click.get_text_stream("stdout"), spreadsheet)
+    else:
+        click.echo(tables.text(found), nl=False)

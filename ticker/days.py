@@ -17,6 +17,17 @@ def today() -> date:
     return datetime.now(minsk()).date()
 
 
+WORDS = {"yesterday": -1, "today": 0, "tomorrow": 1}  # days from today in Minsk
+
+
+def parse_day(text: str) -> date:
+    """`YYYY-MM-DD`, or `today`, `tomorrow`, `yesterday` in Minsk; ValueError for anything else."""
+    word = text.strip().lower()
+    if word in WORDS:
+        return today() + timedelta(days=WORDS[word])
+    return date.fromisoformat(text)
+
+
 STAMP = "%Y-%m-%dT%H:%M:%SZ"  # every timestamp in the database: UTC ISO-8601
 
 

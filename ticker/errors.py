@@ -84,3 +84,9 @@ class ChartError(TickerError):
 
 class AlertError(TickerError):
     """Could not deliver an alert"""
+
+
+class BadRange(TickerError):
+    """Bad range"""
+
+    exit_code = 2  # a usage error, as click's for --since after --until

@@ -6,7 +6,7 @@ relate them (scales, redenominations) are powers of ten, so dividing them out ne
 """
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import NamedTuple
 
 # The API never converts history: each row keeps the unit it was published in.
@@ -14,6 +14,10 @@ BYR_UNTIL = date(2016, 7, 1)  # BYR -> BYN at 10,000:1 on this day
 BYB_UNTIL = date(2000, 1, 1)  # BYB -> BYR at 1,000:1 on this day
 PER_BYN = {"BYN": 1, "BYR": 10_000, "BYB": 10_000_000}  # old roubles per BYN: the redenomination factors
 BASE = "BYN"  # the base currency: every official rate is BYN (or BYR/BYB) per `scale` units
+# The store keeps BYN per one unit as an exact integer of 10^-16 BYN (`rates.byn_per_unit_e16`), so
+# SQL compares and subtracts exactly: 16 places hold a BYB rate of 2 decimals per 100,000 units,
+# and a signed 64-bit integer holds up to 922 BYN per unit (KWD, the dearest, is about 11).
+E16 = 10**16
 
 
 class Currency(NamedTuple):
@@ -46,11 +50,27 @@ class Rate(NamedTuple):
         """BYN per ONE unit of `code`: the scale and the redenomination factor divided out, exactly."""
         return per_unit(self.rate, self.scale, self.unit)
 
+    @property
+    def byn_per_unit_e16(self) -> int:
+        """`byn_per_unit` in units of 10^-16 BYN: the exact integer the store compares."""
+        return per_unit_e16(self.rate, self.scale, self.unit)
+
 
 def per_unit(rate, scale: int, unit: str):
     """BYN per one unit of a currency quoted at `rate` `unit` per `scale`: exact for Decimals,
     as scales and redenomination factors are powers of ten."""
     return rate / scale / PER_BYN[unit]
+
+
+def per_unit_e16(rate: Decimal, scale: int, unit: str) -> int:
+    """BYN per one unit in units of 10^-16 BYN; ValueError when that integer is not exact or too
+    large for SQLite's 64-bit integers (a rate no NBRB list has ever had)."""
+    with localcontext() as exact:
+        exact.prec = 60
+        value = Decimal(rate) * E16 / (scale * PER_BYN[unit])
+    if value != value.to_integral_value() or not 0 <= value < 2**63:
+        raise ValueError(f"{rate} {unit} per {scale} is not a whole number of 10^-16 BYN per unit")
+    return int(value)
 
 
 def unit_on(day: date) -> str:
@@ -63,5 +83,11 @@ def unit_on(day: date) -> str:
 
 
 def round_half_up(value: Decimal, places: int) -> Decimal:
-    """Money rounding: half up (3.145 -> 3.15), as in accounting, not Python's half even."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    """Money rounding: half up (3.145 -> 3.15), as in accounting, not Python's half even.
+
+    Exact at any size (the digits the result needs are the precision used) and never -0.00.
+    """
+    with localcontext() as wide:
+        wide.prec = max(wide.prec, value.adjusted() + places + 2)
+        rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return rounded.copy_abs() if rounded.is_zero() else rounded

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from . import days, sources
-from .errors import BadResponse, DamagedResponse, Incomplete, NoData, NotQuoted, SourceError, SourceUnavailable
+from .errors import BadRange, BadResponse, DamagedResponse, Incomplete, NoData, NotQuoted, SourceError, SourceUnavailable
 from .model import Currency, Rate
 from .store.writer import Store
 
@@ -148,7 +148,10 @@ class Sync:
         since = since or self.config.track.since
         today = days.today()
         if until is not None and since > until:
-            raise NoData(f"--since {since} is after --until {until}")
+            raise BadRange(f"--since {since} is after --until {until}")
+        if until is None and since > today:
+            raise BadRange(f"--since {since} is after today ({today}); `ticker fetch` records the days "
+                           f"{self.source.short} has already published after today")
         summary: dict[str, list[int]] = {}
         detail = f"{','.join(codes or self.config.track.currencies)} {since}..{until or f'{today}+'}"
         with self.store.attempt("backfill", detail) as attempt:

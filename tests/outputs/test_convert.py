@@ -2,10 +2,11 @@
 
 import subprocess
 import sys
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 from click.testing import CliRunner
-from support import minsk
+from support import frozen_clock, minsk
 from support.nbrb_data import recorded_rates
 
 from ticker.cli import cli
@@ -80,22 +81,62 @@ def test_default_day_is_today_in_minsk(recorded_db):
 @pytest.mark.parametrize("args, message", [
     (["100", "XYZ", "--date", "2024-01-10"], "Error: No data: no XYZ rates in the database (it has AED, "),
     (["100", "USD", "EUR", "--date", "2024-01-11"], "Error: No data: the EUR rate for 2024-01-11 is missing"),
-    (["100", "USD", "--date", "2027-01-01"], "Error: No data: no USD rate for 2027-01-01 in the database yet"),
+    (["100", "USD", "--date", "2027-01-01"], "Error: No data: the USD rate for 2027-01-01 is not published yet"),
 ])
 def test_unknown_code_or_missing_day_is_one_line(recorded_db, args, message):
     result = subprocess.run([sys.executable, "-m", "ticker", "--db", str(recorded_db), "convert", *args],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=frozen_clock("2026-03-17 18:51"), timeout=60)
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("amount", ["abc", "NaN", "Infinity", "1,5"])
-def test_bad_amount_is_a_usage_error(recorded_db, amount):
+@pytest.mark.parametrize("amount, problem", [
+    ("abc", "'abc' is not an amount like 100 or -1250.50"),
+    ("1,5", "'1,5' is not an amount like 100 or -1250.50"),
+    ("NaN", "expected a finite amount, got 'NaN'"),
+    ("-Infinity", "expected a finite amount, got '-Infinity'"),
+    ("1e100", "'1e100' has more than 100 digits before the point"),
+    ("1e-101", "'1e-101' has more than 100 digits after the point"),
+    ("--precison", "no such option: --precison"),
+])
+def test_bad_amount_is_a_usage_error(recorded_db, amount, problem):
     out = convert(recorded_db, amount, "USD", "--date", "2024-01-10", code=2)
-    assert f"Invalid value for 'AMOUNT': {amount!r} is not an amount" in out
+    assert f"Invalid value for 'AMOUNT': {problem}" in out
+    assert "Traceback" not in out
 
 
 def test_no_database_is_one_line(tmp_path):
     out = convert(tmp_path / "none.sqlite", "100", "USD", code=1)
     assert out == f"Error: No data: no database at {(tmp_path / 'none.sqlite').resolve()}; run `ticker backfill` first\n"
+
+
+def test_amounts_of_any_size_convert_exactly(recorded_db):
+    # 1e26 x 3.1949 = 3.1949e26: 27 digits and 2 decimals, beyond the 28 digits of Decimal's default context.
+    assert convert(recorded_db, "1e26", "USD", "--date", "2024-01-10") == (
+        "100000000000000000000000000 USD = 319490000000000000000000000.00 BYN  (2024-01-10: 1 USD = 3.1949 BYN)\n")
+    # 1e21 x 3.1949 / 3.4965 = 913742313742313742313.742313742313... (the quotient repeats "742313")
+    assert convert(recorded_db, "1e21", "USD", "EUR", "--date", "2024-01-10", "--precision", "8").startswith(
+        "1000000000000000000000 USD = 913742313742313742313.74231374 EUR")
+    # The largest amount accepted: 100 nines; in BYR at 11900.00 BYR per dollar that is amount / 11900 dollars.
+    nines = "9" * 100
+    out = convert(recorded_db, nines, "BYR", "USD", "--date", "2015-01-01", "--precision", "8")
+    value = Decimal(out.split(" = ")[1].split()[0])
+    with localcontext() as wide:
+        wide.prec = 200
+        assert value == (Decimal(nines) / 11900).quantize(Decimal("1e-8"), ROUND_HALF_UP)
+    assert len(str(value)) == 96 + 1 + 8  # 96 whole digits, the point, 8 decimals
+
+
+def test_a_mistyped_option_is_named_as_one(recorded_db):
+    out = convert(recorded_db, "100", "USD", "--precison", "2", code=2)
+    assert "Invalid value for '[TO]': no such option: --precison" in out
+
+
+def test_negative_amounts_need_no_double_dash_and_give_no_negative_zero(recorded_db):
+    assert convert(recorded_db, "-100", "USD", "--date", "2024-01-10") == (
+        "-100 USD = -319.49 BYN  (2024-01-10: 1 USD = 3.1949 BYN)\n")
+    assert convert(recorded_db, "--date", "2024-01-10", "-100", "USD", "EUR").startswith("-100 USD = -91.37 EUR")
+    # -0.001 x 3.1949 = -0.0031949: rounds to zero, written 0.00, not -0.00
+    assert convert(recorded_db, "-0.001", "USD", "--date", "2024-01-10").startswith("-0.001 USD = 0.00 BYN")
+    assert convert(recorded_db, "-0", "USD", "--date", "2024-01-10").startswith("0 USD = 0.00 BYN")

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
 import tracemalloc
 from datetime import date
 from decimal import Decimal
@@ -44,9 +45,10 @@ LEDGER = re.compile(r"^P ([0-9]{4}-[0-9]{2}-[0-9]{2}) ([A-Z]{3}) ([0-9]+(?:\.[0-
 
 
 def run(db, *args, code=0):
+    """What `ticker export` writes to stdout (to stderr and stdout for an error)."""
     result = CliRunner().invoke(cli, ["--db", str(db), "export", *args], catch_exceptions=False)
     assert result.exit_code == code, result.output
-    return result.output
+    return result.stdout if code == 0 else result.output
 
 
 def stored(db, where="1", args=()):
@@ -115,6 +117,8 @@ def test_beancount_prices_parse_and_are_per_one_unit_in_byn(recorded_db):
 
 def test_ledger_price_directives(recorded_db):
     lines = run(recorded_db, "--format", "ledger", "--until", "2024-12-31").splitlines()
+    assert lines[:3] == ["commodity BYN", "    format 1,000.00 BYN", ""]
+    lines = lines[3:]
     parsed = [LEDGER.match(line) for line in lines]
     assert all(parsed), [line for line, m in zip(lines, parsed) if not m][:3]
     got = [(m[1], m[2], Decimal(m[3])) for m in parsed]
@@ -152,10 +156,18 @@ def test_a_failure_leaves_the_old_file(recorded_db, tmp_path):
     with sqlite3.connect(recorded_db) as source, sqlite3.connect(broken) as copy:
         source.backup(copy)
         copy.execute("UPDATE rates SET rate_text = 'garbage' WHERE code = 'RUB' AND date = '2026-03-17'")
-    with pytest.raises(ArithmeticError):
-        run(broken, "--output", str(target))
+    for format in export.FORMATS:
+        out = run(broken, "--format", format, "--output", str(target), code=1)
+        assert out == ("Error: Database error: the rates row RUB 2026-03-17 cannot be read: rate_text 'garbage',"
+                       " scale 100, unit 'BYN'\n")
+        assert target.read_text() == "old\n"
+        assert os.listdir(tmp_path / "out") == ["rates.csv"]
+    # The rows already BYN per one unit are checked too, though they skip the decimal arithmetic.
+    with sqlite3.connect(broken) as copy:
+        copy.execute("UPDATE rates SET rate_text = '3.19.49' WHERE code = 'USD' AND date = '2024-01-10'")
+    assert run(broken, "--format", "ledger", "--output", str(target), code=1) == (
+        "Error: Database error: the rates row USD 2024-01-10 cannot be read: rate_text '3.19.49', scale 1, unit 'BYN'\n")
     assert target.read_text() == "old\n"
-    assert os.listdir(tmp_path / "out") == ["rates.csv"]
 
 
 def test_output_into_a_missing_folder_is_one_line(recorded_db, tmp_path):
@@ -211,3 +223,77 @@ def test_memory_stays_flat_however_long_the_history(three_years, tmp_path, forma
     # 35 times the output, the same memory: one row and the writers' buffers, never the whole history.
     assert years[0] > 35 * month[0]
     assert years[1] < month[1] + 16_384 and years[1] < 256_000, (month, years)
+
+
+# --- ledger and hledger, the real programs -------------------------------------------------------
+
+BOOK = """include {prices}
+
+2026-03-17 Salary, paid in three currencies
+    Assets:Cash    100 USD
+    Assets:Cash    1000 RUB
+    Assets:Cash    50 EUR
+    Income:Salary
+
+2026-03-17 Savings
+    Assets:Bank    1500 BYN
+    Income:Interest
+"""
+
+
+@pytest.fixture(scope="module")
+def book(recorded_db, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ledger")
+    run(recorded_db, "--format", "ledger", "--output", str(folder / "prices.ledger"))
+    (folder / "book.ledger").write_text(BOOK.format(prices=folder / "prices.ledger"), encoding="utf-8")
+    return folder / "book.ledger"
+
+
+def program(*command) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return done.stdout
+
+
+def test_ledger_shows_a_converted_balance_in_byn_with_two_decimals(book):
+    # 2026-03-17: 100 x 2.9463 + 1000 x 3.6709 / 100 + 50 x 3.3741 = 294.63 + 36.709 + 168.705 = 500.044 BYN
+    out = program("ledger", "-f", str(book), "balance", "Assets:Cash", "--exchange", "BYN", "--now", "2026-03-17")
+    assert out.split() == ["500.04", "BYN", "Assets:Cash"]
+    # 1500 BYN, written as ledger was told: the code after the number, two decimals, a digit group mark.
+    assert program("ledger", "-f", str(book), "balance", "Assets:Bank").split() == ["1,500.00", "BYN", "Assets:Bank"]
+
+
+def test_hledger_shows_the_same_balance(book):
+    out = program("hledger", "-f", str(book), "balance", "Assets:Cash", "--value=then,BYN", "--no-total")
+    assert out.split() == ["500.04", "BYN", "Assets:Cash"]
+    assert program("hledger", "-f", str(book), "balance", "Assets:Bank", "--no-total").split() == [
+        "1,500.00", "BYN", "Assets:Bank"]
+    # Every price directive parsed: hledger lists as many market prices as the export has lines.
+    prices = program("hledger", "-f", str(book), "prices").splitlines()
+    assert len(prices) == len((book.parent / "prices.ledger").read_text().splitlines()) - 3  # the commodity directive
+    assert "P 2026-03-17 RUB 0.036709 BYN" in prices
+
+
+# --- spreadsheets --------------------------------------------------------------------------------
+
+
+def test_spreadsheet_csv_reads_back_in_a_russian_locale_reader(recorded_db, tmp_path):
+    import duckdb
+
+    target = tmp_path / "rates.csv"
+    assert run(recorded_db, "--format", "spreadsheet", "--currency", "RUB", "--currency", "USD",
+               "--output", str(target)) == ""
+    raw = target.read_bytes()
+    assert raw.startswith("\ufeffdate;code;scale;rate;unit;cur_id;byn_per_unit\r\n".encode())
+    # What a spreadsheet set to ru-RU or be-BY does: semicolons, decimal commas, UTF-8 by its BOM.
+    # DuckDB's CSV reader, told only that, reads every field back, the decimals exactly.
+    read = duckdb.sql(f"SELECT * FROM read_csv('{target}', delim = ';', decimal_separator = ',', header = true,"
+                      " types = {'rate': 'DECIMAL(38, 12)', 'byn_per_unit': 'DECIMAL(38, 12)'})")
+    assert read.columns == ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit"]
+    rows = read.fetchall()
+    expected = stored(recorded_db, "code IN ('RUB', 'USD')")
+    assert [(d.isoformat(), c, s, r, u, i) for d, c, s, r, u, i, _ in rows] == [
+        (d, c, s, Decimal(t), u, i) for d, c, s, t, u, i in expected]
+    assert [b for *_, b in rows] == [v for *_, v in per_unit(expected)]
+    assert (date(2026, 3, 17), "RUB", 100, Decimal("3.6709"), "BYN", 456, Decimal("0.036709")) in rows
+    assert "2026-03-17;RUB;100;3,6709;BYN;456;0,036709\r\n" in raw.decode("utf-8-sig")

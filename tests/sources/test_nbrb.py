@@ -130,6 +130,9 @@ def test_429_honours_retry_after(nbrb, client):
      b'"Cur_OfficialRate":NaN}]', "Cur_OfficialRate is"),
     (b'[{"Cur_ID":431,"Date":"10.01.2024","Cur_Abbreviation":"USD","Cur_Scale":1,'
      b'"Cur_OfficialRate":3.1949}]', "field Date"),
+    # More decimals than the store's exact per-unit integer holds (10^-16 BYN).
+    (b'[{"Cur_ID":431,"Date":"2024-01-10T00:00:00","Cur_Abbreviation":"USD","Cur_Scale":1,'
+     b'"Cur_OfficialRate":3.19490000000000000001}]', "USD on 2024-01-10: 3.19490000000000000001 BYN per 1 is not"),
 ])
 def test_malformed_responses_raise(nbrb, client, body, problem):
     nbrb.script("/exrates/rates", *[(200, {"Content-Type": "application/json; charset=utf-8"}, body)] * 3)

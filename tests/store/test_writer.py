@@ -49,7 +49,7 @@ def test_writing_the_same_batch_twice_changes_nothing(store):
 
 def test_a_failure_mid_batch_leaves_the_database_as_it_was(store):
     good = recorded()[:50]
-    broken = good[-1]._replace(code="ZZZ", unit="XXX")  # violates the unit CHECK, last in the batch
+    broken = good[-1]._replace(code=None)  # violates NOT NULL, last in the batch
     with pytest.raises(sqlite3.IntegrityError):
         with store.attempt("test", "broken") as attempt:
             store.write(good + [broken], attempt)

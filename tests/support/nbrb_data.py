@@ -138,3 +138,17 @@ def _published(byn: float, day: str) -> str:
     if day >= "2016-07-01":
         return f"{byn:.4f}"
     return f"{byn * (10_000 if day >= '2000-01-01' else 10_000_000):.2f}"
+
+
+def uah_rescaled(server: FakeNBRB) -> FakeNBRB:
+    """The scale change of issue 9 on a weekend: UAH per 10 until Friday 2026-03-13 (0.6950 on
+    Thursday, 0.7000 on Friday) under a new Cur_ID 9449, then per 100 from Saturday under 449:
+    7.0000, the same value per hryvnia as Friday's, and 7.0350 from Monday 2026-03-16.
+    Other currencies keep their recorded rates."""
+    uah = next(r for r in server.catalogue if r["Cur_ID"] == 449)
+    uah["Cur_DateStart"] = "2026-03-14T00:00:00"
+    server.catalogue.append({**uah, "Cur_ID": 9449, "Cur_Scale": 10, "Cur_QuotName": "10 Гривен",
+                             "Cur_DateStart": "2021-07-09T00:00:00", "Cur_DateEnd": "2026-03-13T00:00:00"})
+    server.add_rates(9449, {"2026-03-12": "0.6950", "2026-03-13": "0.7000"})
+    server.add_rates(449, {"2026-03-14": "7.0000", "2026-03-15": "7.0000", "2026-03-16": "7.0350"})
+    return server

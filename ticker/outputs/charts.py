@@ -24,12 +24,15 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator, ScalarFormatter  # noqa: E402
 from PIL import Image  # noqa: E402
 
-SIZE, DPI = (12, 6), 100  # 1200 x 600 px
+# Designed for a phone first: 7.8 x 5.6 inches whose smallest text, 18 pt, stays at least 11 CSS px
+# when a 390 px phone shows the chart 366 px wide (18 / 72 in / 7.8 in x 366 px = 11.7 px); on a
+# desktop the page shows it at most at its own width. 125 dpi: 975 x 700 px, sharp at both sizes.
+SIZE, DPI = (7.8, 5.6), 125
+PIXELS = (round(SIZE[0] * DPI), round(SIZE[1] * DPI))
 SOURCE = "Source: National Bank of the Republic of Belarus"
 AVERAGE_DAYS = 30  # the moving average drawn on windows of LONG_WINDOW days or more
 LONG_WINDOW = 180
-# Fonts large enough to read when a phone shrinks 1200 px to a third.
-TITLE, TEXT, SMALL = 24, 18, 15
+TITLE, TEXT, SMALL, FOOT = 22, 18, 18, 14  # points: SMALL is the tick labels, legend and tags
 INK, MUTED, GRID = "#1a1a1a", "#666666", "#e3e3e3"
 LINE, AVERAGE, LOW, HIGH = "#1f5fa8", "#e08a1e", "#c0392b", "#1e8449"
 PALETTE = ["#1f5fa8", "#d1495b", "#2a9d8f", "#e08a1e", "#6a4c93", "#8c8c8c"]
@@ -87,17 +90,19 @@ def trend(s: reader.Series) -> Figure:
     if window >= LONG_WINDOW:
         ax.plot(x, moving_average(s.values, AVERAGE_DAYS), color=AVERAGE, linewidth=2, gid="average",
                 label=f"{AVERAGE_DAYS}-day average")
-    ax.set_ylabel(unit_label(s), fontsize=TEXT, color=INK)
-    stored = np.flatnonzero(~np.isnan(y))
-    first, last = int(stored[0]), int(stored[-1])
-    low, high = int(np.nanargmin(y)), int(np.nanargmax(y))
-    if y[high] > y[low]:
-        _extreme(ax, x, y, low, "min", LOW, below=True)
-        _extreme(ax, x, y, high, "max", HIGH, below=False)
-    _tag(ax, x[last], y[last], f"{_number(y[last])}\n{s.days[last]}", LINE)
+    stored = [n for n, v in enumerate(s.exact) if v is not None]
+    first, last = stored[0], stored[-1]
+    # The extremes are found and labelled on the exact values, never on their float images.
+    low = min(stored, key=lambda n: s.exact[n])
+    high = max(stored, key=lambda n: s.exact[n])
+    if s.exact[high] > s.exact[low]:
+        _extreme(ax, x, y, low, f"min {_number(s.exact[low])}", LOW, below=True)
+        _extreme(ax, x, y, high, f"max {_number(s.exact[high])}", HIGH, below=False)
+    _tag(ax, x[last], y[last], _number(s.exact[last]), LINE)
     change = 100 * (y[last] / y[first] - 1)
-    _frame(fig, ax, x, f"{s.code} in BYN · {window} days", f"{change:+.1f}% since {s.days[first]}",
-            s.days[last])
+    # The unit heads the chart rather than running up its side: the phone's width goes to the line.
+    _frame(fig, ax, x, f"{s.code} in BYN · {window} days",
+           f"{unit_label(s)} · {change:+.1f}% since {s.days[first]}", s.days[last])
     ax.margins(y=0.14)
     return fig
 
@@ -116,10 +121,9 @@ def changes(group: list[reader.Series]) -> Figure:
         ax.plot(x, pct, color=PALETTE[n % len(PALETTE)], linewidth=2.6, gid=s.code,
                 label=f"{s.code} {pct[last]:+.1f}%{since}")
         as_of = max(as_of, s.days[last])
-    ax.set_ylabel("% change in BYN", fontsize=TEXT, color=INK)
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:+g}%" if v else "0")
     codes = ", ".join(s.code for s in group)
-    _frame(fig, ax, x, f"{codes} in BYN · {len(x)} days", f"change since {start}", as_of)
+    _frame(fig, ax, x, f"{codes} in BYN · {len(x)} days", f"% change in BYN since {start}", as_of)
     ax.margins(y=0.1)
     return fig
 
@@ -140,16 +144,15 @@ def _figure():
     fig = Figure(figsize=SIZE, dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
     # Fixed margins: a layout engine would draw every chart twice.
-    fig.subplots_adjust(left=0.11, right=0.845, top=0.8, bottom=0.15)
+    fig.subplots_adjust(left=0.13, right=0.83, top=0.71, bottom=0.15)
     ax = fig.add_subplot()
     locator = AutoDateLocator(minticks=4, maxticks=7)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    ax.xaxis.get_offset_text().set(fontsize=SMALL, color=MUTED)
+    # No offset ("2024-Aug") under the axis: the footer's "as of" date gives the year.
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
     # Few ticks and a fixed label position: ticks and label placement are most of the drawing time.
     ax.yaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]))
     ax.yaxis.set_major_formatter(ScalarFormatter(useOffset=False))
-    ax.yaxis.set_label_coords(-0.085, 0.5)
     ax.tick_params(labelsize=SMALL, colors=INK, length=0, pad=8)
     ax.grid(True, color=GRID, linewidth=1)
     ax.set_axisbelow(True)
@@ -164,12 +167,14 @@ def _frame(fig, ax, x, title: str, note: str, as_of: date) -> None:
     # The whole window, so days missing at its start show as a gap too.
     pad = max((x[-1] - x[0]) / 100, np.timedelta64(1, "D"))
     ax.set_xlim(x[0] - pad, x[-1] + pad)
-    fig.text(0.02, 0.935, title, fontsize=TITLE, fontweight="bold", color=INK, va="center")
-    fig.text(0.845, 0.935, note, fontsize=TEXT, color=MUTED, va="center", ha="right")
-    # A row between the title and the plot, where it can never hide a line.
-    ax.legend(loc="lower left", bbox_to_anchor=(0.015, 0.82), bbox_transform=fig.transFigure,
-              ncols=6, fontsize=SMALL, frameon=False, handlelength=1.5, columnspacing=1.5, borderaxespad=0)
-    fig.text(0.02, 0.03, f"{SOURCE} · as of {as_of}", fontsize=SMALL, color=MUTED, va="center")
+    fig.text(0.03, 0.945, title, fontsize=TITLE, fontweight="bold", color=INK, va="center")
+    fig.text(0.03, 0.875, note, fontsize=TEXT, color=MUTED, va="center")
+    # Rows between the title and the plot, where they can never hide a line.
+    labels = ax.get_legend_handles_labels()[1]
+    ax.legend(loc="upper left", bbox_to_anchor=(0.02, 0.835), bbox_transform=fig.transFigure,
+              ncols=len(labels) if sum(map(len, labels)) <= 40 else 1, fontsize=SMALL, frameon=False, handlelength=1.2, columnspacing=1.0, borderaxespad=0,
+              handletextpad=0.5)
+    fig.text(0.03, 0.035, f"{SOURCE} · as of {as_of}", fontsize=FOOT, color=MUTED, va="center")
 
 
 def _tag(ax, x, y, text: str, color: str) -> None:
@@ -181,17 +186,22 @@ def _tag(ax, x, y, text: str, color: str) -> None:
                 bbox={"boxstyle": "round,pad=0.35", "facecolor": color, "edgecolor": "none"})
 
 
-def _extreme(ax, x, y, i: int, word: str, color: str, below: bool) -> None:
-    ax.plot([x[i]], [y[i]], "v" if below else "^", color=color, markersize=11, gid=word)
+def _extreme(ax, x, y, i: int, label: str, color: str, below: bool) -> None:
+    ax.plot([x[i]], [y[i]], "v" if below else "^", color=color, markersize=11, gid=label.split()[0])
     where = i / max(len(x) - 1, 1)
     ha = "left" if where < 0.15 else "right" if where > 0.85 else "center"
-    ax.annotate(f"{word} {_number(y[i])}", xy=(x[i], y[i]), xytext=(0, -14 if below else 14),
+    ax.annotate(label, xy=(x[i], y[i]), xytext=(0, -14 if below else 14),
                 textcoords="offset points", ha=ha, va="top" if below else "bottom",
                 fontsize=SMALL, color=color, fontweight="bold")
 
 
-def _number(value: float) -> str:
-    return f"{value:.4f}"
+def _number(value) -> str:
+    """A rate as the charts label it: 4 decimals, rounded half up from the exact value."""
+    from decimal import Decimal
+
+    from ..model import round_half_up
+
+    return str(round_half_up(Decimal(value), 4))
 
 
 def _days(days: list[date]) -> np.ndarray:

@@ -2,13 +2,44 @@
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal, InvalidOperation, localcontext
 
 from ..model import PER_BYN, Rate, round_half_up
 from ..store import reader
 
 # The roubles themselves need no rate: BYN, and the old BYR and BYB at their fixed redenomination factors.
 ROUBLES = PER_BYN
+DIGITS = 60  # significant digits a cross rate's quotient is carried to, beyond the amount's whole digits
+# Amounts a person can mean: up to 100 digits before the point and 100 after. Anything bigger would
+# print a number of thousands of digits, or millions, and take as long.
+MAX_DIGITS = 100
+PRECISION = (0, 8)  # decimals a result may be rounded to
+
+
+def amount(value) -> Decimal:
+    """An amount as given (a str, int, Decimal, or float taken as written: 0.1 is 0.1), checked;
+    ValueError saying why it cannot be converted. -0 is 0."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise ValueError(f"expected a number, got {value!r}")
+    try:
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value.strip() if isinstance(value, str) else value)
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{value!r} is not an amount like 100 or -1250.50") from None
+    if not number.is_finite():
+        raise ValueError(f"expected a finite amount, got {value!r}")
+    if number and number.adjusted() >= MAX_DIGITS:
+        raise ValueError(f"{value!r} has more than {MAX_DIGITS} digits before the point")
+    if number.as_tuple().exponent < -MAX_DIGITS:
+        raise ValueError(f"{value!r} has more than {MAX_DIGITS} digits after the point")
+    return number.copy_abs() if number.is_zero() else number
+
+
+def precision(value) -> int | None:
+    """Decimals to round to, 0 to 8, or None for unrounded; ValueError otherwise."""
+    low, high = PRECISION
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
+        return value
+    raise ValueError(f"expected a whole number from {low} to {high}, or None, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -37,13 +68,19 @@ class Conversion:
 
 
 def convert(conn, amount: Decimal, source: str, target: str, day: date) -> Conversion:
-    """Convert at the rates in force on `day`; NoData (one line) for an unknown code or a missing day."""
+    """Convert at the rates in force on `day`; NoData (one line) for an unknown code or a missing day.
+
+    `amount` is a checked one (see `amount`). The product is exact; the quotient by a cross rate
+    is carried to DIGITS significant digits past the result's whole digits, so that rounding it to
+    8 decimals is exact at any size.
+    """
     quotes = tuple(reader.rate(conn, code, day) for code in dict.fromkeys((source, target)) if code not in ROUBLES)
     per_unit = {q.code: q.byn_per_unit for q in quotes}
+    numerator = Context(prec=len(amount.as_tuple().digits) + 40).multiply(amount, _byn(source, per_unit))
+    denominator = _byn(target, per_unit)
     with localcontext() as exact:
-        # Wide enough that only the final rounding rounds: a cross rate's quotient is the one inexact step.
-        exact.prec = 60
-        value = amount * _byn(source, per_unit) / _byn(target, per_unit)
+        exact.prec = DIGITS + max(0, numerator.adjusted() - denominator.adjusted() + 1)
+        value = numerator / denominator
     return Conversion(amount, source, target, day, quotes, value)
 
 

@@ -1,4 +1,4 @@
-"""Stored rates out as CSV, JSON, NDJSON, beancount or ledger prices, streamed row by row.
+"""Stored rates out as CSV, spreadsheet CSV, JSON, NDJSON, beancount or ledger prices, streamed row by row.
 
 Every format walks one database cursor and writes as it goes, so memory stays flat however long
 the history. CSV and JSON carry each row as published (`rate` in `unit` per `scale`) beside
@@ -8,17 +8,39 @@ BYN per one unit, old BYR and BYB rows included.
 
 import csv
 import json
-from decimal import Decimal
+import re
+from decimal import Decimal, InvalidOperation
 
+from ..errors import DatabaseError
 from ..model import per_unit
 from ..store import reader
+
+NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 FIELDS = ("date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit")
 
 
 def export(conn, out, format: str = "csv", codes=(), since=None, until=None) -> None:
-    """Write the rows of `codes` (all when empty) from `since` to `until` to the text stream `out`."""
+    """Write the rows of `codes` (all when empty) from `since` to `until` to the text stream `out`.
+
+    A stored value that is not a number raises DatabaseError naming its row (what was written to
+    `out` before it is incomplete: write through `atomic.replacing`).
+    """
     FORMATS[format](_records(reader.history(conn, codes, since, until)), out)
+
+
+def nothing(conn, codes=(), since=None, until=None) -> str | None:
+    """What to tell a person whose selection matched no row (the export is then a bare header or
+    `[]`); None when it matched some."""
+    if reader.stored(conn, codes, since, until):
+        return None
+    first, last = reader.extent(conn)
+    if first is None:
+        return "Nothing to export: the database is empty"
+    which = f" of {', '.join(codes)}" if codes else ""
+    span = {(True, True): f" from {since} to {until}", (True, False): f" from {since} on",
+            (False, True): f" up to {until}", (False, False): ""}[bool(since), bool(until)]
+    return f"Nothing to export: no rates{which}{span} in the database (it has {first} to {last})"
 
 
 def _records(rows):
@@ -26,7 +48,14 @@ def _records(rows):
     for day, code, scale, text, unit, cur_id in rows:
         # Most rows are already BYN per one unit: their text is the answer, and skipping the
         # decimal arithmetic roughly halves the cost of a full export.
-        byn = text if scale == 1 and unit == "BYN" else format(per_unit(Decimal(text), scale, unit), "f")
+        try:
+            if scale == 1 and unit == "BYN" and NUMBER.fullmatch(text):
+                byn = text
+            else:
+                byn = format(per_unit(Decimal(text), scale, unit), "f")
+        except (InvalidOperation, KeyError, TypeError, ZeroDivisionError):
+            raise DatabaseError(f"the rates row {code} {day} cannot be read: rate_text {text!r}, "
+                                f"scale {scale!r}, unit {unit!r}") from None
         yield day, code, scale, text, unit, cur_id, byn
 
 
@@ -54,8 +83,33 @@ def _beancount(records, out):
     out.writelines(f"{r[0]} price {r[1]} {r[6]} BYN\n" for r in records)
 
 
+# ledger and hledger otherwise take BYN's display style from the prices' many decimals (ledger
+# 3.3 shows `BYN319`): two decimals, the code after the number, as money in BYN is written.
+LEDGER_COMMODITY = "commodity BYN\n    format 1,000.00 BYN\n\n"
+
+
 def _ledger(records, out):
+    out.write(LEDGER_COMMODITY)
     out.writelines(f"P {r[0]} {r[1]} {r[6]} BYN\n" for r in records)
 
 
-FORMATS = {"csv": _csv, "json": _json, "ndjson": _ndjson, "beancount": _beancount, "ledger": _ledger}
+def spreadsheet(out):
+    """A csv writer for a spreadsheet in a Russian or Belarusian locale, as Excel writes CSV there:
+    a UTF-8 byte-order mark (else the names read as mojibake), semicolons between fields (the comma
+    is the decimal mark); write decimals with `decimal_comma`."""
+    out.write("\ufeff")
+    return csv.writer(out, delimiter=";")
+
+
+def decimal_comma(text: str | None) -> str | None:
+    return None if text is None else text.replace(".", ",")
+
+
+def _spreadsheet(records, out):
+    writer = spreadsheet(out)
+    writer.writerow(FIELDS)
+    writer.writerows((d, c, s, decimal_comma(t), u, i, decimal_comma(b)) for d, c, s, t, u, i, b in records)
+
+
+FORMATS = {"csv": _csv, "spreadsheet": _spreadsheet, "json": _json, "ndjson": _ndjson, "beancount": _beancount,
+           "ledger": _ledger}

@@ -3,12 +3,11 @@
 The charts folder, as a web server sees it:
     YYYY-MM-DD/   that day's set: the PNGs, ticker.json and ticker.txt
     latest        symlink to the newest complete set, replaced in one rename
-    index.html    the header line over the latest set: a static page, no script
+    index.html    the header line, the day's table and the latest set: a static page, no script
     .sets/        sets being built, and the one `latest` points at
 """
 
 import fcntl
-import html
 import multiprocessing
 import os
 import shutil
@@ -88,13 +87,19 @@ class Published:
 def build(config, day: date, out: Path | None = None, currencies=(), windows=()) -> Published:
     """Render the day's set into out/YYYY-MM-DD/ and, unless a later day's set is there, latest/."""
     from ..store import reader
-    from . import charts, tickerfiles
+    from . import charts, line, page, table, tickerfiles
 
     out = Path(out or config.charts.dir)
     conn = reader.connect(config.database.path)
     try:
         # Everything is read before anything is written: bad input leaves no file behind.
         files = tickerfiles.render(conn, config.line.currencies, day, config.line.precision)
+        items = line.items(conn, config.line.currencies, day)
+        today = table.build(conn, day)
+        # The next rates NBRB has set: a day published ahead that changes something (Saturday
+        # and Sunday repeat Friday; Friday afternoon's news is Monday).
+        ahead = [t for t in (table.build(conn, later) for later in today.ahead)
+                 if any(r.direction != "none" for r in t.rows)][:1]
         jobs = charts.plan(conn, day, _unique(currencies or config.charts.currencies),
                            _unique(windows or config.charts.windows), config.line.currencies)
     finally:
@@ -113,49 +118,14 @@ def build(config, day: date, out: Path | None = None, currencies=(), windows=())
             newest = _latest_day(out) <= day.isoformat()
             if newest:
                 _point_latest(out, staged)
-                header = files["ticker.txt"].strip()
-                atomic.write_text(out / INDEX, page(header, day, [(n, text) for n, text, _ in jobs], staged))
+                shown = [page.Chart(n, text, charts.PIXELS) for n, text, _ in jobs if (staged / n).is_file()]
+                links = [name for name in ("ticker.txt", "ticker.json") if (staged / name).is_file()]
+                atomic.write_text(out / INDEX, page.render(day, items, config.line.precision, today, ahead,
+                                                           shown, links))
             _sweep(out)
     except OSError as exc:
         raise ChartError(f"{exc.filename or out}: {exc.strerror or exc}") from None
     return Published(out / day.isoformat(), [name for name, _, _ in jobs] + list(files), newest)
-
-
-def page(header: str, day: date, charts: list[tuple[str, str]], folder: Path) -> str:
-    """index.html: the header line and the charts of `folder` that exist, as latest/NAME."""
-    figures = "".join(
-        f'<figure><img src="{LATEST}/{html.escape(name)}" alt="{html.escape(text)}" width="1200" height="600"'
-        f' loading="lazy"></figure>\n'
-        for name, text in charts if (folder / name).is_file()
-    )
-    links = " · ".join(
-        f'<a href="{LATEST}/{name}">{name}</a>' for name in ("ticker.txt", "ticker.json") if (folder / name).is_file()
-    )
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>BYN exchange rates, {day}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; color: #1a1a1a; max-width: 1200px; margin: 0 auto; padding: 1rem; }}
-.line {{ font-size: 1.5rem; font-weight: 600; margin: 0.5rem 0; }}
-.note, footer {{ color: #666; }}
-figure {{ margin: 1.5rem 0; }}
-img {{ width: 100%; height: auto; }}
-</style>
-</head>
-<body>
-<header>
-<p class="line">{html.escape(header)}</p>
-<p class="note">Official rates of the National Bank of the Republic of Belarus in force on {day}.</p>
-</header>
-<main>
-{figures}</main>
-<footer>{links}</footer>
-</body>
-</html>
-"""
 
 
 def _render(jobs) -> None:

@@ -13,8 +13,10 @@ NAMES = ("ticker.json", "ticker.txt")
 def render(conn, codes, day: date, precision: int) -> dict[str, str]:
     """The contents of both files, keyed by name; NoData when a rate is missing (nothing to write)."""
     found = line.items(conn, codes, day)
+    # The days already published after `day`, for the currencies of the line that have them.
+    upcoming = [(later, line.items(conn, codes, later, stored_only=True)) for later in line.ahead(conn, day)]
     return {
-        "ticker.json": json.dumps(line.as_json(found, day, precision), indent=2, ensure_ascii=False) + "\n",
+        "ticker.json": json.dumps(line.as_json(found, day, precision, upcoming), indent=2, ensure_ascii=False) + "\n",
         "ticker.txt": line.text(found, precision) + "\n",
     }
 

@@ -78,7 +78,7 @@ class NBRB(Source):
                 on = _day(url, item)
                 if not first <= on <= last:
                     raise BadResponse(SHORT, f"{url}: row dated {on}, outside {first}..{last}")
-                rates.append(Rate(currency.code, on, currency.scale, _rate(url, item), unit_on(on), currency.cur_id))
+                rates.append(_exact(url, Rate(currency.code, on, currency.scale, _rate(url, item), unit_on(on), currency.cur_id)))
             _unique(url, [r.date for r in rates])
             if not rates and published:
                 raise DamagedResponse(SHORT, f"{url}: no {currency.code} rates (Cur_ID {currency.cur_id}) "
@@ -147,7 +147,17 @@ def _code(url, item: dict) -> str:
 
 def _day_rate(url, item: dict) -> Rate:
     on = _day(url, item)
-    return Rate(_code(url, item), on, _scale(url, item), _rate(url, item), unit_on(on), _field(url, item, "Cur_ID", int))
+    return _exact(url, Rate(_code(url, item), on, _scale(url, item), _rate(url, item), unit_on(on),
+                            _field(url, item, "Cur_ID", int)))
+
+
+def _exact(url, rate: Rate) -> Rate:
+    """The rate, if the store can hold its value per unit exactly (see model.E16)."""
+    try:
+        rate.byn_per_unit_e16
+    except ValueError as exc:
+        raise BadResponse(SHORT, f"{url}: {rate.code} on {rate.date}: {exc}") from None
+    return rate
 
 
 def _currency(url, item: dict) -> Currency:

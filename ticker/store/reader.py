@@ -43,6 +43,10 @@ def connect(path: Path) -> sqlite3.Connection:
         conn = _connect(resolved, "immutable=1")
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'rates'").fetchone():
         raise NoData(f"{path} has no rates table; run `ticker backfill` first")
+    if not conn.execute("SELECT 1 FROM pragma_table_info('rates') WHERE name = 'byn_per_unit_e16'").fetchone():
+        # Migrations run when a writer opens the file: the daemon at start, fetch, backfill.
+        raise NoData(f"{path} was written by an older ticker; `ticker fetch` (or restarting `ticker run`) "
+                     "brings it up to date")
     return conn
 
 
@@ -58,47 +62,103 @@ COLUMNS = "code, date, scale, rate_text, unit, cur_id"
 
 
 def rate(conn: sqlite3.Connection, code: str, day: date) -> Rate:
-    """The rate in force on `day`, or a NoData that says what to run."""
+    """The rate in force on `day`, or a NoData that says what is true and what to do."""
+    found = find(conn, code, day)
+    if found is None:
+        raise NoData(missing(conn, code, day))
+    return found
+
+
+def find(conn: sqlite3.Connection, code: str, day: date) -> Rate | None:
+    """The rate in force on `day`; None when it is not stored."""
     row = conn.execute(f"SELECT {COLUMNS} FROM rates WHERE code = ? AND date = ?", [code, day.isoformat()]).fetchone()
-    if row:
-        return _rate(row)
+    return _rate(row) if row else None
+
+
+# Each currency stored, one seek on the primary key each (a loose index scan): no scan of the table.
+CODES = ("WITH RECURSIVE codes (code) AS (SELECT min(code) FROM rates UNION ALL SELECT (SELECT min(code)"
+         " FROM rates WHERE code > codes.code) FROM codes WHERE codes.code IS NOT NULL) ")
+
+
+def missing(conn: sqlite3.Connection, code: str, day: date | None = None) -> str:
+    """Why no `code` rate for `day` (for any day when None) is stored, and what to do about it.
+
+    It reads the stored range and NBRB's catalogue (the `currencies` table), so it never sends
+    anyone to a command that cannot help: no fetch for a day not published yet or for a currency
+    NBRB no longer quotes, no backfill for a day before NBRB's first rate.
+    """
+    from .. import days, sources
+    from ..model import PER_BYN
+
+    if code in PER_BYN:
+        if code == "BYN":
+            return "BYN is the base currency: every official rate is in BYN per units of another currency"
+        return (f"{code} is an old Belarusian rouble with no rate of its own: "
+                f"{PER_BYN[code]:,} {code} = 1 BYN (`ticker convert` takes {code} amounts)")
     first, last = conn.execute("SELECT min(date), max(date) FROM rates WHERE code = ?", [code]).fetchone()
+    start, end = conn.execute("SELECT min(date_start), max(date_end) FROM currencies"
+                              " WHERE code = ? AND periodicity = 0", [code]).fetchone()
+    known = start is not None  # NBRB's catalogue lists it as a daily currency
+    iso = day.isoformat() if day else None
+    if known and iso and iso > end:
+        return f"NBRB no longer quotes {code}: its last daily rate is for {end}"
+    if known and iso and iso < start:
+        return f"NBRB has no daily {code} rate before {start}"
     if last is None:
-        _unknown(conn, code)
-    if day.isoformat() > last:
-        raise NoData(f"no {code} rate for {day} in the database yet (latest: {last}); run `ticker fetch`")
-    if day.isoformat() < first:
-        raise NoData(f"no {code} rate before {first} in the database; run `ticker backfill --since {day}`")
-    raise NoData(f"the {code} rate for {day} is missing from the database; run `ticker backfill`")
+        if conn.execute("SELECT 1 FROM rates LIMIT 1").fetchone() is None:
+            return "the database is empty; run `ticker backfill` first"
+        if known:
+            return (f"no {code} rates in the database: it is not tracked; add it to track.currencies"
+                    f" in the config, or run `ticker backfill --currency {code}`")
+        if conn.execute("SELECT 1 FROM currencies WHERE code = ? AND periodicity <> 0", [code]).fetchone():
+            return f"NBRB sets the {code} rate monthly, not daily"
+        stored = ", ".join(c for (c,) in conn.execute(CODES + "SELECT code FROM codes WHERE code IS NOT NULL"))
+        catalogue = conn.execute("SELECT 1 FROM currencies LIMIT 1").fetchone()
+        return f"no {code} rates in the database (it has {stored})" + (f"; NBRB does not quote {code}" if catalogue else "")
+    if day is None:
+        return f"no {code} rates in the database"
+    today = days.today()
+    if day > today:
+        return (f"the {code} rate for {day} is not published yet (NBRB publishes rates "
+                f"{sources.get('nbrb').coverage.published}); the database has {code} up to {last}")
+    if iso > last:
+        todo = "`ticker fetch`" if day == today else f"`ticker backfill --currency {code}`"
+        return f"no {code} rate for {day} in the database yet (it has {code} up to {last}); run {todo}"
+    if known and not conn.execute("SELECT 1 FROM currencies WHERE code = :c AND periodicity = 0"
+                                  " AND date_start <= :d AND date_end >= :d", {"c": code, "d": iso}).fetchone():
+        return f"NBRB did not quote {code} on {day}"
+    if iso < first:
+        fill = f"; `ticker backfill --since {day} --currency {code}` fills it" if known else ""
+        return f"no {code} rate before {first} in the database" + fill
+    fill = f"`ticker backfill --since {day} --until {day} --currency {code}` fills it" if known else "run `ticker backfill`"
+    return f"the {code} rate for {day} is missing from the database; {fill}"
 
 
 def _unknown(conn: sqlite3.Connection, code: str) -> NoReturn:
-    if conn.execute("SELECT 1 FROM rates LIMIT 1").fetchone() is None:
-        raise NoData("the database is empty; run `ticker backfill` first")
-    known = ", ".join(c for (c,) in conn.execute("SELECT DISTINCT code FROM rates ORDER BY code"))
-    raise NoData(f"no {code} rates in the database (it has {known})")
+    raise NoData(missing(conn, code))
 
 
 def previous(conn: sqlite3.Connection, quote_: Rate) -> Rate | None:
-    """The last rate before `quote_` that differs from it, compared in BYN per unit."""
+    """The last rate before `quote_` that differs from it: compared exactly in BYN per one unit, so
+    a new scale with the same value (0.7000 per 10, then 7.0000 per 100) is no change."""
     row = conn.execute(
-        f"SELECT {COLUMNS} FROM rates_byn"
-        " WHERE code = :code AND date < :day AND byn_per_unit <> ("
-        "   SELECT byn_per_unit FROM rates_byn WHERE code = :code AND date = :day)"
-        " ORDER BY date DESC LIMIT 1",
-        {"code": quote_.code, "day": quote_.date.isoformat()},
+        f"SELECT {COLUMNS} FROM rates"
+        " WHERE code = :code AND date < :day AND byn_per_unit_e16 <> :exact ORDER BY date DESC LIMIT 1",
+        {"code": quote_.code, "day": quote_.date.isoformat(), "exact": quote_.byn_per_unit_e16},
     ).fetchone()
     return _rate(row) if row else None
 
 
 @dataclass(frozen=True)
 class Series:
-    """BYN per `scale` units of `code` on every calendar day from `days[0]`; NaN where no rate is stored."""
+    """BYN per `scale` units of `code` on every calendar day from `days[0]`: `exact` as decimals
+    (None where no rate is stored) for comparing, `values` as floats (NaN there) for drawing."""
 
     code: str
     scale: int  # the scale in force on the last stored day, so the label reads "BYN per 100 RUB"
     days: list[date]
     values: list[float]
+    exact: list[Decimal | None]
 
 
 def series(conn: sqlite3.Connection, code: str, first: date, last: date) -> Series:
@@ -118,8 +178,8 @@ def series(conn: sqlite3.Connection, code: str, first: date, last: date) -> Seri
     scale = rows[-1]["scale"]
     days_ = list(each_day(first, last))
     # Exact decimals, one rounding to float: 3.6709 per 100 stays 3.6709, 11900 BYR becomes 1.19.
-    values = [float(quotes[d].byn_per_unit * scale) if d in quotes else math.nan for d in days_]
-    return Series(code, scale, days_, values)
+    exact = [quotes[d].byn_per_unit * scale if d in quotes else None for d in days_]
+    return Series(code, scale, days_, [math.nan if v is None else float(v) for v in exact], exact)
 
 
 def coverage(conn: sqlite3.Connection) -> list[sqlite3.Row]:
@@ -157,13 +217,70 @@ def history(conn: sqlite3.Connection, codes=(), since: date | None = None, until
     for code in codes:
         if not conn.execute("SELECT 1 FROM rates WHERE code = ? LIMIT 1", [code]).fetchone():
             _unknown(conn, code)
+    where, args = _where(codes, since, until)
+    cursor = conn.cursor()
+    cursor.row_factory = None  # tuples: the export loop is the hot path
+    return cursor.execute(f"SELECT {HISTORY} FROM rates WHERE {where} ORDER BY date, code", args)
+
+
+def _where(codes, since, until) -> tuple[str, list]:
     where, args = ["date BETWEEN ? AND ?"], [(since or date.min).isoformat(), (until or date.max).isoformat()]
     if codes:
         where.append(f"code IN ({', '.join('?' * len(codes))})")
         args += list(codes)
-    cursor = conn.cursor()
-    cursor.row_factory = None  # tuples: the export loop is the hot path
-    return cursor.execute(f"SELECT {HISTORY} FROM rates WHERE {' AND '.join(where)} ORDER BY date, code", args)
+    return " AND ".join(where), args
+
+
+def on_day(conn: sqlite3.Connection, on: date) -> list[Rate]:
+    """Every stored currency's rate in force on `on`, by code; [] when none is stored."""
+    rows = conn.execute(CODES + f"SELECT {', '.join('r.' + c for c in COLUMNS.split(', '))} FROM codes"
+                        " JOIN rates AS r ON r.code = codes.code AND r.date = ? ORDER BY r.code", [on.isoformat()])
+    return [_rate(row) for row in rows]
+
+
+def after(conn: sqlite3.Connection, on: date) -> list[date]:
+    """The days after `on` with a stored rate, in order (any currency)."""
+    rows = conn.execute(CODES + "SELECT DISTINCT r.date FROM codes JOIN rates AS r ON r.code = codes.code"
+                        " AND r.date > ? ORDER BY r.date", [on.isoformat()])
+    return [date.fromisoformat(d) for (d,) in rows]
+
+
+def names(conn: sqlite3.Connection, cur_ids) -> dict[int, str]:
+    """Cur_ID -> the currency's English name in NBRB's catalogue (absent when not cached)."""
+    ids = list(dict.fromkeys(cur_ids))
+    query = f"SELECT cur_id, name_eng FROM currencies WHERE cur_id IN ({', '.join('?' * len(ids))})"
+    return dict(conn.execute(query, ids).fetchall()) if ids else {}
+
+
+def missing_day(conn: sqlite3.Connection, on: date) -> str:
+    """Why no rate at all is stored for `on`, and what to do about it."""
+    from .. import days, sources
+
+    first, last = extent(conn)
+    if last is None:
+        return "the database is empty; run `ticker backfill` first"
+    (start,) = conn.execute("SELECT min(date_start) FROM currencies WHERE periodicity = 0").fetchone()
+    if start and on.isoformat() < start:
+        return f"NBRB has no daily rates before {start}"
+    if on > days.today():
+        return (f"the rates for {on} are not published yet (NBRB publishes rates "
+                f"{sources.get('nbrb').coverage.published}); the database has rates up to {last}")
+    if on.isoformat() > last:
+        return f"no rates for {on} in the database yet (it has rates up to {last}); run `ticker backfill`"
+    if on.isoformat() < first:
+        return f"no rates before {first} in the database; `ticker backfill --since {on}` fills them"
+    return f"no rates for {on} in the database; `ticker backfill --since {on} --until {on}` fills them"
+
+
+def extent(conn: sqlite3.Connection) -> tuple[str | None, str | None]:
+    """The first and last day stored, any currency (None, None when empty)."""
+    return tuple(conn.execute("SELECT min(date), max(date) FROM rates").fetchone())
+
+
+def stored(conn: sqlite3.Connection, codes=(), since: date | None = None, until: date | None = None) -> bool:
+    """Whether any row matches what `history` would stream."""
+    where, args = _where(codes, since, until)
+    return conn.execute(f"SELECT 1 FROM rates WHERE {where} LIMIT 1", args).fetchone() is not None
 
 
 def ended(conn: sqlite3.Connection, day: date) -> dict[str, str]:

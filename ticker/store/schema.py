@@ -129,6 +129,77 @@ def immediate(db: Database):
     db.execute("COMMIT")
 
 
+# Migration 0004: BYN per one unit as an exact integer beside the REALs, and views that compare it.
+# (SQLite splices an added column in after the last one, before that one's trailing comment.)
+EXACT = ("ALTER TABLE rates ADD COLUMN byn_per_unit_e16 INTEGER"
+         " /* BYN per ONE unit of `code` x 10^16, exact: compare and subtract this, never `rate` */"
+         " CHECK (byn_per_unit_e16 > 0)")
+
+
+def _changes(where: str) -> str:
+    """A view of each currency's rows matching `where` (on `cur.date` and `today.day`), each beside
+    its previous distinct rate, all compared and subtracted as exact integers.
+
+    Every step is a seek on the primary key: `codes` walks the distinct codes one seek each (a
+    loose index scan), then each code's rows and the previous distinct one are range searches.
+    """
+    return f"""
+WITH RECURSIVE codes (code) AS (
+    SELECT min(code) FROM rates
+    UNION ALL
+    SELECT (SELECT min(code) FROM rates WHERE code > codes.code) FROM codes WHERE codes.code IS NOT NULL
+),
+today (day) AS (SELECT date('now', '+3 hours'))  -- today in Minsk: UTC+3 all year, no daylight saving
+SELECT cur.code, cur.date, cur.scale, cur.rate, cur.unit,
+       prev.date AS prev_date,  -- last day of the previous distinct rate
+       round(prev.byn_per_unit_e16 * cur.scale / 1e16, 6) AS prev_rate,  -- per the current scale, in BYN
+       round((cur.byn_per_unit_e16 - prev.byn_per_unit_e16) * cur.scale / 1e16, 6) AS change,
+       round(100.0 * (cur.byn_per_unit_e16 - prev.byn_per_unit_e16) / prev.byn_per_unit_e16, 4) AS change_pct,
+       cur.rate_text,  -- the rate exactly as published
+       CASE WHEN prev.date IS NULL THEN 'none'
+            WHEN cur.byn_per_unit_e16 > prev.byn_per_unit_e16 THEN 'up' ELSE 'down' END AS direction
+FROM codes
+JOIN today
+JOIN rates AS cur ON cur.code = codes.code AND {where}
+LEFT JOIN rates AS prev ON prev.code = cur.code AND prev.date = (
+    SELECT p.date FROM rates AS p
+    WHERE p.code = cur.code AND p.date < cur.date AND p.byn_per_unit_e16 <> cur.byn_per_unit_e16
+    ORDER BY p.date DESC LIMIT 1)"""
+
+
+EXACT_VIEWS = [
+    "DROP VIEW rates_byn",
+    """CREATE VIEW rates_byn AS
+SELECT code, date, scale, rate, rate_text, unit, cur_id,
+       rate / scale / CASE unit WHEN 'BYR' THEN 10000.0 WHEN 'BYB' THEN 10000000.0 ELSE 1.0 END
+           AS byn_per_unit,  -- BYN per 1 unit of `code`, comparable across the redenominations
+       byn_per_unit_e16  -- the same, exact: an integer of 10^-16 BYN
+FROM rates""",
+    "DROP VIEW latest",
+    # The rates in force today in Minsk, as `ticker line` shows them; nothing for a currency
+    # whose rate for today is not stored.
+    "CREATE VIEW latest AS" + _changes("cur.date = today.day"),
+    # The days NBRB has already published after today (Thursday's session sets Friday to Sunday).
+    "CREATE VIEW upcoming AS" + _changes("cur.date > today.day"),
+]
+
+
+@MIGRATIONS(name="0004_exact_views")
+def _exact_views(db):
+    from decimal import Decimal
+
+    from ..model import per_unit_e16
+
+    db.execute(EXACT)
+    rows = db.execute("SELECT code, date, rate_text, scale, unit FROM rates").fetchall()
+    db.conn.executemany(
+        "UPDATE rates SET byn_per_unit_e16 = ? WHERE code = ? AND date = ?",
+        [(per_unit_e16(Decimal(text), scale, unit), code, day) for code, day, text, scale, unit in rows],
+    )
+    for statement in EXACT_VIEWS:
+        db.execute(statement)
+
+
 # Alerts ([[alerts]] in the config): what fired once, and its delivery to each target. `source`
 # names where the watched rate comes from, so that rules on other sources' rates (commercial
 # banks' buy and sell) record their events here too.

@@ -107,9 +107,10 @@ class Store:
             elif old != (r.scale, text):
                 changed.append((*row, old))
         self.db.conn.executemany(
-            "INSERT INTO rates (code, date, scale, rate, rate_text, unit, cur_id, fetched_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(r.code, day, r.scale, float(r.rate), text, r.unit, r.cur_id, now) for r, day, text in new],
+            "INSERT INTO rates (code, date, scale, rate, rate_text, unit, cur_id, fetched_at, byn_per_unit_e16)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.code, day, r.scale, float(r.rate), text, r.unit, r.cur_id, now, r.byn_per_unit_e16)
+             for r, day, text in new],
         )
         for r, day, text, (old_scale, old_text) in changed:
             self.db.execute(
@@ -118,9 +119,9 @@ class Store:
                 [r.code, day, old_scale, old_text, r.scale, text, now, attempt.id],
             )
             self.db.execute(
-                "UPDATE rates SET scale = ?, rate = ?, rate_text = ?, unit = ?, cur_id = ?, fetched_at = ?"
-                " WHERE code = ? AND date = ?",
-                [r.scale, float(r.rate), text, r.unit, r.cur_id, now, r.code, day],
+                "UPDATE rates SET scale = ?, rate = ?, rate_text = ?, unit = ?, cur_id = ?, fetched_at = ?,"
+                " byn_per_unit_e16 = ? WHERE code = ? AND date = ?",
+                [r.scale, float(r.rate), text, r.unit, r.cur_id, now, r.byn_per_unit_e16, r.code, day],
             )
         return new, changed
 

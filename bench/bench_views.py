@@ -1,0 +1,82 @@
+"""The documented views on ten years of 30 currencies: each against a plain indexed SELECT of the
+same rows from `rates`, in the same run on the same connection. Target: every view <= 10 ms."""
+
+import sqlite3
+import statistics
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from common import Row
+
+from ticker import config as configuration
+from ticker import days
+from ticker.store.schema import SCHEMA_1
+from ticker.sync import Sync
+
+SINCE = date(2016, 7, 1)
+TARGET_MS = 10
+RUNS = 101
+
+
+def _database(folder: Path) -> tuple[Path, date]:
+    """30 currencies, every day since 2016-07-01 through tomorrow (published ahead), backfilled."""
+    from support.nbrb_data import synthetic_server
+
+    today = days.today()
+    until = today + timedelta(days=1)
+    with synthetic_server(codes=30, since=SINCE.isoformat(), until=until.isoformat()) as server:
+        quoted = sorted({r["Cur_Abbreviation"] for r in server.catalogue if r["Cur_Periodicity"] == 0
+                         and r["Cur_DateEnd"][:10] >= until.isoformat()})
+        config_file = folder / "config.toml"
+        config_file.write_text(
+            f'[database]\npath = "rates.sqlite"\n[nbrb]\nbase_url = "{server.url}"\n'
+            f'[track]\ncurrencies = {quoted!r}\nsince = {SINCE}\n'.replace("'", '"'))
+        sync = Sync(configuration.load(config_file))
+        sync.backfill(until=until)
+        sync.store.close()
+    return folder / "rates.sqlite", today
+
+
+def _medians(conn, queries: dict[str, tuple[str, list]], runs: int = RUNS) -> dict[str, float]:
+    """Median milliseconds of each query (all rows fetched), runs interleaved."""
+    times = {name: [] for name in queries}
+    for _ in range(runs):
+        for name, (sql, args) in queries.items():
+            started = time.perf_counter()
+            conn.execute(sql, args).fetchall()
+            times[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def run():
+    with tempfile.TemporaryDirectory() as tmp:
+        db, today = _database(Path(tmp))
+        conn = sqlite3.connect(db)
+        total = conn.execute("SELECT count(*) FROM rates").fetchone()[0]
+        codes = [c for (c,) in conn.execute("SELECT code FROM rates WHERE date = ? ORDER BY code", [today.isoformat()])]
+        marks = ", ".join("?" * len(codes))
+        year = [(today - timedelta(days=364)).isoformat(), today.isoformat()]
+        plain = "code, date, scale, rate, unit, rate_text"
+        pairs = {
+            "latest": (("SELECT * FROM latest", []),
+                       (f"SELECT {plain} FROM rates WHERE code IN ({marks}) AND date = ?", [*codes, today.isoformat()])),
+            "upcoming": (("SELECT * FROM upcoming", []),
+                         (f"SELECT {plain} FROM rates WHERE code IN ({marks}) AND date > ?", [*codes, today.isoformat()])),
+            "rates_byn": (("SELECT * FROM rates_byn WHERE code = 'USD' AND date BETWEEN ? AND ?", year),
+                          (f"SELECT {plain}, cur_id FROM rates WHERE code = 'USD' AND date BETWEEN ? AND ?", year)),
+        }
+        queries = {f"{name} {kind}": query for name, both in pairs.items() for kind, query in zip(("view", "plain"), both)}
+        counts = {name: len(conn.execute(*both[0]).fetchall()) for name, both in pairs.items()}
+        assert counts["latest"] == len(codes) == 30 and counts["upcoming"] == 30, counts
+        ms = _medians(conn, queries)
+        # The `latest` view of migration 0001, for reference: REAL comparisons, a scan for every code.
+        conn.execute("CREATE TEMP VIEW latest_0001 AS " + SCHEMA_1[-1].split(" AS\n", 1)[1])
+        old = _medians(conn, {"old": ("SELECT * FROM latest_0001", [])}, runs=3)["old"]
+        conn.close()
+    rows = [Row(f"view {name}: {counts[name]} rows of {total}", ms[f"{name} view"], "plain indexed SELECT, same rows",
+                ms[f"{name} plain"], "ms", f"<= {TARGET_MS} ms", ms[f"{name} view"] <= TARGET_MS) for name in pairs]
+    rows.append(Row("view latest of 0001 (REAL, scans), reference", old, "view latest now", ms["latest view"], "ms",
+                    "reference", True))
+    return rows

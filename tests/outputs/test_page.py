@@ -1,0 +1,124 @@
+"""index.html in a real browser (Debian's headless Chromium, driven by Playwright): the day's full
+table, the next day's once published, the header line unbroken, and charts legible on a phone.
+
+The screenshots are kept as test artefacts in build/artefacts/ ($TICKER_ARTEFACTS overrides it).
+"""
+
+import functools
+import html
+import json
+import os
+import re
+import tempfile
+import threading
+from datetime import date
+from decimal import Decimal
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support import minsk, write_config
+
+from ticker.cli import cli
+from ticker.outputs import charts
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTEFACTS = Path(os.environ.get("TICKER_ARTEFACTS") or ROOT / "build" / "artefacts")
+BROWSER = "/usr/bin/chromium"
+# This machine's network is closed: Chromium must not try to reach its services.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run"]
+MONDAY = "2026-03-16 18:00"  # Tuesday's rates, recorded, are published by then
+TICK_PX = charts.SMALL * charts.DPI / 72  # tick labels in the PNG, in image pixels
+
+
+def run(config_file, *args) -> str:
+    result = CliRunner().invoke(cli, ["--config", str(config_file), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, recorded_db):
+    """`ticker chart` on Monday 2026-03-16 evening, over the recorded database, served over HTTP."""
+    folder = tmp_path_factory.mktemp("site")
+    config_file = write_config(folder, "http://127.0.0.1:9", database={"path": f'"{recorded_db}"'})
+    with minsk(MONDAY):
+        run(config_file, "chart")
+        tables = {day: json.loads(run(config_file, "table", "--date", day, "--json"))
+                  for day in ("2026-03-16", "2026-03-17")}
+        header = run(config_file, "line").strip()
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder / "charts"))
+    handler.log_message = lambda *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield {"url": f"http://127.0.0.1:{server.server_address[1]}/index.html", "folder": folder / "charts",
+           "tables": tables, "header": header}
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=BROWSER, headless=True, args=FLAGS, timeout=60_000)
+        yield context
+        context.close()
+
+
+def test_the_page_has_the_full_table_of_today_and_of_tomorrow(site):
+    page = (site["folder"] / "index.html").read_text(encoding="utf-8")
+    assert "<script" not in page
+    sections = re.findall(r"<section>(.*?)</section>", page, re.S)
+    assert [re.search(r"<h2>(.*?)</h2>", s)[1] for s in sections] == [
+        "Official rates in force on Monday, 2026-03-16", "Published ahead: in force on Tuesday, 2026-03-17"]
+    for section, day in zip(sections, ("2026-03-16", "2026-03-17")):
+        rows = re.findall(r'<tr class="(up|down|none)">(.*?)</tr>', section)
+        expected = site["tables"][day]["currencies"]
+        assert len(rows) == len(expected) == 30
+        for (direction, row), currency in zip(rows, expected):
+            cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).replace("\xa0", " ")
+                     for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            mark = {"up": "▲ ", "down": "▼ ", "none": ""}[currency["direction"]]
+            assert direction == currency["direction"]
+            assert cells == [f"{currency['scale']} {currency['code']}", currency["name"], currency["rate"],
+                             f"{mark}{Decimal(currency['change']):+f}", f"{Decimal(currency['change_pct']):+}%"]
+    # The scale written out, the change in BYN and percent, with its arrow and colour class.
+    rub = re.search(r'<tr class="(\w+)"><td class="code">100\xa0RUB</td>.*?</tr>', sections[0])
+    assert rub and rub[1] in ("up", "down")
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_in_chromium_nothing_overflows_every_image_loads_and_ticks_are_legible(site, browser, width, height):
+    tab = browser.new_page()
+    try:
+        tab.set_viewport_size({"width": width, "height": height})
+        tab.goto(site["url"], wait_until="load", timeout=30_000)
+        # Scroll as a reader does, so that the lazy images load, then wait for each (with a deadline).
+        tab.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        tab.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        tab.evaluate("window.scrollTo(0, 0)")
+        tab.screenshot(path=ARTEFACTS / f"page-{width}x{height}.png", full_page=True)
+        layout = tab.evaluate("""() => ({
+            scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
+            images: [...document.images].map(i => ({src: i.currentSrc, shown: i.clientWidth, natural: i.naturalWidth,
+                                                    ok: i.complete && i.naturalWidth > 0})),
+            items: [...document.querySelectorAll('.line .item')].map(e => ({
+                text: e.textContent, lines: e.getClientRects().length, wrap: getComputedStyle(e).whiteSpace})),
+        })""")
+    finally:
+        tab.close()
+    assert layout["scroll"] <= layout["client"] == width  # no horizontal scrolling
+    assert len(layout["images"]) == 7 and all(image["ok"] for image in layout["images"]), layout["images"]
+    for image in layout["images"]:
+        assert image["natural"] == charts.PIXELS[0]
+        # The tick labels as the reader sees them, in CSS pixels.
+        assert TICK_PX * image["shown"] / image["natural"] >= 11, image
+    assert " · ".join(item["text"].replace("\xa0", " ") for item in layout["items"]) == site["header"]
+    assert all(item["lines"] == 1 and item["wrap"] == "nowrap" and " " not in item["text"] for item in layout["items"])
+    assert (ARTEFACTS / f"page-{width}x{height}.png").stat().st_size > 10_000

@@ -1,0 +1,118 @@
+"""index.html: the header line, the day's official table (and the next rates NBRB has set, once
+published), and the charts. A static page, no script, readable on a 390 px phone.
+
+The table is a list of columns, so that more (bank buy/sell rates) are one entry each.
+"""
+
+import html
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+from . import table as tables
+from .line import MARKS, Item, item_text
+
+NBSP = "\u00a0"
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    cell: Callable[[tables.Row], str]  # the cell's HTML
+    css: str = ""  # "num" right-aligns; "name" is hidden on narrow screens
+
+
+def _signed(value) -> str:
+    return "" if value is None else f"{value:+f}"
+
+
+COLUMNS = [
+    Column("Currency", lambda r: f"{r.quote.scale}{NBSP}{r.quote.code}", "code"),
+    Column("Name", lambda r: html.escape(r.name), "name"),
+    Column("Rate, BYN", lambda r: f"{r.quote.rate}" + ("" if r.quote.unit == "BYN" else f"{NBSP}{r.quote.unit}"), "num"),
+    Column("Change", lambda r: f"{MARKS[r.direction]}{NBSP}{_signed(r.change)}".strip(NBSP), "num change"),
+    Column("%", lambda r: "" if r.change_pct is None else f"{r.change_pct:+}%", "num change"),
+]
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str  # file name in latest/
+    text: str  # what it shows, for alt
+    size: tuple[int, int]  # pixels
+
+
+def render(day: date, line: list[Item], precision: int, today: tables.Table, ahead: list[tables.Table],
+           charts: list[Chart], links: list[str]) -> str:
+    """The page for `day`: `line` (the header line's items), `today` (that day's table), `ahead`
+    (the tables of days already published with new rates), `charts` and `links` in latest/."""
+    header = " · ".join(_item(item, precision) for item in line)
+    sections = [_table(today, f"Official rates in force on {day:%A}, {day}")]
+    sections += [_table(t, f"Published ahead: in force on {t.day:%A}, {t.day}") for t in ahead]
+    figures = "".join(
+        f'<figure><img src="latest/{html.escape(c.name)}" alt="{html.escape(c.text)}" width="{c.size[0]}"'
+        f' height="{c.size[1]}" loading="lazy"></figure>\n' for c in charts)
+    footer = " · ".join(f'<a href="latest/{name}">{name}</a>' for name in links)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>BYN exchange rates, {day}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; color: #1a1a1a; max-width: 1200px; margin: 0 auto; padding: 0.75rem; }}
+.line {{ font-size: 1.5rem; font-weight: 600; margin: 0.5rem 0; line-height: 1.4; }}
+.item {{ white-space: nowrap; }}
+.note, footer, caption {{ color: #666; }}
+h2 {{ font-size: 1.15rem; margin: 1.5rem 0 0.5rem; }}
+table {{ border-collapse: collapse; width: 100%; max-width: 48rem; font-variant-numeric: tabular-nums; }}
+caption {{ text-align: left; padding-bottom: 0.4rem; }}
+th, td {{ padding: 0.25rem 0.5rem; border-bottom: 1px solid #e3e3e3; text-align: left; white-space: nowrap; }}
+thead th {{ font-weight: 600; color: #444; }}
+.num {{ text-align: right; }}
+.name {{ white-space: normal; }}
+.up .change {{ color: #1e7a44; }}
+.down .change {{ color: #b8322a; }}
+.charts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 30rem), 1fr)); gap: 1rem; margin-top: 1.5rem; }}
+figure {{ margin: 0; }}
+img {{ width: 100%; height: auto; max-width: {max((c.size[0] for c in charts), default=1000)}px; display: block; }}
+@media (max-width: 40rem) {{
+  .name {{ display: none; }}
+  table {{ font-size: 0.875rem; }}
+  th, td {{ padding: 0.25rem 0.25rem; }}
+  .line {{ font-size: 1.25rem; }}
+}}
+</style>
+</head>
+<body>
+<header>
+<p class="line">{header}</p>
+<p class="note">Official rates of the National Bank of the Republic of Belarus in force on {day}: BYN per the
+number of units shown (100{NBSP}RUB), with the change against the day before.</p>
+</header>
+<main>
+{"".join(sections)}<div class="charts">
+{figures}</div>
+</main>
+<footer><p>{footer}</p></footer>
+</body>
+</html>
+"""
+
+
+def _item(item: Item, precision: int) -> str:
+    """One item of the header line, never broken inside: non-breaking spaces, and nowrap."""
+    q = item.quote
+    title = f"{q.rate} {q.unit} per {q.scale} {q.code}"
+    return (f'<span class="item {item.direction}" title="{html.escape(title)}">'
+            f"{html.escape(item_text(item, precision)).replace(' ', NBSP)}</span>")
+
+
+def _table(t: tables.Table, title: str) -> str:
+    head = "".join(f'<th scope="col" class="{c.css}">{c.title}</th>' for c in COLUMNS)
+    rows = "".join(
+        f'<tr class="{r.direction}">'
+        + "".join(f'<td class="{c.css}">{c.cell(r)}</td>' for c in COLUMNS)
+        + "</tr>\n" for r in t.rows)
+    return (f'<section>\n<h2>{title}</h2>\n<table>\n<caption>Change in BYN and % against {t.previous_day}</caption>\n'
+            f"<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</section>\n")
