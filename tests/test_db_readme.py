@@ -19,12 +19,17 @@ EXAMPLES = re.findall(r"```sql\n(.*?)```", README, re.S)
 def database(tmp_path_factory):
     from support.nbrb_data import recorded_server
 
+    from support.banks import bank_section, bank_server
+
+    from ticker import bank_sync
+
     folder = tmp_path_factory.mktemp("db_readme")
-    with recorded_server(today="2026-03-17") as server:
+    with recorded_server(today="2026-03-17") as server, bank_server() as bank:
         sync = Sync(configuration.load(write_config(folder, server.url, track={
-            "currencies": '["USD", "EUR", "RUB"]', "since": "2026-03-01"})))
+            "currencies": '["USD", "EUR", "RUB"]', "since": "2026-03-01"}, belarusbank=bank_section(bank))))
         with minsk("2026-03-17 18:51"):
             sync.backfill(until=date(2026, 3, 17))
+            bank_sync.poll(sync.config, store=sync.store)  # the recorded 2019 answer, for the bank examples
             # January 2024 too: a day the examples name, and a gap for the gap query to find.
             sync.backfill(since=date(2024, 1, 1), until=date(2024, 1, 15), codes=["USD"])
             sync.fetch([date(2026, 3, 16)])

@@ -322,3 +322,30 @@ def schema():
     from .store.schema import schema_sql
 
     click.echo(schema_sql(), nl=False)
+
+
+@cli.command()
+@click.argument("code", type=CODE)
+@click.option("--city", default="Минск", show_default=True, help="The city, as the bank writes it (any case).")
+@click.option("--json", "as_json", is_flag=True, help="Exact values, every point at the best rates, as JSON.")
+@click.pass_obj
+def bank(config, code, city, as_json):
+    """Best bank buy and sell rates now in a city, where, and NBRB's official rate beside them."""
+    from .outputs import banks
+    from .store import reader
+
+    rates = reader.bank_rates(_reader(config), code, city)
+    click.echo(banks.as_json(rates) if as_json else banks.table(rates), nl=False)
+
+
+@cli.command("bank-fetch")
+@click.pass_obj
+def bank_fetch(config):
+    """Record Belarusbank's buy and sell rates now, once (`ticker run` polls on [belarusbank] schedule)."""
+    from . import bank_sync, sources
+
+    done = bank_sync.poll(config)
+    for line in done.refused:
+        click.echo(f"Warning: {line}", err=True)
+    click.echo(f"{sources.get(done.bank).short}: {done.points} points, {done.quotes} rates stored: "
+               f"{done.new} new or changed, {done.closed} no longer quoted")
