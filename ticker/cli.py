@@ -266,8 +266,11 @@ def status(ctx, config, as_json):
         "daemon": dict(daemon) if daemon else None,
         "daemon_stale": silent,
     }
+    bank = _bank_status(conn, config)
+    if bank:
+        report["bank"] = bank
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         click.echo(f"database      {report['database']}")
         click.echo(f"today         {today} (Europe/Minsk)")
@@ -276,14 +279,48 @@ def status(ctx, config, as_json):
         if daemon:
             for label, value in _daemon_lines(daemon):
                 click.echo(f"{label:<14}{value}")
+        if bank:
+            for label, value in _bank_lines(bank):
+                click.echo(f"{label:<14}{value}")
         click.echo("code  rows   first       last        missing days")
         for r in rows:
             click.echo(f"{r['code']}  {r['rows']:<6} {r['first']}  {r['last']}  {r['missing']}")
         if silent:
             click.echo(f"stale: {silent}")
         click.echo(f"stale: no rate for {today}: {', '.join(stale)}" if stale else "up to date")
+    if bank and bank["failing"]:
+        ctx.exit(1)
     if stale or silent:
         ctx.exit(1)
+
+
+def _bank_status(conn, config) -> dict | None:
+    """The bank poll's data and health (issue 11): None when it is disabled and has never stored anything."""
+    from .service import health
+    from .store import reader
+
+    last = reader.bank_last_poll(conn)
+    job = next((dict(row) for row in health.jobs(conn) if row["job"] == "belarusbank"), None)
+    if not config.belarusbank.enabled and last is None:
+        return None
+    failing = health.job_failing(job) if job and config.belarusbank.enabled else None
+    return {"enabled": config.belarusbank.enabled, "last_answer": last, "job": job, "failing": failing}
+
+
+def _bank_lines(bank):
+    last = bank["last_answer"]
+    yield "bank rates", (f"belarusbank: {last['points']} points, {last['quotes']} rates, last answer {last['finished_at']}"
+                         if last else "belarusbank: none stored yet")
+    job = bank["job"]
+    if not bank["enabled"]:
+        yield "bank poll", "disabled ([belarusbank] enabled = false)"
+    elif job:
+        yield "bank poll", (f"running since {job['running_since']}" if job["running_since"] else
+                            f"next {job['next_run'] or 'never'}")
+        for kind in ("success", "error"):
+            yield f"bank {kind}", f"{job[f'last_{kind}_at']}  {job[f'last_{kind}']}" if job[f"last_{kind}"] else "none yet"
+    if bank["failing"]:
+        yield "stale:", bank["failing"]
 
 
 def _daemon_lines(row):

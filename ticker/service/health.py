@@ -54,3 +54,42 @@ def stale(row: sqlite3.Row | None, now: datetime) -> str | None:
     if row["state"] == "stopped":
         return f"the daemon stopped at {row['stopped_at']}"
     return f"no heartbeat from the daemon (pid {row['pid']}) since {row['heartbeat_at']}"
+
+
+# -- jobs with a health of their own (the bank poll): the `daemon_jobs` table -------------------
+
+FAILING_AFTER = 3  # failed runs in a row before a job counts as failing: 90 minutes of 30-minute polls
+
+
+def job_write(path, job: str, **fields) -> None:
+    """Create or rewrite some columns of a job's row (a fresh connection: callers are in several threads)."""
+    names = ", ".join(fields)
+    with _connect(path) as conn, conn:
+        conn.execute(
+            f"INSERT INTO daemon_jobs (job, {names}) VALUES (?, {', '.join('?' * len(fields))})"
+            f" ON CONFLICT (job) DO UPDATE SET {', '.join(f'{k} = excluded.{k}' for k in fields)}",
+            [job, *fields.values()],
+        )
+
+
+def job_failed(path, job: str, at: str, error: str, next_run: str | None) -> None:
+    """A failed run: its error, one more failure in a row, idle again."""
+    with _connect(path) as conn, conn:
+        conn.execute("INSERT OR IGNORE INTO daemon_jobs (job) VALUES (?)", [job])
+        conn.execute("UPDATE daemon_jobs SET running_since = NULL, next_run = ?, last_error_at = ?, last_error = ?,"
+                     " failures = failures + 1 WHERE job = ?", [next_run, at, error, job])
+
+
+def jobs(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Every job row, by name; [] when no daemon has run with such a job here."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'daemon_jobs'").fetchone():
+        return []
+    return conn.execute("SELECT * FROM daemon_jobs ORDER BY job").fetchall()
+
+
+def job_failing(row: sqlite3.Row) -> str | None:
+    """Why a job counts as failing (FAILING_AFTER failed runs in a row), or None."""
+    if row["failures"] < FAILING_AFTER:
+        return None
+    return (f"the {row['job']} poll failed {row['failures']} times in a row, last at {row['last_error_at']}:"
+            f" {row['last_error']}")
