@@ -133,7 +133,7 @@ CREATE TABLE bank_rates (
 
 CREATE INDEX bank_rates_point ON bank_rates (point, code);
 
-CREATE INDEX bank_rates_open ON bank_rates (point, code, against, side) WHERE last_seen IS NULL;
+CREATE INDEX bank_rates_open ON bank_rates (point, code, against, side, scale, rate_text) WHERE last_seen IS NULL;
 
 CREATE TABLE bank_polls (
     id INTEGER PRIMARY KEY,
@@ -169,7 +169,8 @@ SELECT p.bank, p.point_id, p.city, p.address, p.label, p.hours,
             ELSE r.code || ' per 1 ' || r.against END AS quoted,  -- what `rate` counts
        r.effective_at, r.checked, r.first_seen,
        p.last_seen  -- the last answer, which quoted it
-FROM bank_rates AS r JOIN bank_points AS p ON p.id = r.point
+FROM bank_rates AS r INDEXED BY bank_rates_open  -- the open rows only: never the year of history behind them
+JOIN bank_points AS p ON p.id = r.point
 WHERE r.last_seen IS NULL;
 
 CREATE VIEW bank_best AS

@@ -165,3 +165,9 @@ def test_bank_answers_from_a_fresh_process(fetched):
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("EUR in Брест: Belarusbank, as of ")
     assert f"buy   {max(Decimal(p['EUR_in']) for p in brest)}" in out.stdout
+
+
+def test_bank_without_a_database_says_what_to_run(tmp_path):
+    result = run("--db", str(tmp_path / "none.sqlite"), "bank", "USD", code=1)
+    assert result.stderr == f"Error: No data: no database at {tmp_path / 'none.sqlite'}; run `ticker bank-fetch` first\n"
+    assert list(tmp_path.iterdir()) == []

@@ -45,12 +45,21 @@ def check(source, quotes: list[Quote], official: dict[str, Rate]) -> tuple[list[
     """Each quote with its scale and `checked` set, or refused: one line per currency and side, with
     the first point's problem (the others are the same mistake with other values)."""
     kept, refused = [], defaultdict(list)
+    rules = {}  # (code, against, side) -> (scale, expected or None, how the problem reads)
     for q in quotes:
-        q, problem = _checked(source, q, official)
-        if problem:
-            refused[q.code, q.against, q.side].append((q.point, problem))
-        else:
-            kept.append(q)
+        rule = rules.get((q.code, q.against, q.side))
+        if rule is None:
+            rule = rules[q.code, q.against, q.side] = _rule(q, official)
+        scale, expected, describe = rule
+        if scale is None:
+            refused[q.code, q.against, q.side].append((q.point, describe(q.rate)))
+            continue
+        if expected is not None:
+            problem = _off(q.rate, expected)
+            if problem:
+                refused[q.code, q.against, q.side].append((q.point, describe(q.rate, problem)))
+                continue
+        kept.append(q._replace(scale=scale, checked=expected is not None))
     lines = []
     for (code, against, side), bad in refused.items():
         pair = code if against == BASE else f"{code}/{against}"
@@ -60,30 +69,27 @@ def check(source, quotes: list[Quote], official: dict[str, Rate]) -> tuple[list[
     return kept, lines
 
 
-def _checked(source, q: Quote, official: dict[str, Rate]) -> tuple[Quote, str | None]:
+def _rule(q: Quote, official: dict[str, Rate]):
+    """How to check the quotes of one currency, against and side: (scale or None when unknown, the
+    value expected from NBRB's official rates or None when there is none, the refusal's words)."""
     if not q.cross:
         nbrb = official.get(q.code)
         if nbrb is None:
-            if q.scale is None:
-                return q, f"no scale known for {q.code}: NBRB has no official rate for it in the database"
-            return q._replace(checked=False), None
+            problem = f"no scale known for {q.code}: NBRB has no official rate for it in the database"
+            return q.scale, None, lambda rate: problem
         # The bank quotes per NBRB's scale (FACTS §1.4); should NBRB change one, the check tells.
-        q = q._replace(scale=nbrb.scale)
-        expected = nbrb.byn_per_unit * nbrb.scale
-        problem = _off(q.rate, expected)
-        what = f"{q.rate} BYN per {q.scale} {q.code}"
-        official_text = f"NBRB's {nbrb.rate} BYN per {nbrb.scale} {q.code} on {nbrb.date}"
-        return q._replace(checked=True), problem and f"{what} is {problem} {official_text}; wrong scale?"
+        return nbrb.scale, nbrb.byn_per_unit * nbrb.scale, lambda rate, off=None: (
+            f"{rate} BYN per {nbrb.scale} {q.code} is {off} NBRB's {nbrb.rate} BYN per {nbrb.scale} {q.code}"
+            f" on {nbrb.date}; wrong scale?")
     base, other = official.get(q.code), official.get(q.against)
     if base is None or other is None:
-        return q._replace(checked=False), None
+        return 1, None, None
     mid = base.byn_per_unit / other.byn_per_unit  # `against` per 1 `code` at the official rates
     # The client gets `against` per 1 `code` on the buy side, `code` per 1 `against` on the sell side.
     expected = mid if q.side == "buy" else 1 / mid
-    problem = _off(q.rate, expected)
     unit = f"{q.against} per 1 {q.code}" if q.side == "buy" else f"{q.code} per 1 {q.against}"
-    return q._replace(checked=True), problem and (
-        f"{q.rate} {unit} is {problem} NBRB's cross rate {expected:.6g} on {base.date}; reversed?")
+    return 1, expected, lambda rate, off=None: (
+        f"{rate} {unit} is {off} NBRB's cross rate {expected:.6g} on {base.date}; reversed?")
 
 
 def _off(rate: Decimal, expected: Decimal) -> str | None:

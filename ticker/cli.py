@@ -270,7 +270,7 @@ def status(ctx, config, as_json):
     if bank:
         report["bank"] = bank
     if as_json:
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(report, indent=2))
     else:
         click.echo(f"database      {report['database']}")
         click.echo(f"today         {today} (Europe/Minsk)")
@@ -368,9 +368,12 @@ def schema():
 @click.pass_obj
 def bank(config, code, city, as_json):
     """Best bank buy and sell rates now in a city, where, and NBRB's official rate beside them."""
+    from .errors import NoData
     from .outputs import banks
     from .store import reader
 
+    if not Path(config.database.path).is_file():
+        raise NoData(f"no database at {config.database.path}; run `ticker bank-fetch` first")
     rates = reader.bank_rates(_reader(config), code, city)
     click.echo(banks.as_json(rates) if as_json else banks.table(rates), nl=False)
 

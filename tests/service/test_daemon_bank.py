@@ -1,6 +1,7 @@
 """The bank poll in the daemon: its job called directly with a pinned clock, its health in `ticker status`,
 and real `ticker run` processes showing that a slow bank never delays NBRB, nor the other way round."""
 
+import json
 import logging
 import sqlite3
 from datetime import timedelta
@@ -71,6 +72,10 @@ def test_the_job_records_its_success_and_next_run(config, caplog):
     assert "bank poll     next 2026-03-17T09:30:00Z\n" in out.output
     assert f"bank success  {row['last_success_at']}  {what}\n" in out.output
     assert "bank error    none yet\n" in out.output
+    with minsk("2026-03-17 12:40"):
+        data = json.loads(CliRunner().invoke(cli, ["--config", str(config.file), "status", "--json"]).output)
+    assert data["bank"]["enabled"] is True and data["bank"]["failing"] is None
+    assert data["bank"]["last_answer"]["points"] == 542 and data["bank"]["job"]["last_success"] == what
 
 
 def test_a_failing_bank_is_one_log_line_a_time_and_stale_after_three(config, bank, caplog):

@@ -120,6 +120,17 @@ def test_a_point_with_a_non_numeric_value_is_refused_whole_and_named(server):
     assert len(got.points) == 540
 
 
+def test_a_point_without_its_id_or_city_is_refused(server):
+    points = recorded_points()
+    del points[0]["filial_id"]
+    points[1]["name"] = " "
+    answer(server, points)
+    got = bank(server).rates()
+    assert got.refused == [
+        "Belarusbank: refused point None (Брест, Отделение 100/212): filial_id is '', expected a non-empty string",
+        "Belarusbank: refused point 2263 ( , Обменный пункт 100/39): name is ' ', expected a non-empty string"]
+
+
 def test_a_filial_id_twice_refuses_both_rows(server):
     points = recorded_points()
     points.append(dict(points[0], name="Пинск"))  # as in the hand-edited 2023 fragment

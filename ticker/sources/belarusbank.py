@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from ..errors import BadResponse
 from ..model import BASE, BUY, SELL, Point, Quote
@@ -52,6 +53,7 @@ class Belarusbank(Source):
         hint = "set belarusbank.base_url in the config to use a mirror or proxy"
         self.client = http.Client(SHORT, base_url, timeout, retries, backoff, hint)
         self.cities = tuple(cities)
+        self._kept_names = {city.casefold() for city in cities}
 
     @classmethod
     def from_config(cls, config) -> "Belarusbank":
@@ -71,7 +73,7 @@ class Belarusbank(Source):
             raise BadResponse(SHORT, f"{url}: none of its {len(body)} points is in the cities kept "
                                      f"(belarusbank.cities: {', '.join(self.cities)}); cities are named as the "
                                      f"bank writes them, e.g. Минск")
-        twice = {i for i, n in Counter(str(item.get("filial_id")) for item in kept).items() if n > 1}
+        twice = {i for i, n in Counter(str(item.get("filial_id")) for item in kept).items() if n > 1} - {"None", ""}
         points, quotes, refused = [], [], []
         for item in kept:
             try:
@@ -90,9 +92,7 @@ class Belarusbank(Source):
         return Answer(url, len(body), points, quotes, [f"{SHORT}: refused {reason}" for reason in refused])
 
     def _kept(self, city) -> bool:
-        if not self.cities:
-            return True
-        return isinstance(city, str) and city.casefold() in {c.casefold() for c in self.cities}
+        return not self.cities or isinstance(city, str) and city.casefold() in self._kept_names
 
 
 def _text(item: dict, key: str, required: bool = False) -> str:
@@ -128,32 +128,44 @@ def _point(item: dict, scales: dict[str, int]) -> tuple[Point, list[Quote]]:
         raise ValueError(f"kurs_date_time is {effective_at!r}, expected YYYY-MM-DD HH:MM:SS")
     quotes = []
     for key, value in item.items():
-        match = RATE_KEY.match(key)
-        if not match:
+        parsed = _key(key)
+        if parsed is None:
             continue
         rate = _rate(key, value)
-        if rate == 0:  # "0.0000": this point does not trade it
+        if rate is None:  # "0.0000": this point does not trade it
             continue
-        code, against, direction = match.groups()
-        scale = scales.get(code) if against is None else 1
-        quotes.append(Quote(point_id, code, against or BASE, BUY if direction == "in" else SELL, rate,
-                            effective_at, scale))
+        code, against, side = parsed
+        quotes.append(Quote(point_id, code, against, side, rate, effective_at,
+                            scales.get(code) if against == BASE else 1))
     return point, quotes
 
 
-def _rate(key: str, value) -> Decimal:
-    """A published rate as an exact Decimal, trailing zeros kept; ValueError when it is not one."""
+@lru_cache(maxsize=1024)
+def _key(key: str) -> tuple[str, str, str] | None:
+    """(code, against, side) of a rate key ("USD_in", "USD_EUR_out"), None for other fields; the
+    same few dozen keys come in every point, so each is read once."""
+    match = RATE_KEY.match(key)
+    if not match:
+        return None
+    code, against, direction = match.groups()
+    return code, against or BASE, BUY if direction == "in" else SELL
+
+
+def _rate(key: str, value) -> Decimal | None:
+    """A published rate as an exact Decimal, trailing zeros kept, or None for zero ("not offered");
+    ValueError when it is not a rate."""
     if isinstance(value, str) and NUMBER.match(value):
-        return Decimal(value)
+        return Decimal(value) if value.strip("0.") else None
     if isinstance(value, (Decimal, int)) and not isinstance(value, bool) and value >= 0:
-        return Decimal(value)
+        return Decimal(value) if value else None
     raise ValueError(f"{key} is {value!r}, not a rate")
 
 
+@lru_cache(maxsize=4096)  # a few hundred distinct strings in a country
 def worktime(text: str) -> str:
-    """Belarusbank's weekly hours ("Пн 9 00 19 00    |...|Вс        |", FACTS §1.8) as
-    "Пн-Пт 09:00-19:00, Сб 09:00-15:00" (closed days left out, a break in brackets);
-    text in any other shape is returned as published, on one line."""
+    """Belarusbank's weekly hours ("Пн 9 00 19 00    |...|Вс        |", FACTS §1.8: per day open and
+    close, and maybe a break) as "Пн-Пт 09:00-19:00, Сб 09:00-15:00" (closed days left out, a break
+    in brackets); text in any other shape is returned as published, on one line."""
     as_published = " ".join(text.split())
     chunks = [chunk.split() for chunk in text.split("|") if chunk.strip()]
     if [chunk[0] for chunk in chunks] != list(WEEK):

@@ -112,9 +112,10 @@ def write(db, poll: Poll, points: list[Point], quotes: list[Quote]) -> None:
         previous = {row[0]: row[8] for row in known.values()}
         number = {point_id: n for n, point_id in db.execute(
             "SELECT id, point_id FROM bank_points WHERE bank = ?", [poll.bank])}
+        ours = set(number.values())
         open_rows = {(row[1], row[2], row[3], row[4]): row for row in db.execute(
-            "SELECT r.id, r.point, r.code, r.against, r.side, r.scale, r.rate_text FROM bank_rates AS r"
-            " JOIN bank_points AS p ON p.id = r.point WHERE r.last_seen IS NULL AND p.bank = ?", [poll.bank])}
+            "SELECT id, point, code, against, side, scale, rate_text FROM bank_rates WHERE last_seen IS NULL")
+            if row[1] in ours}
         inserts, closes = [], []
         for q in quotes:
             key = (number[q.point], q.code, q.against, q.side)

@@ -200,8 +200,8 @@ def bank_cities(conn: sqlite3.Connection) -> list[tuple[str, int]]:
     """(city, points) of every city with bank rates now, the most points first."""
     _banks_stored(conn)
     return [(city, n) for city, n in conn.execute(
-        "SELECT p.city, count(DISTINCT p.id) AS n FROM bank_rates AS r JOIN bank_points AS p ON p.id = r.point"
-        " WHERE r.last_seen IS NULL GROUP BY p.city ORDER BY n DESC, p.city")]
+        "SELECT p.city, count(DISTINCT p.id) AS n FROM bank_rates AS r INDEXED BY bank_rates_open"
+        " JOIN bank_points AS p ON p.id = r.point WHERE r.last_seen IS NULL GROUP BY p.city ORDER BY n DESC, p.city")]
 
 
 def bank_rates(conn: sqlite3.Connection, code: str, city: str, at: str | None = None) -> BankRates:
@@ -222,7 +222,8 @@ def bank_rates(conn: sqlite3.Connection, code: str, city: str, at: str | None = 
     where = "p.city = :city AND r.code = :code AND r.against = 'BYN'"
     if at is None:
         rows = conn.execute(f"SELECT {columns}, p.last_seen AS as_of FROM bank_points AS p"
-                            f" JOIN bank_rates AS r ON r.point = p.id WHERE {where} AND r.last_seen IS NULL",
+                            f" JOIN bank_rates AS r INDEXED BY bank_rates_open ON r.point = p.id"
+                            f" WHERE {where} AND r.last_seen IS NULL",
                             {"city": city, "code": code}).fetchall()
     else:
         # The rows the bank's last good answer at or before `at` quoted: seen from first_seen to
@@ -239,8 +240,8 @@ def bank_rates(conn: sqlite3.Connection, code: str, city: str, at: str | None = 
         newest[row["bank"], row["point_id"], row["side"]] = row
     if not newest:
         quoted = ", ".join(c for (c,) in conn.execute(
-            "SELECT DISTINCT r.code FROM bank_rates AS r JOIN bank_points AS p ON p.id = r.point"
-            " WHERE p.city = ? AND r.against = 'BYN' AND r.last_seen IS NULL ORDER BY r.code", [city]))
+            "SELECT DISTINCT r.code FROM bank_rates AS r INDEXED BY bank_rates_open JOIN bank_points AS p"
+            " ON p.id = r.point WHERE p.city = ? AND r.against = 'BYN' AND r.last_seen IS NULL ORDER BY r.code", [city]))
         when = f" at {at}" if at else ""
         raise NoData(f"no bank rates for {code} in {city}{when} (quoted there now: {quoted or 'nothing'})")
     as_of = max(row["as_of"] for row in newest.values())
