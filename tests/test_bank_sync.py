@@ -250,3 +250,18 @@ def test_cities_kept_and_a_city_dropped_later(tmp_path, nbrb, bank):
     config = make_config(tmp_path, nbrb, bank, cities='["Минск"]')
     poll(config, f"{DAY} 12:30")
     assert query(config, "SELECT DISTINCT city FROM bank_rates_now") == [("Минск",)]
+
+
+def test_a_point_whose_details_change_is_updated_in_place(config, bank):
+    poll(config)
+    (first_seen, changed_at), = query(config, "SELECT first_seen, changed_at FROM bank_points WHERE point_id = '16'")
+    points = recorded_points()
+    points[0].update(filials_text="Отделение 100/1050", info_worktime=points[0]["info_worktime"].replace(
+        "Сб 9 00 15 00", "Сб 10 00 15 00"))  # as the 2023 fragment has it
+    answer(bank, points)
+    done = poll(config, f"{DAY} 12:30")
+    assert (done.new, done.closed) == (0, 0)
+    row = query(config, "SELECT label, hours, first_seen, changed_at, last_seen FROM bank_points WHERE point_id = '16'")
+    assert row == [("Отделение 100/1050", "Пн-Пт 09:00-19:00, Сб 10:00-15:00", first_seen, row[0][4], row[0][4])]
+    assert row[0][4] > changed_at
+    assert query(config, "SELECT count(*) FROM bank_points") == [(542,)]
