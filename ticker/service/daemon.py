@@ -113,6 +113,11 @@ class Daemon:
         trigger = self.bank_trigger
         return stamp(trigger.get_next_fire_time(None, _now())) if trigger else None
 
+    def bank_planned(self, **fields) -> None:
+        """Write the bank job's next run, at start and after a reload (a poll may be running then)."""
+        if self.bank_trigger:
+            health.job_write(self.config.database.path, BANK, next_run=self._bank_next(), **fields)
+
     def beat(self) -> None:
         """The heartbeat: every minute, the daemon row's time and next runs, and systemd's watchdog."""
         if self.stopping:
@@ -227,8 +232,7 @@ class Daemon:
     def started(self) -> None:
         health.started(self.config.database.path, stamp(_now()))
         self.save()
-        if self.bank_trigger:
-            health.job_write(self.config.database.path, BANK, running_since=None, next_run=self._bank_next())
+        self.bank_planned(running_since=None)  # a poll a crash interrupted is not running any more
 
     def stopped(self) -> None:
         self.save(state="stopped", stopped_at=stamp(_now()))
@@ -351,6 +355,7 @@ def run(config, level: str | None = None, load=None) -> None:
                 for job in schedule.JOBS:
                     scheduler.reschedule_job(job, trigger=daemon.triggers[job])
                 _bank_job(scheduler, daemon)
+                daemon.bank_planned()
         if daemon.retry_due(_now()):
             # A fresh id each time: the failed run may not have returned yet, and one job id
             # admits one running instance (max_instances) and would skip this one.
