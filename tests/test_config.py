@@ -207,3 +207,36 @@ def test_the_alert_examples_in_the_readme_and_config_toml_are_valid(tmp_path):
         (tmp_path / name).write_text(text)
         assert [a.rule for a in configuration.load(tmp_path / name).alerts] == [
             "USD above 3.00", "USD below 2.80", "USD moves 1.0%", "published"], name
+
+
+@pytest.mark.parametrize("line, problem", [
+    ("enabled = 1", "[belarusbank] enabled: expected true or false, got 1"),
+    ('base_url = "belarusbank.by"', "[belarusbank] base_url: expected an http:// or https:// URL"),
+    ('schedule = "*/30 8-20 * * 0-6"', "[belarusbank] schedule: '*/30 8-20 * * 0-6': write the days of the week as"
+                                       " names (mon-fri), not numbers"),
+    ("cities = []", '[belarusbank] cities: expected a non-empty list of city names like ["Минск"], or ["*"], got []'),
+    ('cities = ["Минск", ""]', "[belarusbank] cities: expected a non-empty list of city names"),
+    ("retries = 50", "[belarusbank] retries: expected a whole number from 0 to 20, got 50"),
+])
+def test_a_bad_belarusbank_section_is_one_line_exit_2(tmp_path, line, problem):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\npath = "rates.sqlite"\n\n[belarusbank]\n{line}\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(path), "bank-fetch"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert f"Error: Bad configuration: {path}: {problem}" in result.output
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_belarusbank_is_off_by_default_and_its_schedule_is_the_sources(tmp_path):
+    from ticker.service import schedule
+
+    defaults = configuration.load(None)
+    assert (defaults.belarusbank.enabled, defaults.belarusbank.cities, defaults.belarusbank.schedule) == (
+        False, ("*",), "")
+    assert schedule.bank_trigger(defaults) is None
+    path = tmp_path / "config.toml"
+    path.write_text('[belarusbank]\nenabled = true\ncities = [" Минск "]\n', encoding="utf-8")
+    given = configuration.load(path)
+    assert given.belarusbank.cities == ("Минск",)
+    assert schedule.bank_crontab(given) == "*/30 8-20 * * mon-sun"

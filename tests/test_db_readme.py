@@ -20,23 +20,26 @@ EXAMPLES = re.findall(r"```sql\n(.*?)```", README, re.S)
 def database(tmp_path_factory):
     from support.nbrb_data import recorded_server
 
+    from support.banks import bank_section, bank_server
     from support.endpoints import Webhook
 
+    from ticker import bank_sync
     from ticker.outputs import alerts
 
     folder = tmp_path_factory.mktemp("db_readme")
-    with recorded_server(today="2026-03-17") as server, Webhook() as hook:
+    with recorded_server(today="2026-03-17") as server, Webhook() as hook, bank_server() as bank:
         # The next day's rates, published that afternoon (made up: the recordings end on the 17th).
         for cur_id, text in ((431, "2.9500"), (451, "3.3741"), (456, "3.6610")):
             server.add_rates(cur_id, {"2026-03-18": text})
         config = configuration.load(write_config(folder, server.url, track={
-            "currencies": '["USD", "EUR", "RUB"]', "since": "2026-03-01"},
+            "currencies": '["USD", "EUR", "RUB"]', "since": "2026-03-01"}, belarusbank=bank_section(bank),
             alerts=[{"currency": '"USD"', "above": "2.94", "notify": f'["{hook.url()}"]'}]))
         sync = Sync(config)
         with minsk("2026-03-17 18:51"):
             sync.backfill(until=date(2026, 3, 17))
             sync.fetch([date(2026, 3, 18)])
             alerts.run(config)  # USD crossed 2.94 today: an event and its delivery to show
+            bank_sync.poll(sync.config, store=sync.store)  # the recorded 2019 answer, for the bank examples
             # January 2024 too: a day the examples name, and a gap for the gap query to find.
             sync.backfill(since=date(2024, 1, 1), until=date(2024, 1, 15), codes=["USD"])
             sync.fetch([date(2026, 3, 16)])

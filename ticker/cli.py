@@ -148,6 +148,11 @@ def _warn(notes):
 def backfill(config, since, until, codes):
     """Fill every missing day from NBRB's history; safe to interrupt and re-run."""
     _range(since, until)
+    if since and until is None and since > days.today():
+        from .errors import BadRange
+
+        raise BadRange(f"--since {since} is after today ({days.today()}); `ticker fetch` records the days NBRB "
+                       "has already published after today")
     bar = None
     state = None
 
@@ -308,7 +313,8 @@ def status(ctx, config, as_json):
     ok, error = reader.last_fetch(conn, "ok"), reader.last_fetch(conn, "error")
     daemon = health.read(conn)
     silent = health.stale(daemon, datetime.now(timezone.utc))
-    well, verdict = health.verdict(today, last, tracked, ended, ok is not None, silent)
+    bank = _bank_status(conn, config)
+    well, verdict = health.verdict(today, last, tracked, ended, ok is not None, silent, bank and bank["failing"])
     stale = [code for code in tracked if code not in ended and last.get(code, "") < today.isoformat()]
     report = {
         "verdict": verdict,
@@ -323,6 +329,8 @@ def status(ctx, config, as_json):
         "daemon": dict(daemon) if daemon else None,
         "daemon_stale": silent,
     }
+    if bank:
+        report["bank"] = bank
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
@@ -334,6 +342,9 @@ def status(ctx, config, as_json):
         if daemon:
             for label, value in _daemon_lines(daemon):
                 click.echo(f"{label:<14}{value}")
+        if bank:
+            for label, value in _bank_lines(bank):
+                click.echo(f"{label:<14}{value}")
         click.echo("code  rows   first       last        missing days")
         for r in rows:
             note = f"  ended: NBRB stopped quoting it after {ended[r['code']]}" if r["code"] in ended else ""
@@ -343,6 +354,33 @@ def status(ctx, config, as_json):
                 click.echo(f"{code}  none   ended: NBRB stopped quoting it after {ended[code]}")
     if not well:
         ctx.exit(1)
+
+
+def _bank_status(conn, config) -> dict | None:
+    """The bank poll's data and health (issue 11): None when it is disabled and has never stored anything."""
+    from .service import health
+    from .store import reader
+
+    last = reader.bank_last_poll(conn)
+    job = next((dict(row) for row in health.jobs(conn) if row["job"] == "belarusbank"), None)
+    if not config.belarusbank.enabled and last is None:
+        return None
+    failing = health.job_failing(job) if job and config.belarusbank.enabled else None
+    return {"enabled": config.belarusbank.enabled, "last_answer": last, "job": job, "failing": failing}
+
+
+def _bank_lines(bank):
+    last = bank["last_answer"]
+    yield "bank rates", (f"belarusbank: {last['points']} points, {last['quotes']} rates, last answer {last['finished_at']}"
+                         if last else "belarusbank: none stored yet")
+    job = bank["job"]
+    if not bank["enabled"]:
+        yield "bank poll", "disabled ([belarusbank] enabled = false)"
+    elif job:
+        yield "bank poll", (f"running since {job['running_since']}" if job["running_since"] else
+                            f"next {job['next_run'] or 'never'}")
+        for kind in ("success", "error"):
+            yield f"bank {kind}", f"{job[f'last_{kind}_at']}  {job[f'last_{kind}']}" if job[f"last_{kind}"] else "none yet"
 
 
 def _daemon_lines(row):
@@ -438,3 +476,33 @@ def table(config, day, as_json, as_csv, spreadsheet):
         tables.write_csv(found, click.get_text_stream("stdout"), spreadsheet)
     else:
         click.echo(tables.text(found), nl=False)
+
+
+@cli.command()
+@click.argument("code", type=CODE)
+@click.option("--city", default="Минск", show_default=True, help="The city, as the bank writes it (any case).")
+@click.option("--json", "as_json", is_flag=True, help="Exact values, every point at the best rates, as JSON.")
+@click.pass_obj
+def bank(config, code, city, as_json):
+    """Best bank buy and sell rates now in a city, where, and NBRB's official rate beside them."""
+    from .errors import NoData
+    from .outputs import banks
+    from .store import reader
+
+    if not Path(config.database.path).is_file():
+        raise NoData(f"no database at {config.database.path}; run `ticker bank-fetch` first")
+    rates = reader.bank_rates(_reader(config), code, city)
+    click.echo(banks.as_json(rates) if as_json else banks.table(rates), nl=False)
+
+
+@cli.command("bank-fetch")
+@click.pass_obj
+def bank_fetch(config):
+    """Record Belarusbank's buy and sell rates now, once (`ticker run` polls on [belarusbank] schedule)."""
+    from . import bank_sync, sources
+
+    done = bank_sync.poll(config)
+    for line in done.refused:
+        click.echo(f"Warning: {line}", err=True)
+    click.echo(f"{sources.get(done.bank).short}: {done.points} points, {done.quotes} rates stored: "
+               f"{done.new} new or changed, {done.closed} no longer quoted")

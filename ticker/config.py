@@ -121,6 +121,26 @@ def _crontab(value):
     return value
 
 
+def _bool(value):
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _cities(value):
+    """Locality names as the bank writes them ("Минск"), or ["*"] for every one."""
+    if value == ["*"]:
+        return ALL
+    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        return tuple(v.strip() for v in value)
+    raise ValueError(f'expected a non-empty list of city names like ["Минск"], or ["*"], got {value!r}')
+
+
+def _schedule(value):
+    """A crontab, or "" for the source's own schedule."""
+    return value if value == "" else _crontab(value)
+
+
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -169,6 +189,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "log": {
         "level": Key("INFO", _level, "DEBUG, INFO, WARNING or ERROR (`ticker run --log-level` overrides)"),
+    },
+    "belarusbank": {
+        "enabled": Key(False, _bool, "whether `ticker run` polls Belarusbank's buy and sell rates"),
+        "base_url": Key("https://belarusbank.by", _url, "Belarusbank API root (a mirror, proxy or local server)"),
+        "timeout": Key(15, _positive, "seconds to wait for each response"),
+        "retries": Key(4, _count, "retries on connection errors, timeouts, 5xx and 429"),
+        "backoff": Key(0.5, _positive, "seconds before the second retry, doubling after each"),
+        "schedule": Key("", _schedule, 'crontab (day names) of the polls; "" for the source\'s own'),
+        "cities": Key(ALL, _cities, 'cities to keep, as the bank writes them (["Минск"]), or ["*"] for all'),
     },
 }
 

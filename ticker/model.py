@@ -91,3 +91,44 @@ def round_half_up(value: Decimal, places: int) -> Decimal:
         wide.prec = max(wide.prec, value.adjusted() + places + 2)
         rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return rounded.copy_abs() if rounded.is_zero() else rounded
+
+
+# -- commercial banks' buy and sell rates ---------------------------------------------------
+
+BUY, SELL = "buy", "sell"  # the bank's side: it buys `code` from a client, or sells it to one
+
+
+class Point(NamedTuple):
+    """A bank's branch or exchange point, as the bank lists it."""
+
+    id: str  # the bank's own id for it (Belarusbank's filial_id)
+    city: str  # the locality, as the bank writes it: "Минск"
+    city_type: str  # its kind, as written: "г.", "г.п.", "агрогородок"; "" when not given
+    address: str  # street type, street and house, as written: "пр. Партизанский 8-49"
+    label: str  # the point's name: "Отделение 100/212"
+    hours: str  # the opening hours, readable: "Пн-Пт 09:00-19:00, Сб 09:00-15:00"
+    hours_text: str  # the opening hours exactly as published
+
+
+class Quote(NamedTuple):
+    """One buy or sell rate of one point, as published (a bank never publishes 0 for a rate it offers).
+
+    A direct rate (`against` BYN) is BYN per `scale` units of `code`. A cross rate is per 1 unit,
+    in the bank's direction: on the buy side the client gives 1 `code` and gets `rate` `against`,
+    on the sell side the client gives 1 `against` and gets `rate` `code`; so both say what the
+    client gets for one unit given. `scale` is None until known; `checked` tells whether the rate
+    was found within a factor of 10 of NBRB's official rate.
+    """
+
+    point: str  # Point.id
+    code: str  # the currency the bank buys or sells: "USD"
+    against: str  # what it pays or asks for it: "BYN", or the second currency of a cross rate
+    side: str  # BUY or SELL
+    rate: Decimal  # as published, trailing zeros kept
+    effective_at: str | None  # when the bank's rate set took effect, as published (local time), or None
+    scale: int | None = None
+    checked: bool = False
+
+    @property
+    def cross(self) -> bool:
+        return self.against != BASE

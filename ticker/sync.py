@@ -149,9 +149,6 @@ class Sync:
         today = days.today()
         if until is not None and since > until:
             raise BadRange(f"--since {since} is after --until {until}")
-        if until is None and since > today:
-            raise BadRange(f"--since {since} is after today ({today}); `ticker fetch` records the days "
-                           f"{self.source.short} has already published after today")
         summary: dict[str, list[int]] = {}
         detail = f"{','.join(codes or self.config.track.currencies)} {since}..{until or f'{today}+'}"
         with self.store.attempt("backfill", detail) as attempt:

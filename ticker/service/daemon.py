@@ -1,7 +1,9 @@
 """`ticker run`: catch up, then keep the database current on a schedule, unattended.
 
-APScheduler runs the jobs in one worker thread, the only writer of rates; the heartbeat has a
-thread of its own so a long backfill cannot silence it. Jobs never call the scheduler (a job
+APScheduler runs the NBRB jobs in one worker thread, the only writer of official rates; the bank
+poll has a thread of its own, so a bank outage never delays NBRB nor the other way round (SQLite
+lets one of them write at a time; each waits its turn); the heartbeat has a thread of its own so
+a long backfill cannot silence it. Jobs never call the scheduler (a job
 calling it while `shutdown(wait=True)` waits deadlocks APScheduler 3.11): they leave what they
 learn in the `Daemon` object, and the main thread, which owns the scheduler, acts on it.
 """
@@ -30,6 +32,10 @@ log = logging.getLogger("ticker")
 MAX_RETRY = 3600  # seconds: a failing catch-up is retried at least hourly
 LONG = 20  # requests planned that make a catch-up long enough to log its progress
 PROGRESS_EVERY = (0.1, 30)  # a progress line each tenth of the days planned, or each 30 s
+
+
+BANK = "belarusbank"  # the bank poll: its job id, its row in daemon_jobs, its source
+REFUSALS_LOGGED = 20  # refused points or rates logged per poll, one line each; the rest are counted
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 
 
@@ -43,6 +49,7 @@ class Daemon:
     def __init__(self, config, hooks=None):
         self.config = config
         self.triggers = schedule.triggers(config)
+        self.bank_trigger = schedule.bank_trigger(config)  # None while [belarusbank] is disabled
         # (what it refreshes, function(config)): run in order after new rates are stored.
         self.hooks = hooks if hooks is not None else [(what, load_hook(spec)) for what, spec in HOOKS]
         self.stopping = False
@@ -85,6 +92,44 @@ class Daemon:
         _, count = self._run("poll", self._poll)
         if count and not self.stopping:
             self._after_new_rates()
+
+    def bank(self) -> None:
+        """Poll the bank once, in its own thread: a failure is one log line and the job's health,
+        and the next poll on the schedule tries again."""
+        from ..bank_sync import poll
+
+        if self.stopping:
+            return
+        path = self.config.database.path
+        try:
+            health.job_write(path, BANK, running_since=stamp(_now()))
+            done = poll(self.config, BANK)
+            for line in done.refused[:REFUSALS_LOGGED]:
+                log.warning("%s", line)
+            if len(done.refused) > REFUSALS_LOGGED:
+                log.warning("%s: %d more refused", BANK, len(done.refused) - REFUSALS_LOGGED)
+            what = (f"{done.points} points, {done.quotes} rates: {done.new} new or changed, {done.closed} no longer"
+                    f" quoted" + (f", {len(done.refused)} refused" if done.refused else ""))
+            log.info("%s: %s", BANK, what)
+            health.job_write(path, BANK, running_since=None, next_run=self._bank_next(),
+                             last_success_at=stamp(_now()), last_success=what, failures=0)
+        except Exception as exc:
+            message = _one_line(exc)
+            log.error("%s poll failed: %s", BANK, message)
+            log.debug("%s poll failed", BANK, exc_info=True)
+            try:
+                health.job_failed(path, BANK, stamp(_now()), message, self._bank_next())
+            except Exception as again:  # the database itself is failing: the log has it
+                log.error("%s poll: could not record its health: %s", BANK, _one_line(again))
+
+    def _bank_next(self) -> str | None:
+        trigger = self.bank_trigger
+        return stamp(trigger.get_next_fire_time(None, _now())) if trigger else None
+
+    def bank_planned(self, **fields) -> None:
+        """Write the bank job's next run, at start and after a reload (a poll may be running then)."""
+        if self.bank_trigger:
+            health.job_write(self.config.database.path, BANK, next_run=self._bank_next(), **fields)
 
     def beat(self) -> None:
         """The heartbeat: every minute, the daemon row's time and next runs, and systemd's watchdog."""
@@ -205,10 +250,11 @@ class Daemon:
             if config.database.path != self.config.database.path:
                 raise ConfigError(f"database.path cannot change while running ({shown(config.database.path)}); restart instead")
             triggers = schedule.triggers(config)
+            bank_trigger = schedule.bank_trigger(config)
         except TickerError as exc:
             log.error("SIGHUP: kept the running configuration: %s", exc)
             return False
-        self.config, self.triggers = config, triggers
+        self.config, self.triggers, self.bank_trigger = config, triggers, bank_trigger
         log.info("SIGHUP: reloaded %s", config.file or "the default configuration")
         return True
 
@@ -217,6 +263,7 @@ class Daemon:
     def started(self) -> None:
         health.started(self.config.database.path, stamp(_now()))
         self.save()
+        self.bank_planned(running_since=None)  # a poll a crash interrupted is not running any more
 
     def stopped(self) -> None:
         self.save(state="stopped", stopped_at=stamp(_now()))
@@ -334,6 +381,9 @@ def run(config, level: str | None = None, load=None) -> None:
         "ticker %s started (pid %d) on %s: polls %r, catch-up %r (%s)", __version__, os.getpid(), shown(database),
         config.schedule.poll, config.schedule.catchup, config.schedule.timezone,
     )
+    if daemon.bank_trigger:
+        log.info("%s: polls its buy and sell rates at start and on %r (%s)", BANK, schedule.bank_crontab(config),
+                 config.schedule.timezone)
     scheduler = _scheduler(daemon)
     notify("READY=1")
     while not signals.stop:
@@ -346,6 +396,8 @@ def run(config, level: str | None = None, load=None) -> None:
                     logging.getLogger().setLevel(daemon.config.log.level)
                 for job in schedule.JOBS:
                     scheduler.reschedule_job(job, trigger=daemon.triggers[job])
+                _bank_job(scheduler, daemon)
+                daemon.bank_planned()
         if daemon.retry_due(_now()):
             # A fresh id each time: the failed run may not have returned yet, and one job id
             # admits one running instance (max_instances) and would skip this one.
@@ -366,12 +418,27 @@ def _scheduler(daemon: Daemon):
 
     scheduler = BackgroundScheduler(
         timezone=ZoneInfo(daemon.config.schedule.timezone),
-        executors={"default": ThreadPoolExecutor(1), "beat": ThreadPoolExecutor(1)},
+        executors={"default": ThreadPoolExecutor(1), "beat": ThreadPoolExecutor(1), "bank": ThreadPoolExecutor(1)},
         job_defaults=JOB_DEFAULTS,
     )
     scheduler.add_job(daemon.catchup, id="catchup-start", name="catch-up at start")
     scheduler.add_job(daemon.catchup, daemon.triggers["catchup"], id="catchup", name="daily catch-up")
     scheduler.add_job(daemon.poll, daemon.triggers["poll"], id="poll", name="poll")
     scheduler.add_job(daemon.beat, "interval", seconds=health.HEARTBEAT, id="beat", name="heartbeat", executor="beat")
+    if daemon.bank_trigger:
+        scheduler.add_job(daemon.bank, id=f"{BANK}-start", name="bank poll at start", executor="bank")
+    _bank_job(scheduler, daemon)
     scheduler.start()
     return scheduler
+
+
+def _bank_job(scheduler, daemon: Daemon) -> None:
+    """Add, reschedule or remove the bank poll to match the config (the main thread's work)."""
+    job = scheduler.get_job(BANK)
+    if daemon.bank_trigger is None:
+        if job:
+            job.remove()
+    elif job:
+        scheduler.reschedule_job(BANK, trigger=daemon.bank_trigger)
+    else:
+        scheduler.add_job(daemon.bank, daemon.bank_trigger, id=BANK, name="bank poll", executor="bank")

@@ -57,12 +57,13 @@ def stale(row: sqlite3.Row | None, now: datetime) -> str | None:
 
 
 def verdict(today: date, last: dict[str, str], tracked: list[str], ended: dict[str, str], succeeded: bool,
-            daemon: str | None) -> tuple[bool, str]:
+            daemon: str | None, bank: str | None = None) -> tuple[bool, str]:
     """`ticker status`'s one verdict: (whether all is well, the line that says so or why not).
 
     Not well when the database has no rates, no fetch ever succeeded, a tracked currency that
     has not ended lacks today's rate (`last`: code -> its last stored day), or `daemon` (from
-    `stale`) says why the daemon is not keeping it current.
+    `stale`) says why the daemon is not keeping it current, or `bank` (from `job_failing`) why the
+    bank poll is failing.
     """
     problems = []
     if not last:
@@ -72,9 +73,47 @@ def verdict(today: date, last: dict[str, str], tracked: list[str], ended: dict[s
     missing = [code for code in tracked if code not in ended and last.get(code, "") < today.isoformat()]
     if missing and last:
         problems.append(f"no rate for {today}: {', '.join(missing)}")
-    if daemon:
-        problems.append(daemon)
+    problems += [reason for reason in (daemon, bank) if reason]
     if problems:
         return False, "stale: " + "; ".join(problems)
     current = [code for code in tracked if code not in ended]
     return True, f"up to date: {len(current)} currencies through {max(last[c] for c in current)}"
+
+
+# -- jobs with a health of their own (the bank poll): the `daemon_jobs` table -------------------
+
+FAILING_AFTER = 3  # failed runs in a row before a job counts as failing: 90 minutes of 30-minute polls
+
+
+def job_write(path, job: str, **fields) -> None:
+    """Create or rewrite some columns of a job's row (a fresh connection: callers are in several threads)."""
+    names = ", ".join(fields)
+    with _connect(path) as conn, conn:
+        conn.execute(
+            f"INSERT INTO daemon_jobs (job, {names}) VALUES (?, {', '.join('?' * len(fields))})"
+            f" ON CONFLICT (job) DO UPDATE SET {', '.join(f'{k} = excluded.{k}' for k in fields)}",
+            [job, *fields.values()],
+        )
+
+
+def job_failed(path, job: str, at: str, error: str, next_run: str | None) -> None:
+    """A failed run: its error, one more failure in a row, idle again."""
+    with _connect(path) as conn, conn:
+        conn.execute("INSERT OR IGNORE INTO daemon_jobs (job) VALUES (?)", [job])
+        conn.execute("UPDATE daemon_jobs SET running_since = NULL, next_run = ?, last_error_at = ?, last_error = ?,"
+                     " failures = failures + 1 WHERE job = ?", [next_run, at, error, job])
+
+
+def jobs(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Every job row, by name; [] when no daemon has run with such a job here."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'daemon_jobs'").fetchone():
+        return []
+    return conn.execute("SELECT * FROM daemon_jobs ORDER BY job").fetchall()
+
+
+def job_failing(row: sqlite3.Row) -> str | None:
+    """Why a job counts as failing (FAILING_AFTER failed runs in a row), or None."""
+    if row["failures"] < FAILING_AFTER:
+        return None
+    return (f"the {row['job']} poll failed {row['failures']} times in a row, last at {row['last_error_at']}:"
+            f" {row['last_error']}")

@@ -22,3 +22,19 @@ def next_poll(trigger, now: datetime, polled_on: date | None = None) -> datetime
     if polled_on is not None:
         now = max(now, datetime.combine(polled_on + timedelta(days=1), time(), minsk()))
     return trigger.get_next_fire_time(None, now)
+
+
+def bank_crontab(config) -> str:
+    """When the bank is polled: `[belarusbank] schedule`, or the source's own when that is empty."""
+    from .. import sources
+
+    return config.belarusbank.schedule or sources.get("belarusbank").schedule
+
+
+def bank_trigger(config):
+    """The bank poll's CronTrigger, its hours in `schedule.timezone`; None while `[belarusbank] enabled` is false."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    if not config.belarusbank.enabled:
+        return None
+    return CronTrigger.from_crontab(bank_crontab(config), timezone=ZoneInfo(config.schedule.timezone))

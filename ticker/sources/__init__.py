@@ -5,18 +5,36 @@ source by its id and talks to it through the interface below. Adding a source is
 and one line in REGISTRY.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from importlib import import_module
+
+from ..model import Point, Quote
 
 
 @dataclass(frozen=True)
 class Coverage:
     """What a source has, as data: from when, which days, and when new rates appear."""
 
-    since: date
+    since: date  # the first day it has rates for (a bank: the first answer known to us)
     days: str  # which days have a rate
     published: str  # when the next rates appear, in the source's words
+    history: bool = True  # whether past days can be asked for; a bank tells only its rates now
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a bank source answered: its points and their non-zero rates, and what it refused.
+
+    `refused` holds one line per point left out (a value that is not a number, say); the points
+    and quotes never include any part of a refused point.
+    """
+
+    url: str
+    listed: int  # points in the answer, before the cities kept and the refusals
+    points: list[Point]
+    quotes: list[Quote]
+    refused: list[str] = field(default_factory=list)
 
 
 class Source:
@@ -28,6 +46,13 @@ class Source:
     - `span(currency, first, last) -> list[Rate]`: one Cur_ID's rates over at most `max_span` days;
     - `periods(records, code, first, last)`: the catalogue periods a span of one code needs;
     - `periodicity` (Cur_Periodicity of its list), `listing` ("daily") and `max_span` (days).
+    Commercial-bank sources (`kind == "bank"`) provide:
+    - `schedule`: when to poll by default, a crontab (day names) in Minsk time;
+    - `scales`: {code: units per quoted rate} for the direct rates, as data: the bank's convention,
+      which its answers do not state (cross rates are per 1 unit);
+    - `rates() -> Answer`: its points and their buy and sell rates now, in one request. Zeros
+      ("not offered") are left out; a point with a damaged value is refused whole and named in
+      `Answer.refused`; an answer with no usable rate raises BadResponse.
     Every method raises `SourceUnavailable` when the source cannot be reached and `BadResponse`
     when its answer cannot be used (both name the source); nothing they return is ever partial.
     """
@@ -36,7 +61,7 @@ class Source:
     short: str  # how messages name it: "NBRB"
     name: str  # its full name
     url: str  # where people can read about the data
-    kind: str  # "official"
+    kind: str  # "official" (NBRB) or "bank" (a commercial bank's buy and sell rates)
     coverage: Coverage
 
     @classmethod
@@ -47,6 +72,7 @@ class Source:
 # id -> "module:class", imported on first use so that read-only commands never load requests.
 REGISTRY = {
     "nbrb": "ticker.sources.nbrb:NBRB",
+    "belarusbank": "ticker.sources.belarusbank:Belarusbank",
 }
 
 

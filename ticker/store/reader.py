@@ -3,13 +3,13 @@
 import math
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import quote
 
-from ..days import each_day
+from ..days import each_day, minsk
 from ..errors import DatabaseError, NoData
 from . import access
 from ..model import Rate
@@ -306,3 +306,139 @@ def last_day(conn: sqlite3.Connection, codes) -> date | None:
     """The last day every one of `codes` has a rate stored for; None when one has none."""
     lasts = [conn.execute("SELECT max(date) FROM rates WHERE code = ?", [code]).fetchone()[0] for code in codes]
     return None if not lasts or None in lasts else date.fromisoformat(min(lasts))
+
+
+# -- commercial banks' buy and sell rates -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BankPoint:
+    """Where a bank rate is offered."""
+
+    bank: str  # the source id: belarusbank
+    point_id: str  # the bank's id for the point
+    label: str
+    address: str
+    hours: str
+    effective_at: str | None  # when the bank's rate set took effect, as published (Minsk time), or None
+    since: str  # UTC stamp: the first answer that quoted this value here
+
+
+@dataclass(frozen=True)
+class BankBest:
+    """The best rate on one side in a city: BYN per `scale` units, and every point offering it."""
+
+    side: str  # buy (the bank buys the currency: the highest is best) or sell (it sells: the lowest is best)
+    rate: Decimal
+    scale: int
+    checked: bool  # False when no official rate was there to check its scale against
+    points: list[BankPoint]
+    quoting: int  # points in the city quoting this side at all
+
+
+@dataclass(frozen=True)
+class BankRates:
+    """A city's best bank buy and sell rates for one currency at one moment, and NBRB's rate beside them."""
+
+    code: str
+    city: str
+    as_of: str  # UTC stamp of the answer these rates come from
+    buy: BankBest | None
+    sell: BankBest | None
+    official: Rate | None  # NBRB's rate in force on the Minsk day of `as_of`, when stored
+
+    def vs_official(self, best: BankBest | None) -> Decimal | None:
+        """How far `best` is from the official rate, in percent (exact); None without both."""
+        if best is None or self.official is None:
+            return None
+        official = self.official.byn_per_unit
+        return (best.rate / best.scale - official) * 100 / official
+
+
+def _banks_stored(conn: sqlite3.Connection) -> None:
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bank_rates'").fetchone() or \
+            not conn.execute("SELECT 1 FROM bank_polls WHERE status = 'ok' LIMIT 1").fetchone():
+        raise NoData("no bank rates in the database; run `ticker bank-fetch`, or enable [belarusbank] for `ticker run`")
+
+
+def bank_cities(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    """(city, points) of every city with bank rates now, the most points first."""
+    _banks_stored(conn)
+    return [(city, n) for city, n in conn.execute(
+        "SELECT p.city, count(DISTINCT p.id) AS n FROM bank_rates AS r INDEXED BY bank_rates_open"
+        " JOIN bank_points AS p ON p.id = r.point WHERE r.last_seen IS NULL GROUP BY p.city ORDER BY n DESC, p.city")]
+
+
+def bank_rates(conn: sqlite3.Connection, code: str, city: str, at: str | None = None) -> BankRates:
+    """The best buy and sell rates of `code` against BYN in `city` (as the bank writes it, any case),
+    now or as the last successful poll at or before the UTC stamp `at` saw them.
+
+    Raises NoData naming what is there when the city or the currency has no bank rates.
+    """
+    _banks_stored(conn)
+    cities = {name.casefold(): name for (name,) in conn.execute("SELECT DISTINCT city FROM bank_points")}
+    if city.casefold() not in cities:
+        known = bank_cities(conn)
+        shown = ", ".join(name for name, _ in known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
+        raise NoData(f"no bank rates for the city {city!r} (cities are named as the bank writes them: {shown})")
+    city = cities[city.casefold()]
+    columns = ("p.bank, p.point_id, p.label, p.address, p.hours, r.id, r.side, r.scale, r.rate_text, r.checked,"
+               " r.effective_at, r.first_seen")
+    where = "p.city = :city AND r.code = :code AND r.against = 'BYN'"
+    if at is None:
+        rows = conn.execute(f"SELECT {columns}, p.last_seen AS as_of FROM bank_points AS p"
+                            f" JOIN bank_rates AS r INDEXED BY bank_rates_open ON r.point = p.id"
+                            f" WHERE {where} AND r.last_seen IS NULL",
+                            {"city": city, "code": code}).fetchall()
+    else:
+        # The rows the bank's last good answer at or before `at` quoted: seen from first_seen to
+        # last_seen (the point's while still quoted). Same-second polls: the newest row wins below.
+        rows = conn.execute(
+            f"WITH polls AS (SELECT bank, max(finished_at) AS seen FROM bank_polls"
+            f"               WHERE status = 'ok' AND finished_at <= :at GROUP BY bank)"
+            f" SELECT {columns}, polls.seen AS as_of FROM bank_points AS p JOIN polls ON polls.bank = p.bank"
+            f" JOIN bank_rates AS r ON r.point = p.id"
+            f" WHERE {where} AND r.first_seen <= polls.seen AND coalesce(r.last_seen, p.last_seen) >= polls.seen",
+            {"city": city, "code": code, "at": at}).fetchall()
+    newest = {}
+    for row in sorted(rows, key=lambda row: (row["first_seen"], row["id"])):
+        newest[row["bank"], row["point_id"], row["side"]] = row
+    if not newest:
+        quoted = ", ".join(c for (c,) in conn.execute(
+            "SELECT DISTINCT r.code FROM bank_rates AS r INDEXED BY bank_rates_open JOIN bank_points AS p"
+            " ON p.id = r.point WHERE p.city = ? AND r.against = 'BYN' AND r.last_seen IS NULL ORDER BY r.code", [city]))
+        when = f" at {at}" if at else ""
+        raise NoData(f"no bank rates for {code} in {city}{when} (quoted there now: {quoted or 'nothing'})")
+    as_of = max(row["as_of"] for row in newest.values())
+    sides = {side: _best(side, [row for row in newest.values() if row["side"] == side]) for side in ("buy", "sell")}
+    official = None
+    minsk_day = datetime.fromisoformat(as_of.replace("Z", "+00:00")).astimezone(minsk()).date()
+    row = conn.execute(f"SELECT {COLUMNS} FROM rates WHERE code = ? AND date = ?",
+                       [code, minsk_day.isoformat()]).fetchone()
+    if row:
+        official = _rate(row)
+    return BankRates(code, city, as_of, sides["buy"], sides["sell"], official)
+
+
+def _best(side: str, rows: list) -> BankBest | None:
+    if not rows:
+        return None
+    # Exact decimals: the bank buys at the highest rate and sells at the lowest that is best for a client.
+    rates = [(Decimal(row["rate_text"]) / row["scale"], row) for row in rows]
+    best = (max if side == "buy" else min)(per_unit for per_unit, _ in rates)
+    at_best = [row for per_unit, row in rates if per_unit == best]
+    points = sorted((BankPoint(row["bank"], row["point_id"], row["label"], row["address"], row["hours"],
+                               row["effective_at"], row["first_seen"]) for row in at_best),
+                    key=lambda p: (p.address, p.label, p.point_id))
+    first = at_best[0]
+    return BankBest(side, Decimal(first["rate_text"]), first["scale"], all(row["checked"] for row in at_best),
+                    points, len(rows))
+
+
+def bank_last_poll(conn: sqlite3.Connection) -> dict | None:
+    """The last bank answer stored (bank, finished_at, points, quotes, rows_new, refused), or None."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bank_polls'").fetchone():
+        return None
+    row = conn.execute("SELECT bank, finished_at, points, quotes, rows_new, refused FROM bank_polls"
+                       " WHERE status = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
+    return dict(row) if row else None

@@ -238,6 +238,109 @@ def _alerts(db):
         db.execute(statement)
 
 
+# Commercial banks' buy and sell rates (issue 11): a row per point, currency and side only when
+# its value changes, so a year of polls every 30 minutes stays small.
+BANKS = [
+    """CREATE TABLE bank_points (
+    id INTEGER PRIMARY KEY,       -- ticker's number for the point, what bank_rates.point refers to
+    bank TEXT NOT NULL,           -- the source: belarusbank
+    point_id TEXT NOT NULL,       -- the bank's own id for it (Belarusbank's filial_id)
+    city TEXT NOT NULL,           -- the locality, as the bank writes it: Минск
+    city_type TEXT NOT NULL,      -- its kind, as written: г., г.п., агрогородок; '' when not given
+    address TEXT NOT NULL,        -- street type, street and house, as written: пр. Партизанский 8-49
+    label TEXT NOT NULL,          -- the point's name: Отделение 100/212
+    hours TEXT NOT NULL,          -- opening hours, readable: Пн-Пт 09:00-19:00, Сб 09:00-15:00
+    hours_text TEXT NOT NULL,     -- opening hours exactly as published
+    first_seen TEXT NOT NULL,     -- UTC ISO-8601: the first answer that listed it
+    last_seen TEXT NOT NULL,      -- UTC ISO-8601: the last answer that listed it (and did not refuse it)
+    changed_at TEXT NOT NULL,     -- UTC ISO-8601: when its details above last changed
+    UNIQUE (bank, point_id)
+)""",
+    "CREATE INDEX bank_points_city ON bank_points (city)",
+    """CREATE TABLE bank_rates (
+    id INTEGER PRIMARY KEY,
+    point INTEGER NOT NULL REFERENCES bank_points (id),
+    code TEXT NOT NULL,           -- the currency the bank buys or sells: USD
+    against TEXT NOT NULL,        -- what it pays or asks for it: BYN, or the second currency of a cross rate
+    side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),  -- buy: the bank buys `code` (Belarusbank's _in); sell: it sells it (_out)
+    scale INTEGER NOT NULL,       -- against BYN: the rate is BYN per this many units of `code` (RUB 100); crosses: 1
+    rate REAL NOT NULL,           -- the published value; a cross rate is what the client gets for 1 unit given (db/README.md)
+    rate_text TEXT NOT NULL,      -- the same value exactly as published, trailing zeros kept
+    effective_at TEXT,            -- when the bank's rate set took effect, as published (Minsk time, no zone); NULL when not given
+    checked INTEGER NOT NULL CHECK (checked IN (0, 1)),  -- 1: within a factor of 10 of NBRB's official rate; 0: none to check against
+    first_seen TEXT NOT NULL,     -- UTC ISO-8601: the first answer that quoted this value
+    last_seen TEXT                -- UTC ISO-8601: the last answer that quoted it; NULL while it is quoted now
+)""",
+    "CREATE INDEX bank_rates_point ON bank_rates (point, code)",
+    # Only the open rows, and covering what a poll compares: each poll reads them all.
+    "CREATE INDEX bank_rates_open ON bank_rates (point, code, against, side, scale, rate_text) WHERE last_seen IS NULL",
+    """CREATE TABLE bank_polls (
+    id INTEGER PRIMARY KEY,
+    bank TEXT NOT NULL,           -- the source: belarusbank
+    started_at TEXT NOT NULL,     -- UTC ISO-8601
+    finished_at TEXT,             -- UTC ISO-8601, the time its rates were seen at; NULL while running or if the process died
+    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'error')),
+    points INTEGER NOT NULL DEFAULT 0,    -- points listed in the cities kept, and not refused
+    quotes INTEGER NOT NULL DEFAULT 0,    -- non-zero rates accepted
+    rows_new INTEGER NOT NULL DEFAULT 0,  -- rows added to bank_rates: values new or changed
+    refused INTEGER NOT NULL DEFAULT 0,   -- points and values refused (each logged in one line)
+    error TEXT                    -- the one-line error, when status is error
+)""",
+    "CREATE INDEX bank_polls_bank ON bank_polls (bank, status, finished_at)",
+    """CREATE TABLE daemon_jobs (
+    job TEXT PRIMARY KEY,         -- a job of `ticker run` with a health of its own: belarusbank (its poll)
+    running_since TEXT,           -- UTC ISO-8601 while it runs; NULL when idle
+    next_run TEXT,                -- UTC ISO-8601: its next scheduled run
+    last_success_at TEXT,         -- UTC ISO-8601
+    last_success TEXT,            -- what its last successful run did
+    last_error_at TEXT,           -- UTC ISO-8601
+    last_error TEXT,              -- the one-line error of its last failed run
+    failures INTEGER NOT NULL DEFAULT 0  -- failed runs in a row; 0 after a success
+)""",
+    """CREATE VIEW bank_rates_now AS
+SELECT p.bank, p.point_id, p.city, p.address, p.label, p.hours,
+       r.code, r.against, r.side, r.scale, r.rate, r.rate_text,
+       CASE WHEN r.against = 'BYN' THEN 'BYN per ' || r.scale || ' ' || r.code
+            WHEN r.side = 'buy' THEN r.against || ' per 1 ' || r.code
+            ELSE r.code || ' per 1 ' || r.against END AS quoted,  -- what `rate` counts
+       r.effective_at, r.checked, r.first_seen,
+       p.last_seen  -- the last answer, which quoted it
+FROM bank_rates AS r INDEXED BY bank_rates_open  -- the open rows only: never the year of history behind them
+JOIN bank_points AS p ON p.id = r.point
+WHERE r.last_seen IS NULL""",
+    """CREATE VIEW bank_best AS
+SELECT city, code, against, side, scale, rate, rate_text, quoted,
+       (SELECT count(*) FROM bank_rates_now AS n WHERE n.city = b.city AND n.code = b.code AND n.against = b.against
+        AND n.side = b.side AND n.scale = b.scale AND n.rate = b.rate) AS points,  -- points offering this best rate
+       quoting,  -- points quoting this side at all
+       as_of     -- the answer it comes from
+FROM (SELECT city, code, against, side, scale, rate, rate_text, quoted, last_seen AS as_of, count(*) AS quoting,
+             -- best for the client: the most it gets, or the fewest BYN it pays when the bank sells;
+             -- the one max() makes the other columns come from that row
+             max(CASE WHEN side = 'sell' AND against = 'BYN' THEN -rate ELSE rate END)
+      FROM bank_rates_now GROUP BY city, code, against, side, scale) AS b""",
+    """CREATE VIEW bank_spread AS
+SELECT city, code, scale, buy, sell, official_date, official,
+       round(100.0 * (buy - official) / official, 2) AS buy_pct,    -- below 0: the bank buys under the official rate
+       round(100.0 * (sell - official) / official, 2) AS sell_pct,  -- above 0: it sells over it
+       as_of
+FROM (SELECT b.*, o.date AS official_date,
+             round(o.byn_per_unit * b.scale, 6) AS official  -- BYN per `scale` units, as the bank quotes
+      FROM (SELECT city, code, scale,
+                   max(CASE side WHEN 'buy' THEN rate END) AS buy,    -- the best (highest) buy rate
+                   min(CASE side WHEN 'sell' THEN rate END) AS sell,  -- the best (lowest) sell rate
+                   max(last_seen) AS as_of
+            FROM bank_rates_now WHERE against = 'BYN' GROUP BY city, code, scale) AS b
+      LEFT JOIN rates_byn AS o ON o.code = b.code AND o.date = date(b.as_of, '+3 hours'))""",
+]
+
+
+@MIGRATIONS(name="0007_banks")
+def _banks(db):
+    for statement in BANKS:
+        db.execute(statement)
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating and migrating as needed) with WAL, so readers never wait for the writer.
 

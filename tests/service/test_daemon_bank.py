@@ -1,0 +1,201 @@
+"""The bank poll in the daemon: its job called directly with a pinned clock, its health in `ticker status`,
+and real `ticker run` processes showing that a slow bank never delays NBRB, nor the other way round."""
+
+import json
+import logging
+import sqlite3
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from support import minsk, write_config
+from support.banks import answer, bank_section, bank_server, nonzero, recorded_points
+from support.nbrb_data import synthetic_server
+from test_daemon_run import NEVER, daemon_config, launch, query, today  # noqa: F401 (launch is a fixture)
+
+from ticker import config as configuration
+from ticker import days
+from ticker.cli import cli
+from ticker.service.daemon import Daemon
+from ticker.sync import Sync
+
+COUNT = sum(len(nonzero(p)) for p in recorded_points())
+
+
+@pytest.fixture
+def bank():
+    with bank_server() as server:
+        yield server
+
+
+@pytest.fixture
+def config(tmp_path, nbrb, bank):
+    """USD, EUR and RUB stored for 2026-03-17 (so `status` is up to date that day) and the bank enabled."""
+    config = configuration.load(write_config(tmp_path, nbrb.url, track={"currencies": '["USD", "EUR", "RUB"]',
+                                                                        "since": "2026-03-17"},
+                                             belarusbank=bank_section(bank)))
+    with minsk("2026-03-17 11:50"):
+        sync = Sync(config)
+        sync.backfill()
+        sync.store.close()
+        Daemon(config, hooks=[]).started()
+    return config
+
+
+def job_row(config):
+    conn = sqlite3.connect(config.database.path)
+    conn.row_factory = sqlite3.Row
+    return dict(conn.execute("SELECT * FROM daemon_jobs WHERE job = 'belarusbank'").fetchone())
+
+
+def status(config, at="2026-03-17 12:40"):
+    """`ticker status` at `at`, the daemon's heartbeat just written (its own staleness is tested elsewhere)."""
+    with minsk(at):
+        Daemon(config, hooks=[]).beat()
+        return CliRunner().invoke(cli, ["--config", str(config.file), "status"], catch_exceptions=False)
+
+
+def test_the_job_records_its_success_and_next_run(config, caplog):
+    caplog.set_level(logging.INFO, "ticker")
+    assert job_row(config)["next_run"] == "2026-03-17T09:00:00Z"  # written at start: 12:00 Minsk
+    with minsk("2026-03-17 12:00"):
+        Daemon(config, hooks=[]).bank()
+    row = job_row(config)
+    what = f"542 points, {COUNT} rates: {COUNT} new or changed, 0 no longer quoted"
+    assert caplog.messages[-1] == f"belarusbank: {what}"
+    assert (row["last_success"], row["failures"], row["running_since"], row["next_run"]) == (
+        what, 0, None, "2026-03-17T09:30:00Z")
+    assert row["last_success_at"].startswith("2026-03-17T09:00:")
+    out = status(config)
+    assert out.exit_code == 0, out.output
+    assert f"bank rates    belarusbank: 542 points, {COUNT} rates, last answer 2026-03-17T09:00:" in out.output
+    assert "bank poll     next 2026-03-17T09:30:00Z\n" in out.output
+    assert f"bank success  {row['last_success_at']}  {what}\n" in out.output
+    assert "bank error    none yet\n" in out.output
+    with minsk("2026-03-17 12:40"):
+        data = json.loads(CliRunner().invoke(cli, ["--config", str(config.file), "status", "--json"]).output)
+    assert data["bank"]["enabled"] is True and data["bank"]["failing"] is None
+    assert data["bank"]["last_answer"]["points"] == 542 and data["bank"]["job"]["last_success"] == what
+
+
+def test_a_failing_bank_is_one_log_line_a_time_and_stale_after_three(config, bank, caplog):
+    caplog.set_level(logging.INFO, "ticker")
+    answer(bank, "<html><body>Ведутся технические работы</body></html>".encode(), "text/html; charset=utf-8")
+    daemon = Daemon(config, hooks=[])
+    for n, at in enumerate(("12:00", "12:30", "13:00"), 1):
+        with minsk(f"2026-03-17 {at}"):
+            daemon.bank()
+        assert job_row(config)["failures"] == n
+        if n == 2:
+            assert status(config).exit_code == 0  # two failures: not yet
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 3 and all("\n" not in r.getMessage() for r in errors)
+    assert errors[0].getMessage().startswith(
+        "belarusbank poll failed: Belarusbank sent a damaged response: http://127.0.0.1:")
+    assert errors[0].getMessage().endswith(": expected JSON, got text/html; charset=utf-8: <html><body>Ведутся"
+                                           " технические работы</body></html>, still after 1 retry; set"
+                                           " belarusbank.base_url in the config to use a mirror or proxy")
+    out = status(config, "2026-03-17 13:05")
+    assert out.exit_code == 1
+    row = job_row(config)
+    # The verdict, status's first line, says why.
+    assert out.output.startswith(f"stale: the belarusbank poll failed 3 times in a row, last at {row['last_error_at']}:"
+                                 f" Belarusbank sent a damaged response: ")
+    answer(bank, recorded_points())
+    with minsk("2026-03-17 13:30"):
+        daemon.bank()
+    assert job_row(config)["failures"] == 0
+    assert status(config, "2026-03-17 13:35").exit_code == 0
+    assert query(config.file, "SELECT status FROM bank_polls ORDER BY id") == [("error",)] * 3 + [("ok",)]
+
+
+def test_refused_points_are_logged_one_line_each_up_to_twenty(config, bank, caplog):
+    caplog.set_level(logging.INFO, "ticker")
+    points = recorded_points()
+    for p in points[:25]:
+        p["USD_in"] = "?"
+    answer(bank, points)
+    with minsk("2026-03-17 12:00"):
+        Daemon(config, hooks=[]).bank()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings[0] == ("Belarusbank: refused point 16 (Брест, Отделение 100/212): USD_in is '?', not a rate")
+    assert len(warnings) == 21 and warnings[-1] == "belarusbank: 5 more refused"
+    assert caplog.messages[-1].startswith("belarusbank: 517 points, ") and caplog.messages[-1].endswith(", 25 refused")
+
+
+def test_a_disabled_bank_is_not_polled_and_status_says_so(tmp_path, nbrb, bank):
+    config = configuration.load(write_config(tmp_path, nbrb.url, belarusbank={"base_url": f'"{bank.url}"'}))
+    daemon = Daemon(config, hooks=[])
+    assert daemon.bank_trigger is None
+    with minsk("2026-03-17 12:00"):
+        CliRunner().invoke(cli, ["--config", str(config.file), "bank-fetch"], catch_exceptions=False)
+    out = status(config)
+    assert "bank poll     disabled ([belarusbank] enabled = false)" in out.output
+
+
+# -- real processes ---------------------------------------------------------------------------
+
+
+def with_bank(config, bank, **keys):
+    """Add a [belarusbank] section to a daemon's config; its schedule's own runs stay out of the way."""
+    section = bank_section(bank, schedule=NEVER, **keys)
+    config.write_text(config.read_text() + "[belarusbank]\n" + "".join(f"{k} = {v}\n" for k, v in section.items()))
+    return config
+
+
+def test_a_slow_bank_never_delays_nbrb(tmp_path, launch, bank):  # noqa: F811
+    since = today() - timedelta(days=10)
+    bank.script("/api/kursExchange", ("delay", 6))
+    with synthetic_server(since=since.isoformat(), until=today().isoformat()) as nbrb:
+        config = with_bank(daemon_config(tmp_path, nbrb, since), bank, timeout="30")
+        run = launch(config)
+        catch_up = run.wait_for(r"^INFO catch-up: 33 new, 0 revised", timeout=60)
+        polled = run.wait_for(r"^INFO belarusbank: 542 points", timeout=60)
+        assert run.lines.index(catch_up) < run.lines.index(polled)
+        assert run.stop() == 0
+    assert query(config, "SELECT count(*) FROM rates") == [(33,)]
+    assert query(config, "SELECT status FROM bank_polls") == [("ok",)]
+
+
+def test_a_slow_nbrb_never_delays_the_bank(tmp_path, launch, bank):  # noqa: F811
+    since = today() - timedelta(days=10)
+    with synthetic_server(since=since.isoformat(), until=today().isoformat()) as nbrb:
+        nbrb.script("/exrates/currencies", ("delay", 6))
+        config = with_bank(daemon_config(tmp_path, nbrb, since, timeout="30"), bank)
+        run = launch(config)
+        polled = run.wait_for(r"^INFO belarusbank: 542 points", timeout=60)
+        catch_up = run.wait_for(r"^INFO catch-up: 33 new, 0 revised", timeout=60)
+        assert run.lines.index(polled) < run.lines.index(catch_up)
+        assert run.stop() == 0
+    assert query(config, "SELECT job, failures FROM daemon_jobs") == [("belarusbank", 0)]
+
+
+
+def test_sighup_adds_reschedules_and_removes_the_bank_job(tmp_path, nbrb, bank):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from ticker.service.daemon import _bank_job
+
+    path = write_config(tmp_path, nbrb.url)
+    daemon = Daemon(configuration.load(path), hooks=[])
+    scheduler = BackgroundScheduler(executors={"bank": {"type": "threadpool", "max_workers": 1}})
+    _bank_job(scheduler, daemon)
+    assert scheduler.get_job("belarusbank") is None
+    text = path.read_text()
+    for schedule, expected in (('""', "2026-03-17 12:30"), ('"15 9 * * mon-fri"', "2026-03-18 09:15")):
+        path.write_text(text + f"[belarusbank]\nenabled = true\nschedule = {schedule}\n")
+        assert daemon.reload(lambda: configuration.load(path))
+        _bank_job(scheduler, daemon)
+        job = scheduler.get_job("belarusbank")
+        assert job.executor == "bank"
+        assert job.trigger.get_next_fire_time(None, at("2026-03-17 12:10")) == at(expected)
+    path.write_text(text)
+    assert daemon.reload(lambda: configuration.load(path))
+    _bank_job(scheduler, daemon)
+    assert scheduler.get_job("belarusbank") is None
+
+
+def at(stamp: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp).replace(tzinfo=days.minsk())
