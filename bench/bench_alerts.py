@@ -5,10 +5,8 @@ Deliveries go to real local endpoints: an HTTP server (json://) and an SMTP serv
 """
 
 import json
-import signal
 import smtplib
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,6 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import common
+from bench_daemon import daemon_rss
 from support.endpoints import Mailbox, Webhook
 
 from ticker import config as configuration
@@ -129,22 +128,6 @@ def _deliveries(hook: Webhook, box: Mailbox, runs: int = 40) -> dict[str, float]
     return {name: statistics.median(values) * 1000 for name, values in times.items()}
 
 
-def _daemon_rss(config: Path) -> float:
-    """RSS of a real `ticker run` once its start-up catch-up and every hook are done."""
-    from bench_daemon import rss_mb
-
-    proc = subprocess.Popen([TICKER, "--config", str(config), "run"], stderr=subprocess.PIPE, text=True)
-    try:
-        for line in proc.stderr:
-            if "the alerts" in line:
-                break
-        time.sleep(0.5)
-        return rss_mb(proc.pid)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=60)
-
-
 def _daemons(folder: Path, hook: Webhook) -> tuple[float, float]:
     """Two `ticker run` on the same recent data, with and without [[alerts]] (one of which fires)."""
     from bench_daemon import config_file
@@ -158,7 +141,7 @@ def _daemons(folder: Path, hook: Webhook) -> tuple[float, float]:
             (folder / name).mkdir()
             path = config_file(folder / name, server.url, since)
             path.write_text(path.read_text() + rules)
-            figures[name] = _daemon_rss(path)
+            figures[name] = daemon_rss(path, after="the alerts")
     assert len(hook.received) == 1, hook.received  # the daemon with alerts did deliver
     return figures["with"], figures["without"]
 

@@ -10,33 +10,19 @@ import time
 from datetime import date
 from pathlib import Path
 
-from common import interleaved_medians, ratio_row
+from common import backfilled, interleaved_medians, ratio_row
 
 from ticker import days
-from ticker import config as configuration
 from ticker.outputs import atomic, export
 from ticker.store import reader as query
-from ticker.sync import Sync
 
 SINCE = date(2016, 7, 1)
 
 
 def _database(folder: Path) -> tuple[Path, date]:
     """30 currencies, every day since 2016-07-01, through the real backfill from the synthetic fake."""
-    from support.nbrb_data import synthetic_server
-
     until = days.today()
-    with synthetic_server(codes=30, since=SINCE.isoformat(), until=until.isoformat()) as server:
-        quoted = sorted({r["Cur_Abbreviation"] for r in server.catalogue if r["Cur_Periodicity"] == 0
-                         and r["Cur_DateEnd"][:10] >= until.isoformat()})
-        config_file = folder / "config.toml"
-        config_file.write_text(
-            f'[database]\npath = "rates.sqlite"\n[nbrb]\nbase_url = "{server.url}"\n'
-            f'[track]\ncurrencies = {quoted!r}\nsince = {SINCE}\n'.replace("'", '"'))
-        sync = Sync(configuration.load(config_file))
-        sync.backfill(until=until)
-        sync.store.close()
-    return folder / "rates.sqlite", until
+    return backfilled(folder, SINCE, until), until
 
 
 def _ours(db: Path, target: Path) -> None:

@@ -59,14 +59,13 @@ windows = [7]
     return path
 
 
-def daemon_rss(folder: Path, server, since) -> float:
-    """RSS of a real `ticker run` once its start-up catch-up and chart refresh are done."""
+def daemon_rss(config: Path, after: str = "the charts and ticker files") -> float:
+    """RSS of a real `ticker run` once its start-up catch-up is done and it has logged `after`."""
     ticker = Path(sys.executable).with_name("ticker")
-    config = config_file(folder, server.url, since)
     proc = subprocess.Popen([str(ticker), "--config", str(config), "run"], stderr=subprocess.PIPE, text=True)
     try:
         for line in proc.stderr:
-            if "the charts and ticker files" in line:
+            if after in line:
                 break
         time.sleep(0.5)
         return rss_mb(proc.pid)
@@ -149,7 +148,7 @@ def run() -> list[common.Row]:
         real_today = datetime.now(pinned_day().tzinfo).date()
         with synthetic_server(codes=30, since=(real_today - timedelta(days=60)).isoformat(),
                               until=real_today.isoformat()) as server:
-            started = daemon_rss(tmp / "real", server, real_today - timedelta(days=60))
+            started = daemon_rss(config_file(tmp / "real", server.url, real_today - timedelta(days=60)))
     bare = bare_rss()
     rows.append(common.Row("daemon RSS after start-up (ticker run)", started, "bare python process", bare, "MB",
                            f"<= {LIMIT_MB} MB", started <= LIMIT_MB))

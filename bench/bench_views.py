@@ -8,12 +8,10 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from common import Row
+from common import Row, backfilled
 
-from ticker import config as configuration
 from ticker import days
 from ticker.store.schema import SCHEMA_1
-from ticker.sync import Sync
 
 SINCE = date(2016, 7, 1)
 TARGET_MS = 10
@@ -22,21 +20,8 @@ RUNS = 101
 
 def _database(folder: Path) -> tuple[Path, date]:
     """30 currencies, every day since 2016-07-01 through tomorrow (published ahead), backfilled."""
-    from support.nbrb_data import synthetic_server
-
     today = days.today()
-    until = today + timedelta(days=1)
-    with synthetic_server(codes=30, since=SINCE.isoformat(), until=until.isoformat()) as server:
-        quoted = sorted({r["Cur_Abbreviation"] for r in server.catalogue if r["Cur_Periodicity"] == 0
-                         and r["Cur_DateEnd"][:10] >= until.isoformat()})
-        config_file = folder / "config.toml"
-        config_file.write_text(
-            f'[database]\npath = "rates.sqlite"\n[nbrb]\nbase_url = "{server.url}"\n'
-            f'[track]\ncurrencies = {quoted!r}\nsince = {SINCE}\n'.replace("'", '"'))
-        sync = Sync(configuration.load(config_file))
-        sync.backfill(until=until)
-        sync.store.close()
-    return folder / "rates.sqlite", today
+    return backfilled(folder, SINCE, today + timedelta(days=1)), today
 
 
 def _medians(conn, queries: dict[str, tuple[str, list]], runs: int = RUNS) -> dict[str, float]:

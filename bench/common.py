@@ -55,3 +55,24 @@ def interleaved_medians(commands: dict[str, list[str]], runs: int = 15, **kwargs
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL, **kwargs)
             times[name].append(time.perf_counter() - started)
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def backfilled(folder: Path, since, until) -> Path:
+    """A database of 30 synthetic currencies, every day from `since` to `until`, filled by the real
+    backfill from the local fake (every currency the fake still quotes on `until`)."""
+    from support.nbrb_data import synthetic_server
+
+    from ticker import config as configuration
+    from ticker.sync import Sync
+
+    with synthetic_server(codes=30, since=since.isoformat(), until=until.isoformat()) as server:
+        quoted = sorted({r["Cur_Abbreviation"] for r in server.catalogue if r["Cur_Periodicity"] == 0
+                         and r["Cur_DateEnd"][:10] >= until.isoformat()})
+        config_file = folder / "config.toml"
+        config_file.write_text(
+            f'[database]\npath = "rates.sqlite"\n[nbrb]\nbase_url = "{server.url}"\n'
+            f'[track]\ncurrencies = {quoted!r}\nsince = {since}\n'.replace("'", '"'))
+        sync = Sync(configuration.load(config_file))
+        sync.backfill(until=until)
+        sync.store.close()
+    return folder / "rates.sqlite"
