@@ -1,6 +1,8 @@
 """The NBRB client against a real local HTTP server: exact values, traps and faults."""
 
 import logging
+import re
+import threading
 import time
 from datetime import date
 from decimal import Decimal
@@ -205,6 +207,42 @@ def test_damage_and_5xx_share_one_budget_and_one_backoff_schedule(nbrb):
     # The second retry in a row waits 2 x backoff, whichever fault came first.
     assert time.monotonic() - started >= 0.4
     assert len(nbrb.requests) == 3
+
+
+def test_requests_asked_at_once_from_several_threads_each_have_their_own_budget(nbrb, caplog):
+    # A backfill asks for a few spans at once: each keeps its own retries and backoff schedule.
+    caplog.set_level(logging.DEBUG, "ticker.http")
+    client = NBRB(nbrb.url, timeout=1, retries=2, backoff=0.1)  # retries wait long enough to overlap
+    records = {r.cur_id: r for r in client.currencies()}
+    faults = {431: ["truncate", (503, {}, b"busy")], 451: ["empty"] * 3, 456: [(503, {}, b"busy"), "html"],
+              429: ["reset"]}
+    for cur_id, script in faults.items():
+        nbrb.script(f"/exrates/rates/dynamics/{cur_id}", *script)
+    start, answers = threading.Barrier(len(faults)), {}
+
+    def ask(cur_id):
+        start.wait(timeout=10)
+        try:
+            answers[cur_id] = client.span(records[cur_id], date(2026, 3, 1), date(2026, 3, 17))
+        except DamagedResponse as exc:
+            answers[cur_id] = exc
+
+    threads = [threading.Thread(target=ask, args=(cur_id,)) for cur_id in faults]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert {cur_id: len(a) for cur_id, a in answers.items() if isinstance(a, list)} == {431: 17, 456: 17, 429: 17}
+    assert str(answers[431][9].rate) == "2.9189"  # USD on 2026-03-10
+    assert str(answers[451]).endswith("no EUR rates (Cur_ID 451) for 2026-03-01..2026-03-17, days already published,"
+                                      " still after 2 retries; set nbrb.base_url in the config to use a mirror or proxy")
+    retries = {}
+    for record in caplog.records:
+        attempt, budget, wait, cur_id = re.match(r"retry (\d) of (\d) in ([\d.]+) s: .*/dynamics/(\d+)\?",
+                                                 record.getMessage()).groups()
+        retries.setdefault(int(cur_id), []).append(f"{attempt}/{budget} after {wait} s")
+    assert retries == {431: ["1/2 after 0 s", "2/2 after 0.2 s"], 451: ["1/2 after 0 s", "2/2 after 0.2 s"],
+                       456: ["1/2 after 0 s", "2/2 after 0.2 s"], 429: ["1/2 after 0 s"]}
 
 
 def test_retries_are_logged_in_our_words_at_debug_never_urllib3s_warning(nbrb, client, caplog):
