@@ -8,6 +8,9 @@ one set monthly before it was set daily) never stop the others: they become `not
 """
 
 import logging
+import queue
+import threading
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -23,6 +26,10 @@ LOOKAHEAD = 7  # days past today to ask for: Thursday's session sets Friday to S
 ROUNDS = 3  # rounds, at the end of a backfill, for the requests set aside
 GIVE_UP = 3  # requests failing in a row (each after its retries) that end a pass: the source is down
 SHOWN = 8  # currencies named in the line about what still fails
+# Spans asked at once: their waits (an answer that never comes, the backoff before a retry)
+# overlap instead of adding up, and four connections stay polite to a public API (a browser
+# opens six per host). The answers are still written one batch at a time, by the calling thread.
+WORKERS = 4
 
 
 @dataclass
@@ -43,6 +50,62 @@ class Progress:
     @property
     def fraction(self) -> float:
         return self.days_done / self.days if self.days else 1.0
+
+
+class _Asking:
+    """Asks `span(currency, first, last)` for each request, up to WORKERS at once in threads of
+    their own, and yields (request, rates or the exception raised) as each answer arrives.
+
+    The next request is asked only once an answer has been taken, so at most WORKERS are ever in
+    flight, and after `stop()` none more. The threads only ask, never write: when the taker stops
+    early (the daemon's stop, Ctrl-C) they are left to finish their request and dropped (daemon
+    threads), rather than waited for through all their retries.
+    """
+
+    def __init__(self, span, requests: list):
+        self._span = span
+        self._waiting = deque(requests)  # not asked yet
+        self._todo: queue.SimpleQueue = queue.SimpleQueue()
+        self._answers: queue.SimpleQueue = queue.SimpleQueue()
+        self._in_flight = 0
+        self._threads = [threading.Thread(target=self._work, name=f"span-{n}", daemon=True)
+                         for n in range(min(WORKERS, len(requests)))]
+
+    def __enter__(self) -> "_Asking":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for _ in self._threads:
+            self._todo.put(None)
+
+    def _work(self) -> None:
+        while (request := self._todo.get()) is not None:
+            try:
+                answer = self._span(*request)
+            except Exception as exc:  # handed to the taker, who decides
+                answer = exc
+            self._answers.put((request, answer))
+
+    def _ask(self) -> None:
+        while self._waiting and self._in_flight < len(self._threads):
+            self._todo.put(self._waiting.popleft())
+            self._in_flight += 1
+
+    def __iter__(self):
+        self._ask()
+        while self._in_flight:
+            request, answer = self._answers.get()
+            self._in_flight -= 1
+            yield request, answer
+            self._ask()
+
+    def stop(self) -> list:
+        """Ask nothing more; the requests never asked. Those in flight still arrive."""
+        unasked = list(self._waiting)
+        self._waiting.clear()
+        return unasked
 
 
 class Sync:
@@ -174,42 +237,46 @@ class Sync:
         return summary
 
     def _spans(self, requests, attempt, summary, state: Progress, progress):
-        """Ask for and store each span. Returns ([(request, error)] for those still failing, whether
-        it gave up): after GIVE_UP failures in a row, the rest of the list is set aside unasked."""
+        """Ask for the spans, WORKERS at a time, and store each as it arrives, in this thread.
+
+        Returns ([(request, error)] for those still failing, in plan order; whether it gave up):
+        after GIVE_UP failures in a row, the rest of the list is set aside unasked (those already
+        asked are still taken in)."""
         failures = []
-        streak = 0
-        left: dict[str, int] = {}
-        for currency, _, _ in requests:
-            left[currency.code] = left.get(currency.code, 0) + 1
-        for n, request in enumerate(requests):
-            currency, first, last = request
-            try:
-                rates = self.source.span(currency, first, last)
-            except SourceError as exc:
-                failures.append((request, exc))
-                state.failed += 1
-                streak += 1
-                if streak >= GIVE_UP:
-                    failures += [(rest, exc) for rest in requests[n + 1:]]
-                    return failures, True
-            else:
-                streak = 0
-                new, changed = self.store.write(rates, attempt)
-                counts = summary.setdefault(currency.code, [0, 0])
-                counts[0] += len(new)
-                counts[1] += len(changed)
-                state.stored += len(new) + len(changed)
-            if request not in state.tried:  # a retried request counts once
-                state.tried.add(request)
-                state.requests_done += 1
-                state.days_done += (last - first).days + 1
-            left[currency.code] -= 1
-            if not left[currency.code] and currency.code not in state.done:
-                state.done.add(currency.code)
-                state.codes_done += 1
-            if progress:
-                progress(state)
-        return failures, False
+        streak, gave_up = 0, False
+        left = Counter(currency.code for currency, _, _ in requests)
+        with _Asking(self.source.span, requests) as asking:
+            for request, answer in asking:
+                currency, first, last = request
+                if isinstance(answer, SourceError):
+                    failures.append((request, answer))
+                    state.failed += 1
+                    streak += 1
+                    if streak >= GIVE_UP and not gave_up:
+                        gave_up = True
+                        failures += [(rest, answer) for rest in asking.stop()]
+                elif isinstance(answer, BaseException):
+                    raise answer
+                else:
+                    streak = 0
+                    new, changed = self.store.write(answer, attempt)
+                    counts = summary.setdefault(currency.code, [0, 0])
+                    counts[0] += len(new)
+                    counts[1] += len(changed)
+                    state.stored += len(new) + len(changed)
+                if request not in state.tried:  # a retried request counts once
+                    state.tried.add(request)
+                    state.requests_done += 1
+                    state.days_done += (last - first).days + 1
+                left[currency.code] -= 1
+                if not left[currency.code] and currency.code not in state.done:
+                    state.done.add(currency.code)
+                    state.codes_done += 1
+                if progress:
+                    progress(state)
+        order = {request: n for n, request in enumerate(requests)}
+        failures.sort(key=lambda failure: order[failure[0]])
+        return failures, gave_up
 
     def _published_after(self, today: date, first: date, codes, attempt, summary, failures) -> None:
         """Store the days after today the source has already published (the lists of those days)."""
