@@ -7,7 +7,8 @@ Both run the daemon's catch-up job (`Daemon.catchup`, as `ticker run` calls it) 
 pinned to a Tuesday morning in Minsk and 4 retries. The fake answers a 365-day span in 4-9 ms,
 about 50 times faster than NBRB over the internet, so the timeout and the backoff are the
 defaults (15 s, 0.5 s) scaled by the same 1/50: 0.3 s and 0.01 s (the first retry is immediate,
-the second waits 0.02 s, doubling). Every row must be exact.
+the second waits 0.02 s, doubling). Every row must be exact. The catch-up asks for `sync.WORKERS`
+spans at once, so the waits of one overlap the answers of the others.
 """
 
 import logging
@@ -28,6 +29,7 @@ COLUMNS = "code, date, scale, rate_text, unit, cur_id"
 
 def catch_up(folder: Path, server, codes: list[str]) -> tuple[float, int, list]:
     """(wall seconds, requests, rows) of one catch-up into a new database, run until it succeeds."""
+    import requests  # noqa: F401  imported before the clock starts: the first run would pay for it alone
     import time_machine
 
     from ticker import config as configuration
