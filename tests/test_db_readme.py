@@ -26,11 +26,12 @@ def database(tmp_path_factory):
     folder = tmp_path_factory.mktemp("db_readme")
     with recorded_server(today="2026-03-17") as server, Webhook() as hook:
         config = configuration.load(write_config(folder, server.url, track={
-            "currencies": '["USD", "EUR", "RUB"]', "since": "2026-03-01"},
+            "currencies": '["USD", "EUR", "RUB", "KRW"]', "since": "2026-03-01"},
             alerts=[{"currency": '"USD"', "above": "2.94", "notify": f'["{hook.url()}"]'}]))
         sync = Sync(config)
         with minsk("2026-03-17 18:51"):
             sync.backfill(until=date(2026, 3, 17))
+            sync.beside("nbrb-monthly").backfill(until=date(2026, 3, 17))  # KRW's made-up monthly rate
             alerts.run(config)  # USD crossed 2.94 today: an event and its delivery to show
             # January 2024 too: a day the examples name, and a gap for the gap query to find.
             sync.backfill(since=date(2024, 1, 1), until=date(2024, 1, 15), codes=["USD"])
@@ -68,3 +69,4 @@ def test_usd_on_2026_03_10_through_the_documented_view(database):
     conn = sqlite3.connect(database)
     assert conn.execute("SELECT rate_text, unit FROM rates WHERE code = 'USD' AND date = '2026-03-10'").fetchone() \
         == conn.execute("SELECT rate_text, unit FROM rates_byn WHERE code = 'USD' AND date = '2026-03-10'").fetchone()
+

@@ -5,7 +5,7 @@ redenomination. Everything here is exact: rates are `Decimal`s as published, and
 relate them (scales, redenominations) are powers of ten, so dividing them out never rounds.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
@@ -14,6 +14,7 @@ BYR_UNTIL = date(2016, 7, 1)  # BYR -> BYN at 10,000:1 on this day
 BYB_UNTIL = date(2000, 1, 1)  # BYB -> BYR at 1,000:1 on this day
 PER_BYN = {"BYN": 1, "BYR": 10_000, "BYB": 10_000_000}  # old roubles per BYN: the redenomination factors
 BASE = "BYN"  # the base currency: every official rate is BYN (or BYR/BYB) per `scale` units
+DAILY, MONTHLY = 0, 1  # Cur_Periodicity: NBRB's daily list, and its list of rates set once a month
 
 
 class Currency(NamedTuple):
@@ -32,7 +33,9 @@ class Currency(NamedTuple):
 
 
 class Rate(NamedTuple):
-    """`rate` `unit` (BYN, BYR or BYB) per `scale` units of `code`, in force on `date`, as published."""
+    """`rate` `unit` (BYN, BYR or BYB) per `scale` units of `code`, as published: in force on `date`
+    (a daily rate), or set on `date` and in force from then to the end of that month (a monthly
+    rate, `periodicity` MONTHLY; see `in_force_until`)."""
 
     code: str
     date: date
@@ -40,6 +43,7 @@ class Rate(NamedTuple):
     rate: Decimal
     unit: str
     cur_id: int
+    periodicity: int = DAILY
 
     @property
     def byn_per_unit(self) -> Decimal:
@@ -51,6 +55,21 @@ def per_unit(rate, scale: int, unit: str):
     """BYN per one unit of a currency quoted at `rate` `unit` per `scale`: exact for Decimals,
     as scales and redenomination factors are powers of ten."""
     return rate / scale / PER_BYN[unit]
+
+
+def in_force_until(periodicity: int, day: date) -> date:
+    """The last day a rate published for `day` can be in force: that day for a daily rate; for a
+    monthly rate, the last day of the month it was set in (NBRB sets one each month, so a rate
+    never answers for a later month; a second one set in the same month replaces it from its day)."""
+    if periodicity == DAILY:
+        return day
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def set_from(periodicity: int, day: date) -> date:
+    """The first day a rate in force on `day` can have been set on: `day` itself for a daily rate,
+    the first of its month for a monthly one (the converse of `in_force_until`)."""
+    return day if periodicity == DAILY else day.replace(day=1)
 
 
 def unit_on(day: date) -> str:

@@ -167,6 +167,33 @@ def _alerts(db):
         db.execute(statement)
 
 
+# Migration 0006: NBRB's monthly list. A monthly rate is one row, dated the day NBRB set it, and is
+# in force from then to the end of that month (ticker.model.in_force_until); `rates_in_force` gives
+# every row the days it answers for, daily and monthly alike.
+MONTHLY = [
+    # (SQLite splices an added column in after the last one, before that one's trailing comment.)
+    "ALTER TABLE rates ADD COLUMN periodicity INTEGER NOT NULL DEFAULT 0"
+    " /* 0: a daily rate, in force on `date`; 1: a monthly rate, set on `date` (see rates_in_force) */"
+    " CHECK (periodicity IN (0, 1))",
+    """CREATE VIEW rates_in_force AS
+SELECT code, date, date AS until, scale, rate, rate_text, unit, cur_id, periodicity
+FROM rates WHERE periodicity = 0
+UNION ALL
+SELECT m.code, m.date,
+       min(date(m.date, 'start of month', '+1 month', '-1 day'),  -- the end of the month it was set in,
+           coalesce((SELECT date(min(n.date), '-1 day') FROM rates AS n  -- or the day before the next one
+                     WHERE n.code = m.code AND n.periodicity = 1 AND n.date > m.date), '9999-12-31')) AS until,
+       m.scale, m.rate, m.rate_text, m.unit, m.cur_id, m.periodicity
+FROM rates AS m WHERE m.periodicity = 1""",
+]
+
+
+@MIGRATIONS(name="0006_monthly")
+def _monthly(db):
+    for statement in MONTHLY:
+        db.execute(statement)
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating and migrating as needed) with WAL, so readers never wait for the writer.
 
