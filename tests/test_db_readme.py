@@ -70,3 +70,18 @@ def test_usd_on_2026_03_10_through_the_documented_view(database):
     assert conn.execute("SELECT rate_text, unit FROM rates WHERE code = 'USD' AND date = '2026-03-10'").fetchone() \
         == conn.execute("SELECT rate_text, unit FROM rates_byn WHERE code = 'USD' AND date = '2026-03-10'").fetchone()
 
+
+def test_the_rate_in_force_through_the_documented_view_is_what_ticker_rate_answers(database):
+    from ticker.store import reader
+
+    conn = sqlite3.connect(database)
+    query = ("SELECT code, date, until, periodicity, rate_text FROM rates_in_force"
+             " WHERE code = ? AND ? BETWEEN date AND until")
+    assert conn.execute(query, ["KRW", "2026-03-17"]).fetchall() == [("KRW", "2026-03-01", "2026-03-31", 1, "2.1367")]
+    assert conn.execute(query, ["KRW", "2026-04-01"]).fetchall() == []  # March's rate never answers for April
+    assert conn.execute(query, ["USD", "2026-03-10"]).fetchall() == [("USD", "2026-03-10", "2026-03-10", 0, "2.9189")]
+    read = reader.connect(database)
+    for code, day in (("KRW", "2026-03-17"), ("KRW", "2026-03-01"), ("USD", "2026-03-10")):
+        q = reader.rate(read, code, date.fromisoformat(day))
+        _, set_on, _, periodicity, text = conn.execute(query, [code, day]).fetchone()
+        assert (set_on, periodicity, text) == (q.date.isoformat(), q.periodicity, str(q.rate))

@@ -28,7 +28,7 @@ DECIMAL = r"^[0-9]+(\.[0-9]+)?$"
 RECORD = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit"],
+    "required": ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit", "periodicity"],
     "properties": {
         "date": {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
         "code": {"type": "string", "pattern": "^[A-Z]{3}$"},
@@ -37,6 +37,7 @@ RECORD = {
         "unit": {"enum": ["BYN", "BYR", "BYB"]},
         "cur_id": {"type": "integer", "minimum": 1},
         "byn_per_unit": {"type": "string", "pattern": DECIMAL},
+        "periodicity": {"enum": [0, 1]},
     },
 }
 ARRAY = {"type": "array", "items": RECORD}
@@ -66,7 +67,7 @@ def as_stored(record):
 
 def test_csv_round_trip(recorded_db):
     rows = list(csv.DictReader(io.StringIO(run(recorded_db))))
-    assert list(rows[0]) == ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit"]
+    assert list(rows[0]) == ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit", "periodicity"]
     expected = stored(recorded_db)
     assert len(rows) == len(expected) > 500
     assert [(r["date"], r["code"], int(r["scale"]), r["rate"], r["unit"], int(r["cur_id"])) for r in rows] == expected
@@ -97,7 +98,7 @@ def test_empty_selection_is_an_empty_array(recorded_db):
     assert run(recorded_db, "--format", "json", "--since", "2030-01-01") == "[]\n"
     assert json.loads(run(recorded_db, "--format", "json", "--since", "2026-03-17", "--currency", "EUR")) == [
         {"date": "2026-03-17", "code": "EUR", "scale": 1, "rate": "3.3741", "unit": "BYN", "cur_id": 451,
-         "byn_per_unit": "3.3741"}]
+         "byn_per_unit": "3.3741", "periodicity": 0}]
 
 
 def test_beancount_prices_parse_and_are_per_one_unit_in_byn(recorded_db):
@@ -126,7 +127,7 @@ def test_filters_combine(recorded_db):
     rows = list(csv.reader(io.StringIO(run(recorded_db, "--currency", "RUB", "--currency", "KZT",
                                            "--since", "2026-03-16", "--until", "2026-03-17"))))
     expected = stored(recorded_db, "code IN ('RUB', 'KZT') AND date BETWEEN '2026-03-16' AND '2026-03-17'")
-    assert [(d, c, int(s), t, u, int(i)) for d, c, s, t, u, i, _ in rows[1:]] == expected
+    assert [(d, c, int(s), t, u, int(i)) for d, c, s, t, u, i, _, _ in rows[1:]] == expected
     assert [r[:2] for r in rows[1:]] == [["2026-03-16", "KZT"], ["2026-03-16", "RUB"],
                                          ["2026-03-17", "KZT"], ["2026-03-17", "RUB"]]
 

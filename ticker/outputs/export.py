@@ -2,8 +2,9 @@
 
 Every format walks one database cursor and writes as it goes, so memory stays flat however long
 the history. CSV and JSON carry each row as published (`rate` in `unit` per `scale`) beside
-`byn_per_unit`; beancount and ledger need one consistent commodity, so their prices are always
-BYN per one unit, old BYR and BYB rows included.
+`byn_per_unit`, and its `periodicity` (1: a monthly rate, dated the day it was set); beancount and
+ledger need one consistent commodity, so their prices are always BYN per one unit, old BYR and BYB
+rows included (a monthly rate's price is dated the day it was set, which is how ledgers read it).
 """
 
 import csv
@@ -13,7 +14,7 @@ from decimal import Decimal
 from ..model import per_unit
 from ..store import reader
 
-FIELDS = ("date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit")
+FIELDS = ("date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit", "periodicity")
 
 
 def export(conn, out, format: str = "csv", codes=(), since=None, until=None) -> None:
@@ -23,11 +24,11 @@ def export(conn, out, format: str = "csv", codes=(), since=None, until=None) -> 
 
 def _records(rows):
     """Each stored row plus BYN per one unit, exact: dividing by powers of ten never rounds."""
-    for day, code, scale, text, unit, cur_id in rows:
+    for day, code, scale, text, unit, cur_id, periodicity in rows:
         # Most rows are already BYN per one unit: their text is the answer, and skipping the
         # decimal arithmetic roughly halves the cost of a full export.
         byn = text if scale == 1 and unit == "BYN" else format(per_unit(Decimal(text), scale, unit), "f")
-        yield day, code, scale, text, unit, cur_id, byn
+        yield day, code, scale, text, unit, cur_id, byn, periodicity
 
 
 def _csv(records, out):

@@ -12,12 +12,12 @@ from urllib.parse import quote
 from ..days import each_day
 from ..errors import DatabaseError, NoData
 from . import access
-from ..model import Rate
+from ..model import MONTHLY, Rate, set_from
 
 
 def _rate(row) -> Rate:
     return Rate(row["code"], date.fromisoformat(row["date"]), row["scale"], Decimal(row["rate_text"]),
-                row["unit"], row["cur_id"])
+                row["unit"], row["cur_id"], *([row["periodicity"]] if "periodicity" in row.keys() else []))
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -58,8 +58,10 @@ COLUMNS = "code, date, scale, rate_text, unit, cur_id"
 
 
 def rate(conn: sqlite3.Connection, code: str, day: date) -> Rate:
-    """The rate in force on `day`, or a NoData that says what to run."""
-    row = conn.execute(f"SELECT {COLUMNS} FROM rates WHERE code = ? AND date = ?", [code, day.isoformat()]).fetchone()
+    """The rate in force on `day` (for a monthly currency, the one set that month on or before
+    `day`: its `date` is the day it was set), or a NoData that says what to run."""
+    row = conn.execute(f"SELECT {COLUMNS}, periodicity FROM rates WHERE code = ? AND date = ?",
+                       [code, day.isoformat()]).fetchone() or monthly(conn, code, day)
     if row:
         return _rate(row)
     first, last = conn.execute("SELECT min(date), max(date) FROM rates WHERE code = ?", [code]).fetchone()
@@ -70,6 +72,15 @@ def rate(conn: sqlite3.Connection, code: str, day: date) -> Rate:
     if day.isoformat() < first:
         raise NoData(f"no {code} rate before {first} in the database; run `ticker backfill --since {day}`")
     raise NoData(f"the {code} rate for {day} is missing from the database; run `ticker backfill`")
+
+
+def monthly(conn: sqlite3.Connection, code: str, day: date) -> sqlite3.Row | None:
+    """The row of the monthly rate in force on `day`: the last one set from the first of its month
+    to `day` (ticker.model.in_force_until); None when none is stored."""
+    return conn.execute(
+        f"SELECT {COLUMNS}, periodicity FROM rates WHERE code = ? AND periodicity = {MONTHLY}"
+        " AND date BETWEEN ? AND ? ORDER BY date DESC LIMIT 1",
+        [code, set_from(MONTHLY, day).isoformat(), day.isoformat()]).fetchone()
 
 
 def _unknown(conn: sqlite3.Connection, code: str) -> NoReturn:
@@ -123,18 +134,23 @@ def series(conn: sqlite3.Connection, code: str, first: date, last: date) -> Seri
 
 
 def coverage(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-    """Per currency: rows, first and last date, and days missing between them."""
+    """Per currency: rows, first and last date, days missing between its first and last daily rate,
+    monthly rates stored, and `until`: the last day a stored rate is in force (a monthly one, to the
+    end of the month it was set in)."""
     return conn.execute(
         "SELECT code, count(*) AS rows, min(date) AS first, max(date) AS last,"
-        " CAST(julianday(max(date)) - julianday(min(date)) + 1 - count(*) AS INTEGER) AS missing"
-        " FROM rates GROUP BY code ORDER BY code"
+        " coalesce(CAST(julianday(max(CASE WHEN periodicity = 0 THEN date END))"
+        " - julianday(min(CASE WHEN periodicity = 0 THEN date END)) + 1 - sum(periodicity = 0) AS INTEGER), 0)"
+        " AS missing, sum(periodicity = 1) AS monthly,"
+        " max(CASE WHEN periodicity = 0 THEN date ELSE date(date, 'start of month', '+1 month', '-1 day') END)"
+        " AS until FROM rates GROUP BY code ORDER BY code"
     ).fetchall()
 
 
 def quoted_on(conn: sqlite3.Connection, day: date) -> list[str]:
-    """Daily currencies the cached catalogue says NBRB quotes on `day`."""
+    """Currencies the cached catalogue says NBRB quotes on `day`, in its daily or its monthly list."""
     return [code for (code,) in conn.execute(
-        "SELECT DISTINCT code FROM currencies WHERE periodicity = 0 AND date_start <= :d AND date_end >= :d"
+        "SELECT DISTINCT code FROM currencies WHERE date_start <= :d AND date_end >= :d"
         " ORDER BY code", {"d": day.isoformat()})]
 
 
@@ -146,18 +162,21 @@ def last_fetch(conn: sqlite3.Connection, status: str) -> sqlite3.Row | None:
     ).fetchone()
 
 
-HISTORY = "date, code, scale, rate_text, unit, cur_id"
+HISTORY = "date, code, scale, rate_text, unit, cur_id, periodicity"
 
 
 def history(conn: sqlite3.Connection, codes=(), since: date | None = None, until: date | None = None):
-    """Stored rows as plain tuples (HISTORY's columns) in date then code order, streamed from the cursor.
+    """Stored rows as plain tuples (HISTORY's columns) in date then code order, streamed from the cursor:
+    those dated `since` to `until`, and a monthly rate set earlier in `since`'s month (in force on `since`).
 
     Named codes the database has never seen raise NoData before the first row.
     """
     for code in codes:
         if not conn.execute("SELECT 1 FROM rates WHERE code = ? LIMIT 1", [code]).fetchone():
             _unknown(conn, code)
-    where, args = ["date BETWEEN ? AND ?"], [(since or date.min).isoformat(), (until or date.max).isoformat()]
+    since = since or date.min
+    where = ["date BETWEEN ? AND ?", f"(date >= ? OR periodicity = {MONTHLY})"]
+    args = [set_from(MONTHLY, since).isoformat(), (until or date.max).isoformat(), since.isoformat()]
     if codes:
         where.append(f"code IN ({', '.join('?' * len(codes))})")
         args += list(codes)
@@ -167,9 +186,9 @@ def history(conn: sqlite3.Connection, codes=(), since: date | None = None, until
 
 
 def ended(conn: sqlite3.Connection, day: date) -> dict[str, str]:
-    """Daily currencies the cached catalogue says NBRB stopped quoting before `day`: code -> last day."""
+    """Currencies the cached catalogue says NBRB stopped quoting (in either list) before `day`: code -> last day."""
     return dict(conn.execute(
-        "SELECT code, max(date_end) FROM currencies WHERE periodicity = 0 GROUP BY code HAVING max(date_end) < ?"
+        "SELECT code, max(date_end) FROM currencies GROUP BY code HAVING max(date_end) < ?"
         " ORDER BY code", [day.isoformat()]).fetchall())
 
 
