@@ -193,6 +193,39 @@ def test_catch_up_fills_every_day_then_an_idle_poll_costs_one_request(daemon, co
     assert daemon.last_success[1] == "poll: nothing new yet"
 
 
+def test_the_monthly_list_is_asked_by_the_catch_up_at_most_once_a_day_and_never_by_a_poll(tmp_path, nbrb, published,
+                                                                                          caplog):
+    caplog.set_level(logging.INFO, "ticker")
+    config = make_config(tmp_path, nbrb, track={"currencies": '["USD", "EUR", "RUB", "KRW"]', "since": "2026-02-01"})
+    with minsk("2026-03-01 09:00"):
+        daemon = started_daemon(config, published.append)
+    with minsk("2026-03-17 10:00"):
+        daemon.catchup()
+    # KRW's made-up monthly rates, set on 2026-02-01 and 2026-03-01: two lists, one a month.
+    assert stored(config, "SELECT code, date, rate_text, periodicity FROM rates WHERE code = 'KRW'") == [
+        ("KRW", "2026-02-01", "2.1159", 1), ("KRW", "2026-03-01", "2.1367", 1)]
+    monthly = [q["ondate"] for path, q in nbrb.requests if q.get("periodicity") == "1"]
+    assert sorted(monthly) == ["2026-02-28", "2026-03-17"]
+    assert "backfill of the monthly list: 2 new, 0 revised (KRW 2)" in caplog.messages
+    assert daemon.last_success[1] == "catch-up: 53 new, 0 revised, through 2026-03-17"  # 51 daily, 2 monthly
+    nbrb.reset_log()
+    with minsk("2026-03-17 12:00"):
+        daemon.poll()  # an idle poll: one request, the daily list
+    assert nbrb.requests == [("/exrates/rates", {"ondate": "2026-03-18", "periodicity": "0"})]
+    # April's rate, not set yet (the fake's lists end in March): asked by the first catch-up of
+    # April 1st only, whatever the retries and later catch-ups of that day.
+    for stamp in ("2026-04-01 00:07", "2026-04-01 00:08", "2026-04-01 13:00"):
+        nbrb.reset_log()
+        with minsk(stamp):
+            daemon.catchup()
+        asked = [q["ondate"] for path, q in nbrb.requests if q.get("periodicity") == "1"]
+        assert asked == (["2026-04-01"] if stamp.endswith("00:07") else []), stamp
+    nbrb.reset_log()
+    with minsk("2026-04-02 00:07"):
+        daemon.catchup()
+    assert [q["ondate"] for path, q in nbrb.requests if q.get("periodicity") == "1"] == ["2026-04-02"]
+
+
 def test_poll_stores_the_next_day_then_stops_asking_that_day(daemon, config, nbrb, published, caplog):
     caplog.set_level(logging.INFO, "ticker")
     with minsk("2026-03-17 10:00"):
