@@ -9,12 +9,20 @@ about 50 times faster than NBRB over the internet, so the timeout and the backof
 defaults (15 s, 0.5 s) scaled by the same 1/50: 0.3 s and 0.01 s (the first retry is immediate,
 the second waits 0.02 s, doubling). Every row must be exact. The catch-up asks for `sync.WORKERS`
 spans at once, so the waits of one overlap the answers of the others.
+
+Asking several at once costs the fault-free catch-up something here that it does not cost against
+NBRB: the fake answers from threads of this very process, so its work and ticker's take turns on
+one interpreter lock. So the fault-free backfill is also measured against the fake in a process of
+its own, as NBRB is, one span at a time (WORKERS = 1) beside WORKERS at once.
 """
 
 import logging
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +33,25 @@ SINCE, UNTIL = "2016-07-01", "2026-03-17"
 MIX = {"5xx": 0.15, "reset": 0.05, "truncate": 0.05, "html": 0.03, "empty": 0.05, ("delay", 0.5): 0.01}
 SEED = 8
 COLUMNS = "code, date, scale, rate_text, unit, cur_id"
+SERVE = """import sys
+sys.path.insert(0, sys.argv[1])
+from support.nbrb_data import synthetic_server
+server = synthetic_server(codes=30, since=sys.argv[2], until=sys.argv[3]).start()
+print(server.url, flush=True)
+sys.stdin.read()  # until the bench closes it
+"""
+
+
+@contextmanager
+def workers(n: int):
+    """Sync.WORKERS set to `n` for a while: 1 asks one span at a time."""
+    from ticker import sync
+
+    saved, sync.WORKERS = sync.WORKERS, n
+    try:
+        yield
+    finally:
+        sync.WORKERS = saved
 
 
 def catch_up(folder: Path, server, codes: list[str]) -> tuple[float, int, list]:
@@ -72,19 +99,68 @@ retry = 0.01
     return seconds, len(server.requests), rows
 
 
+def backfill(folder: Path, url: str, codes: list[str]) -> float:
+    """Wall seconds of the fault-free backfill of the daily list into a new database."""
+    import time_machine
+
+    from support import write_config
+
+    from ticker import config as configuration
+    from ticker.days import minsk
+    from ticker.sync import Sync
+
+    folder.mkdir(parents=True)
+    config = configuration.load(write_config(folder, url, track={"currencies": str(codes).replace("'", '"'),
+                                                                  "since": SINCE}))
+    with time_machine.travel(datetime(2026, 3, 17, 10, 0, tzinfo=minsk()), tick=True):
+        sync = Sync(config)
+        sync.catalogue()
+        started = time.perf_counter()
+        sync.backfill(until=datetime.fromisoformat(UNTIL).date())
+        seconds = time.perf_counter() - started
+    sync.store.close()
+    return seconds
+
+
+def elsewhere(folder: Path, codes: list[str]) -> tuple[float, float]:
+    """(best of three, one span at a time; best of three, WORKERS at once), interleaved, against
+    the fake in a process of its own."""
+    from ticker.sync import WORKERS
+
+    child = subprocess.Popen([sys.executable, "-c", SERVE, str(common.ROOT / "tests"), SINCE, UNTIL],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        url = child.stdout.readline().strip()
+        times = {1: [], WORKERS: []}
+        for n in range(3):
+            for at_once in times:
+                with workers(at_once):
+                    times[at_once].append(backfill(folder / f"{at_once}-{n}", url, codes))
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
+    print(f"  fake in its own process: one at a time {times[1]}, {WORKERS} at once {times[WORKERS]}", flush=True)
+    return min(times[1]), min(times[WORKERS])
+
+
 def run() -> list[common.Row]:
-    logging.getLogger("ticker").setLevel(logging.ERROR)  # "BRL has no daily rate before ..." twice
+    from ticker.sync import WORKERS
+
+    logging.getLogger("ticker").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp, synthetic_server(codes=30, since=SINCE, until=UNTIL) as server:
         tmp = Path(tmp)
         codes = sorted({r["Cur_Abbreviation"] for r in server.catalogue if r["Cur_Periodicity"] == 0
                         and r["Cur_DateEnd"][:10] >= UNTIL and r["Cur_DateStart"][:10] <= UNTIL})
-        (tmp / "clean").mkdir()
-        (tmp / "faults").mkdir()
+        for name in ("clean", "faults", "one"):
+            (tmp / name).mkdir()
         clean_seconds, clean_requests, clean_rows = catch_up(tmp / "clean", server, codes)
+        with workers(1):
+            one_seconds, _, _ = catch_up(tmp / "one", server, codes)
         server.fault_mix(SEED, MIX)
         seconds, requests, rows = catch_up(tmp / "faults", server, codes)
         faults = len(server.faults)
         server.fault_mix(0, {})
+        apart_one, apart = elsewhere(tmp / "apart", codes)
     exact = rows == clean_rows
     print(f"  {faults} faults served; rows exact: {exact}", flush=True)
     return [
@@ -93,6 +169,10 @@ def run() -> list[common.Row]:
         common.ratio_row(f"fault-mix catch-up requests ({faults} faults)", requests,
                          "the same without faults", clean_requests, "req", at_most=1.6),
         common.Row("fault-mix catch-up rows exact", float(exact), "", 1.0, "", "all exact", exact),
+        common.ratio_row(f"fault-free backfill, fake apart, {WORKERS} at once", apart,
+                         "the same, one span at a time", apart_one, "s", at_most=1),
+        common.Row(f"fault-free catch-up, fake in-process, {WORKERS} at once", clean_seconds,
+                   "the same, one span at a time", one_seconds, "s", "reference", True),
     ]
 
 
