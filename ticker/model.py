@@ -66,6 +66,17 @@ def in_force_until(periodicity: int, day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
+def days_in_force(periodicity: int, set_days) -> set[date]:
+    """Every day on which one of the rates published for `set_days` is in force (see `in_force_until`)."""
+    if periodicity == DAILY:
+        return set(set_days)
+    covered = set()
+    for day in set_days:
+        last = in_force_until(periodicity, day)
+        covered.update(day + timedelta(days=n) for n in range((last - day).days + 1))
+    return covered
+
+
 def set_from(periodicity: int, day: date) -> date:
     """The first day a rate in force on `day` can have been set on: `day` itself for a daily rate,
     the first of its month for a monthly one (the converse of `in_force_until`)."""

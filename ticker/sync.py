@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from . import days, sources
 from .errors import BadResponse, DamagedResponse, Incomplete, NoData, NotQuoted, SourceError, SourceUnavailable
-from .model import Currency, Rate, in_force_until, set_from
+from .model import Currency, Rate, days_in_force, set_from
 from .store.writer import Store
 
 log = logging.getLogger("ticker")
@@ -234,9 +234,8 @@ class Sync:
             if named:
                 for text in self.unquoted(records, code, since, until):
                     self.note(text)
-            covered = set()
-            for day in self.store.stored_dates(code, set_from(periodicity, since), until, periodicity):
-                covered.update(days.each_day(day, in_force_until(periodicity, day)))
+            covered = days_in_force(periodicity, self.store.stored_dates(code, set_from(periodicity, since), until,
+                                                                         periodicity))
             missing = [day for day in days.each_day(since, until) if day not in covered]
             for first, last in days.runs(missing):
                 for request in self.source.spans(records, code, first, last):
