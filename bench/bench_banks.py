@@ -28,9 +28,8 @@ from pathlib import Path
 import time_machine
 from common import ratio_row
 
-from ticker import bank_sync
+from ticker import bank_sync, days
 from ticker import config as configuration
-from ticker import days
 from ticker.model import Rate
 from ticker.store import banks, reader
 from ticker.store.writer import Store

@@ -7,13 +7,24 @@ Both run the daemon's catch-up job (`Daemon.catchup`, as `ticker run` calls it) 
 pinned to a Tuesday morning in Minsk and 4 retries. The fake answers a 365-day span in 4-9 ms,
 about 50 times faster than NBRB over the internet, so the timeout and the backoff are the
 defaults (15 s, 0.5 s) scaled by the same 1/50: 0.3 s and 0.01 s (the first retry is immediate,
-the second waits 0.02 s, doubling). Every row must be exact.
+the second waits 0.02 s, doubling). Every row must be exact. The catch-up asks for `sync.WORKERS`
+spans at once, so the waits of one overlap the answers of the others.
+
+Asking several at once costs the fault-free catch-up something here that it does not cost against
+NBRB: the fake answers from threads of this very process, so its work and ticker's take turns on
+one interpreter lock, and it answers at once, where NBRB's answers spend most of their 0.2-0.5 s
+on the way. So the fault-free catch-up is also measured one span at a time (WORKERS = 1) beside
+WORKERS at once: as is, against the fake in a process of its own (as NBRB is), and with every
+answer LATE seconds late (NBRB's time on the way, scaled by the same 1/50).
 """
 
 import logging
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -23,11 +34,32 @@ from support.nbrb_data import synthetic_server
 SINCE, UNTIL = "2016-07-01", "2026-03-17"
 MIX = {"5xx": 0.15, "reset": 0.05, "truncate": 0.05, "html": 0.03, "empty": 0.05, ("delay", 0.5): 0.01}
 SEED = 8
+LATE = 0.006  # seconds each answer waits in the latency runs
 COLUMNS = "code, date, scale, rate_text, unit, cur_id"
+SERVE = """import sys
+sys.path.insert(0, sys.argv[1])
+from support.nbrb_data import synthetic_server
+server = synthetic_server(codes=30, since=sys.argv[2], until=sys.argv[3]).start()
+print(server.url, flush=True)
+sys.stdin.read()  # until the bench closes it
+"""
+
+
+@contextmanager
+def workers(n: int):
+    """Sync.WORKERS set to `n` for a while: 1 asks one span at a time."""
+    from ticker import sync
+
+    saved, sync.WORKERS = sync.WORKERS, n
+    try:
+        yield
+    finally:
+        sync.WORKERS = saved
 
 
 def catch_up(folder: Path, server, codes: list[str]) -> tuple[float, int, list]:
     """(wall seconds, requests, rows) of one catch-up into a new database, run until it succeeds."""
+    import requests  # noqa: F401  imported before the clock starts: the first run would pay for it alone
     import time_machine
 
     from ticker import config as configuration
@@ -70,19 +102,72 @@ retry = 0.01
     return seconds, len(server.requests), rows
 
 
+def backfill(folder: Path, url: str, codes: list[str]) -> float:
+    """Wall seconds of the fault-free backfill of the daily list into a new database."""
+    import time_machine
+    from support import write_config
+
+    from ticker import config as configuration
+    from ticker.days import minsk
+    from ticker.sync import Sync
+
+    folder.mkdir(parents=True)
+    config = configuration.load(write_config(folder, url, track={"currencies": str(codes).replace("'", '"'),
+                                                                  "since": SINCE}))
+    with time_machine.travel(datetime(2026, 3, 17, 10, 0, tzinfo=minsk()), tick=True):
+        sync = Sync(config)
+        sync.catalogue()
+        started = time.perf_counter()
+        sync.backfill(until=datetime.fromisoformat(UNTIL).date())
+        seconds = time.perf_counter() - started
+    sync.store.close()
+    return seconds
+
+
+def elsewhere(folder: Path, codes: list[str]) -> tuple[float, float]:
+    """(best of three, one span at a time; best of three, WORKERS at once), interleaved, against
+    the fake in a process of its own."""
+    from ticker.sync import WORKERS
+
+    child = subprocess.Popen([sys.executable, "-c", SERVE, str(common.ROOT / "tests"), SINCE, UNTIL],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        url = child.stdout.readline().strip()
+        times = {1: [], WORKERS: []}
+        for n in range(3):
+            for at_once in times:
+                with workers(at_once):
+                    times[at_once].append(backfill(folder / f"{at_once}-{n}", url, codes))
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
+    print(f"  fake in its own process: one at a time {times[1]}, {WORKERS} at once {times[WORKERS]}", flush=True)
+    return min(times[1]), min(times[WORKERS])
+
+
 def run() -> list[common.Row]:
-    logging.getLogger("ticker").setLevel(logging.ERROR)  # "BRL has no daily rate before ..." twice
+    from ticker.sync import WORKERS
+
+    logging.getLogger("ticker").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp, synthetic_server(codes=30, since=SINCE, until=UNTIL) as server:
         tmp = Path(tmp)
         codes = sorted({r["Cur_Abbreviation"] for r in server.catalogue if r["Cur_Periodicity"] == 0
                         and r["Cur_DateEnd"][:10] >= UNTIL and r["Cur_DateStart"][:10] <= UNTIL})
-        (tmp / "clean").mkdir()
-        (tmp / "faults").mkdir()
+        for name in ("clean", "faults", "one", "late", "late-one"):
+            (tmp / name).mkdir()
         clean_seconds, clean_requests, clean_rows = catch_up(tmp / "clean", server, codes)
+        with workers(1):
+            one_seconds, _, _ = catch_up(tmp / "one", server, codes)
+        server.fault_mix(0, {("delay", LATE): 1.0})
+        late_seconds, _, _ = catch_up(tmp / "late", server, codes)
+        with workers(1):
+            late_one_seconds, _, _ = catch_up(tmp / "late-one", server, codes)
         server.fault_mix(SEED, MIX)
+        before = len(server.faults)
         seconds, requests, rows = catch_up(tmp / "faults", server, codes)
-        faults = len(server.faults)
+        faults = len(server.faults) - before
         server.fault_mix(0, {})
+        apart_one, apart = elsewhere(tmp / "apart", codes)
     exact = rows == clean_rows
     print(f"  {faults} faults served; rows exact: {exact}", flush=True)
     return [
@@ -91,6 +176,12 @@ def run() -> list[common.Row]:
         common.ratio_row(f"fault-mix catch-up requests ({faults} faults)", requests,
                          "the same without faults", clean_requests, "req", at_most=1.6),
         common.Row("fault-mix catch-up rows exact", float(exact), "", 1.0, "", "all exact", exact),
+        common.Row(f"fault-free catch-up, {WORKERS} spans at once", clean_seconds,
+                   "the same, one span at a time", one_seconds, "s", "reference", True),
+        common.Row(f"fault-free backfill, fake in its own process, {WORKERS} at once", apart,
+                   "the same, one span at a time", apart_one, "s", "reference", True),
+        common.ratio_row(f"fault-free catch-up, answers {LATE * 1000:g} ms late, {WORKERS} at once", late_seconds,
+                         "the same, one span at a time", late_one_seconds, "s", at_most=1),
     ]
 
 

@@ -16,7 +16,7 @@ CREATE TABLE rates (
     rate_text TEXT NOT NULL,   -- the same value exactly as published, trailing zeros kept
     unit TEXT NOT NULL CHECK (unit IN ('BYN', 'BYR', 'BYB')),  -- BYR before 2016-07-01, BYB before 2000
     cur_id INTEGER NOT NULL,   -- NBRB's Cur_ID valid on that day (see currencies)
-    fetched_at TEXT NOT NULL, byn_per_unit_e16 INTEGER /* BYN per ONE unit of `code` x 10^16, exact: compare and subtract this, never `rate` */ CHECK (byn_per_unit_e16 > 0),  -- UTC ISO-8601, when this value was first stored or last revised
+    fetched_at TEXT NOT NULL, byn_per_unit_e16 INTEGER /* BYN per ONE unit of `code` x 10^16, exact: compare and subtract this, never `rate` */ CHECK (byn_per_unit_e16 > 0), periodicity INTEGER NOT NULL DEFAULT 0 /* 0: a daily rate, in force on `date`; 1: a monthly rate, set on `date` (see rates_in_force) */ CHECK (periodicity IN (0, 1)),  -- UTC ISO-8601, when this value was first stored or last revised
     PRIMARY KEY (code, date)
 ) WITHOUT ROWID;
 
@@ -158,6 +158,17 @@ CREATE TABLE alert_deliveries (
     error TEXT,                  -- the one-line error of the last attempt; NULL once delivered
     PRIMARY KEY (event_id, target)
 );
+
+CREATE VIEW rates_in_force AS
+SELECT code, date, date AS until, scale, rate, rate_text, unit, cur_id, periodicity, byn_per_unit_e16
+FROM rates WHERE periodicity = 0
+UNION ALL
+SELECT m.code, m.date,
+       min(date(m.date, 'start of month', '+1 month', '-1 day'),  -- the end of the month it was set in,
+           coalesce((SELECT date(min(n.date), '-1 day') FROM rates AS n  -- or the day before the next one
+                     WHERE n.code = m.code AND n.periodicity = 1 AND n.date > m.date), '9999-12-31')) AS until,
+       m.scale, m.rate, m.rate_text, m.unit, m.cur_id, m.periodicity, m.byn_per_unit_e16
+FROM rates AS m WHERE m.periodicity = 1;
 
 CREATE TABLE bank_points (
     id INTEGER PRIMARY KEY,       -- ticker's number for the point, what bank_rates.point refers to

@@ -69,6 +69,28 @@ def recorded_db(tmp_path_factory) -> Path:
     return config.database.path
 
 
+@pytest.fixture(scope="session")
+def monthly_db(tmp_path_factory) -> Path:
+    """A database filled by the real backfill code with every currency ("*"): the monthly list since
+    2022-06-01 (made-up rates: BRL until 2022-07, KRW and THB to 2026-03) and the daily one for
+    2026-03-01..17 (recorded). Shared and only read."""
+    from datetime import date
+
+    from support import minsk
+
+    from ticker import config as configuration
+    from ticker.sync import Sync
+
+    folder = tmp_path_factory.mktemp("monthly")
+    with recorded_server(today="2026-03-17") as server, minsk("2026-03-17 18:51"):
+        config = configuration.load(write_config(folder, server.url, track={"currencies": '["*"]'}))
+        sync = Sync(config)
+        sync.beside("nbrb-monthly").backfill(date(2022, 6, 1))
+        sync.backfill(date(2026, 3, 1), date(2026, 3, 17))
+        sync.store.close()
+    return config.database.path
+
+
 @pytest.fixture
 def store(tmp_path):
     """An empty store, migrated."""

@@ -112,6 +112,25 @@ def test_unknown_code_and_missing_day_raise_nodata(rates, tmp_path):
         Rates(tmp_path / "missing.sqlite")
 
 
+def test_a_monthly_currency_answers_any_day_of_its_month_with_the_rate_set_that_month(monthly_db):
+    with Rates(monthly_db) as rates:
+        q = rates.quote("KRW", "2026-03-17")
+        assert (q.code, q.date, q.scale, q.rate, q.cur_id, q.periodicity) == (
+            "KRW", date(2026, 3, 1), 1000, Decimal("2.1367"), 515, 1)
+        assert rates.on("KRW", "2026-03-31") == Decimal("0.0021367")
+        assert rates.quote("BRL", "2022-07-31").date == date(2022, 7, 1)  # monthly, then daily from 2022-08-01
+        assert rates.quote("BRL", "2026-03-17").periodicity == 0
+        # 8.441 BYN / 0.0021367 BYN per won, carried 60 places past the point.
+        assert rates.convert(100, "THB", "KRW", "2026-03-17", precision=None) == Decimal(
+            "3950.484391819160387513455328310010764262648008611410118406889128")
+        # One row a month: the series gives each day a rate was set, and the one in force on `since`.
+        assert list(rates.series("KRW", "2026-01-15", "2026-03-17")) == [
+            (date(2026, 1, 1), Decimal("0.0021389")), (date(2026, 2, 1), Decimal("0.0021159")),
+            (date(2026, 3, 1), Decimal("0.0021367"))]
+        with pytest.raises(NoData, match=r"^No data: no KRW rate before 2022-06-01 in the database"):
+            rates.on("KRW", "2022-05-31")
+
+
 def test_import_ticker_stays_cheap():
     code = ("import sys, ticker; loaded = set(sys.modules); from ticker import Rates; "
             "print('ticker.api' in loaded, 'sqlite3' in loaded, Rates.__module__)")

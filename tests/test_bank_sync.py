@@ -10,7 +10,14 @@ from decimal import Decimal
 
 import pytest
 from support import minsk, write_config
-from support.banks import answer, bank_section, bank_server, like_2026, nonzero, recorded_points
+from support.banks import (
+    answer,
+    bank_section,
+    bank_server,
+    like_2026,
+    nonzero,
+    recorded_points,
+)
 
 from ticker import bank_sync
 from ticker import config as configuration

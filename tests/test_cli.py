@@ -22,11 +22,14 @@ def run(*args, code=0):
 
 @pytest.fixture
 def march(tmp_path, nbrb):
-    """A database filled by `ticker backfill` with every daily currency for 2026-03-01..17."""
+    """A database filled by `ticker backfill` with every currency for 2026-03-01..17: the 30 daily
+    ones, and the monthly KRW and THB (made up), each set on 2026-03-01."""
     config = write_config(tmp_path, nbrb.url, track={"currencies": '["*"]', "since": "2026-03-01"})
     with minsk("2026-03-17 18:51"):
         out = run("--config", str(config), "backfill")
-    assert "RUB  17 new, 0 revised" in out and len(out.splitlines()) == 30
+    assert "RUB  17 new, 0 revised" in out and out.endswith("KRW  1 new, 0 revised (monthly)\n"
+                                                            "THB  1 new, 0 revised (monthly)\n")
+    assert len(out.splitlines()) == 32
     return config
 
 
@@ -78,15 +81,22 @@ def test_rate_on_2024_01_10_fetched_and_shown(tmp_path, nbrb):
 def test_status_is_fine_when_current_and_exits_1_when_stale(march):
     with minsk("2026-03-17 20:00"):
         out = run("--config", str(march), "status")
-    assert out.startswith("up to date: 30 currencies through 2026-03-17\n")
+    # KRW's monthly rate, set on 2026-03-01, is in force today: current, and no day missing.
+    assert out.startswith("up to date: 32 currencies through 2026-03-17\n")
     assert "USD  17     2026-03-01  2026-03-17  0" in out and "stale" not in out
+    assert "KRW  1      2026-03-01  2026-03-01  0  (1 set monthly)" in out
     with minsk("2026-03-19 09:00"):
         out = run("--config", str(march), "status", code=1)
         assert out.startswith("stale: no rate for 2026-03-19: AED, AMD")
         assert "up to date" not in out
         data = json.loads(run("--config", str(march), "status", "--json", code=1))
+    # The daily ones lack 2026-03-19; KRW's and THB's March rates are still in force.
     assert data["last_success"]["kind"] == "backfill" and len(data["stale"]) == 30
+    assert "KRW" not in data["stale"] and "THB" not in data["stale"]
     assert data["ok"] is False and data["verdict"].startswith("stale: no rate for 2026-03-19: AED, AMD")
+    with minsk("2026-04-02 09:00"):  # April's monthly rates are not stored: those are stale too
+        data = json.loads(run("--config", str(march), "status", "--json", code=1))
+    assert len(data["stale"]) == 32 and {"KRW", "THB"} <= set(data["stale"])
 
 
 def test_status_after_a_failed_first_run_is_not_up_to_date(tmp_path, nbrb):
@@ -184,3 +194,70 @@ def test_unreachable_nbrb_is_one_line_with_the_url_reason_and_hint(tmp_path, nbr
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr == (f"Error: Could not reach NBRB: {url}/exrates/currencies: Connection refused; "
                            "set nbrb.base_url in the config to use a mirror or proxy\n")
+
+
+# -- monthly currencies (made-up rates: support.nbrb_data.monthly_rates) ---------------------------
+
+
+def test_rate_of_a_monthly_currency_names_the_day_it_was_set(monthly_db):
+    db = ["--db", str(monthly_db)]
+    assert run(*db, "rate", "KRW", "--date", "2026-03-17") == (
+        "2026-03-17  1000 KRW = 2.1367 BYN  (set monthly on 2026-03-01; NBRB Cur_ID 515)\n")
+    assert run(*db, "rate", "brl", "--date", "2022-07-15") == (
+        "2022-07-15  10 BRL = 5.6123 BYN  (set monthly on 2022-07-01; NBRB Cur_ID 326)\n")
+    assert run(*db, "rate", "BRL", "--date", "2026-03-17") == "2026-03-17  10 BRL = 5.5390 BYN  (NBRB Cur_ID 514)\n"
+    data = json.loads(run(*db, "rate", "THB", "--date", "2026-03-10", "--json"))
+    assert data == {"code": "THB", "date": "2026-03-01", "scale": 100, "rate": "8.4410", "unit": "BYN", "cur_id": 516,
+                    "byn_per_unit": "0.08441", "periodicity": 1, "in_force_on": "2026-03-10"}
+    # A month without its rate stored: April's is not, and March's does not answer for it.
+    result = CliRunner().invoke(cli, [*db, "rate", "KRW", "--date", "2026-04-01"])
+    assert (result.exit_code, result.output) == (
+        1, "Error: No data: no KRW rate for 2026-04-01 in the database yet (it has KRW up to 2026-03-01);"
+           " run `ticker backfill --currency KRW`\n")
+
+
+def test_convert_and_export_of_a_monthly_currency(monthly_db):
+    db = ["--db", str(monthly_db)]
+    assert run(*db, "convert", "1000", "KRW", "--date", "2026-03-10") == (
+        "1000 KRW = 2.14 BYN  (2026-03-10: 1000 KRW = 2.1367 BYN set monthly on 2026-03-01)\n")
+    assert run(*db, "convert", "100", "THB", "USD", "--date", "2026-03-17", "--precision", "4") == (
+        "100 THB = 2.8649 USD  (2026-03-17: 100 THB = 8.4410 BYN set monthly on 2026-03-01, 1 USD = 2.9463 BYN)\n")
+    # The row in force on --since is exported too: set on 2026-03-01, marked monthly.
+    assert run(*db, "export", "--currency", "KRW", "--currency", "USD", "--since", "2026-03-16").splitlines() == [
+        "date,code,scale,rate,unit,cur_id,byn_per_unit,periodicity",
+        "2026-03-01,KRW,1000,2.1367,BYN,515,0.0021367,1",
+        "2026-03-16,USD,1,2.9332,BYN,431,2.9332,0",
+        "2026-03-17,USD,1,2.9463,BYN,431,2.9463,0"]
+    assert run(*db, "export", "--format", "ledger", "--currency", "BRL", "--since", "2022-07-20",
+               "--until", "2022-12-31") == "commodity BYN\n    format 1,000.00 BYN\n\nP 2022-07-01 BRL 0.56123 BYN\n"
+
+
+def test_the_days_table_lists_the_monthly_currencies_in_force_and_says_so(monthly_db):
+    db = ["--db", str(monthly_db)]
+    data = json.loads(run(*db, "table", "--date", "2026-03-17", "--json"))
+    by_code = {c["code"]: c for c in data["currencies"]}
+    # The 30 daily currencies of that day's recorded list, and the two monthly ones set on the 1st.
+    assert len(by_code) == 32
+    assert {k: by_code["KRW"][k] for k in ("scale", "rate", "periodicity", "set_on", "change", "direction")} == {
+        "scale": 1000, "rate": "2.1367", "periodicity": 1, "set_on": "2026-03-01", "change": "0.0000",
+        "direction": "none"}
+    assert (by_code["USD"]["rate"], by_code["USD"]["periodicity"], by_code["USD"]["set_on"]) == ("2.9463", 0, "2026-03-17")
+    text = run(*db, "table", "--date", "2026-03-17")
+    [krw] = [line for line in text.splitlines() if "KRW" in line]
+    assert krw.split()[:2] == ["1000", "KRW"] and krw.endswith("set monthly on 2026-03-01")
+    # The first of the month: the rate set that day, against February's the day before.
+    first = {c["code"]: c for c in json.loads(run(*db, "table", "--date", "2026-03-01", "--json"))["currencies"]}
+    assert (first["KRW"]["set_on"], first["KRW"]["rate"]) == ("2026-03-01", "2.1367")
+
+
+def test_fetch_records_the_monthly_rate_in_force_on_the_day_too(tmp_path, nbrb):
+    nbrb.add_rates(431, {"2022-07-15": "2.5300"})  # made up: the recordings have no list of that day
+    config = write_config(tmp_path, nbrb.url, track={"currencies": '["USD", "BRL"]'})
+    with minsk("2026-03-17 18:51"):
+        out = run("--config", str(config), "fetch", "--date", "2022-07-15")
+        assert out == "2022-07-15  USD  2.5300 BYN per 1  new\nBRL  1 new, 0 revised (monthly)\n"
+        assert run("--config", str(config), "rate", "BRL", "--date", "2022-07-15") == (
+            "2022-07-15  10 BRL = 5.6123 BYN  (set monthly on 2022-07-01; NBRB Cur_ID 326)\n")
+        nbrb.reset_log()
+        assert run("--config", str(config), "fetch", "--date", "2022-07-15") == "2022-07-15  nothing new\n"
+    assert [q["periodicity"] for _, q in nbrb.requests] == ["0"]  # July's monthly rate is stored: not asked again

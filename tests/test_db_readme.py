@@ -18,10 +18,9 @@ EXAMPLES = re.findall(r"```sql\n(.*?)```", README, re.S)
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory):
-    from support.nbrb_data import recorded_server
-
     from support.banks import bank_section, bank_server
     from support.endpoints import Webhook
+    from support.nbrb_data import recorded_server
 
     from ticker import bank_sync
     from ticker.outputs import alerts
@@ -32,12 +31,13 @@ def database(tmp_path_factory):
         for cur_id, text in ((431, "2.9500"), (451, "3.3741"), (456, "3.6610")):
             server.add_rates(cur_id, {"2026-03-18": text})
         config = configuration.load(write_config(folder, server.url, track={
-            "currencies": '["USD", "EUR", "RUB"]', "since": "2026-03-01"}, belarusbank=bank_section(bank),
+            "currencies": '["USD", "EUR", "RUB", "KRW"]', "since": "2026-03-01"}, belarusbank=bank_section(bank),
             alerts=[{"currency": '"USD"', "above": "2.94", "notify": f'["{hook.url()}"]'}]))
         sync = Sync(config)
         with minsk("2026-03-17 18:51"):
             sync.backfill(until=date(2026, 3, 17))
             sync.fetch([date(2026, 3, 18)])
+            sync.beside("nbrb-monthly").backfill(until=date(2026, 3, 17))  # KRW's made-up monthly rate
             alerts.run(config)  # USD crossed 2.94 today: an event and its delivery to show
             bank_sync.poll(sync.config, store=sync.store)  # the recorded 2019 answer, for the bank examples
             # January 2024 too: a day the examples name, and a gap for the gap query to find.
@@ -79,3 +79,19 @@ def test_usd_on_2026_03_10_through_the_documented_view(database):
         "SELECT rate_text, unit, byn_per_unit, byn_per_unit_e16 FROM rates_byn WHERE code = 'USD' AND date = '2026-03-10'"
     ).fetchone()
     assert row == (published, "BYN", float(published), int(published.replace(".", "")) * 10**12)
+
+
+def test_the_rate_in_force_through_the_documented_view_is_what_ticker_rate_answers(database):
+    from ticker.store import reader
+
+    conn = sqlite3.connect(database)
+    query = ("SELECT code, date, until, periodicity, rate_text FROM rates_in_force"
+             " WHERE code = ? AND ? BETWEEN date AND until")
+    assert conn.execute(query, ["KRW", "2026-03-17"]).fetchall() == [("KRW", "2026-03-01", "2026-03-31", 1, "2.1367")]
+    assert conn.execute(query, ["KRW", "2026-04-01"]).fetchall() == []  # March's rate never answers for April
+    assert conn.execute(query, ["USD", "2026-03-10"]).fetchall() == [("USD", "2026-03-10", "2026-03-10", 0, "2.9189")]
+    read = reader.connect(database)
+    for code, day in (("KRW", "2026-03-17"), ("KRW", "2026-03-01"), ("USD", "2026-03-10")):
+        q = reader.rate(read, code, date.fromisoformat(day))
+        _, set_on, _, periodicity, text = conn.execute(query, [code, day]).fetchone()
+        assert (set_on, periodicity, text) == (q.date.isoformat(), q.periodicity, str(q.rate))

@@ -94,7 +94,7 @@ def test_a_since_after_the_default_until_is_a_usage_error_too(tmp_path, nbrb):
 
 def test_an_empty_export_says_so_on_stderr(recorded_db):
     result = run("--db", str(recorded_db), "export", "--since", "2030-01-01")
-    assert result.stdout.strip() == "date,code,scale,rate,unit,cur_id,byn_per_unit"
+    assert result.stdout.strip() == "date,code,scale,rate,unit,cur_id,byn_per_unit,periodicity"
     assert result.stderr == ("Nothing to export: no rates from 2030-01-01 on in the database"
                              " (it has 2015-01-01 to 2026-03-17)\n")
     result = run("--db", str(recorded_db), "export", "--currency", "EUR", "--since", "2025-01-01", "--until", "2025-12-31")

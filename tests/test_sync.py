@@ -1,19 +1,21 @@
 """Source -> store with the real client, a real local server and real SQLite files."""
 
+import json
+import re
 import sqlite3
 import threading
 import time
+from collections import Counter
 from datetime import date
 
 import pytest
 from support import minsk, write_config
 from support.nbrb_data import recorded_rates
 
-from ticker.days import each_day
-
 from ticker import config as configuration
-from ticker.errors import DamagedResponse, Incomplete, NoData, NotQuoted
-from ticker.sync import GIVE_UP, ROUNDS, Sync
+from ticker.days import each_day
+from ticker.errors import Incomplete, NoData, NotQuoted
+from ticker.sync import GIVE_UP, ROUNDS, SHOWN, WORKERS, Sync
 
 
 def make_sync(tmp_path, nbrb, **sections) -> Sync:
@@ -43,9 +45,10 @@ def test_backfill_stores_every_recorded_value_exactly(usd_gbp, nbrb):
     assert stored == recorded
     assert stored["USD", "2024-01-10"] == (1, "3.1949")
     assert stored["USD", "2024-01-05"] == (1, "3.1980")
-    # One catalogue read and one dynamics request per currency: 213 days fit in one span.
-    assert [path for path, _ in nbrb.requests] == [
-        "/exrates/currencies", "/exrates/rates/dynamics/431", "/exrates/rates/dynamics/429"]
+    # One catalogue read, then one dynamics request per currency (asked at once): 213 days fit in one span.
+    paths = [path for path, _ in nbrb.requests]
+    assert paths[0] == "/exrates/currencies"
+    assert sorted(paths[1:]) == ["/exrates/rates/dynamics/429", "/exrates/rates/dynamics/431"]
 
 
 def test_backfill_twice_changes_nothing_and_asks_nothing(usd_gbp, nbrb):
@@ -72,7 +75,7 @@ def test_backfill_splits_at_the_cur_id_switch_of_2021_07_09(tmp_path, nbrb):
     nbrb.add_rates(431, {f"2021-07-{d:02}": f"2.53{d:02}" for d in range(9, 16)})
     sync = make_sync(tmp_path, nbrb, track={"currencies": '["USD"]', "since": "2021-07-01"})
     assert sync.backfill(until=date(2021, 7, 15)) == {"USD": [15, 0]}
-    assert dynamics_requests(nbrb) == [
+    assert sorted(dynamics_requests(nbrb)) == [
         ("/exrates/rates/dynamics/145", "2021-07-01", "2021-07-08"),
         ("/exrates/rates/dynamics/431", "2021-07-09", "2021-07-15"),
     ]
@@ -132,21 +135,27 @@ def test_a_span_set_aside_is_tried_again_at_the_end_of_the_same_run(tmp_path, nb
     sync = make_sync(tmp_path, nbrb, track={"currencies": '["USD", "EUR", "RUB"]', "since": "2026-03-01"})
     nbrb.script("/exrates/rates/dynamics/451", "truncate", "html", (503, {}, b"busy"))
     assert sync.backfill(until=date(2026, 3, 17)) == {"USD": [17, 0], "EUR": [17, 0], "RUB": [17, 0]}
-    assert [path[-3:] for path, *_ in dynamics_requests(nbrb)] == ["431", "451", "451", "451", "456", "451"]
+    asked = [path[-3:] for path, *_ in dynamics_requests(nbrb)]
+    # EUR three times (its retries), then once more in the round at the end, after the others.
+    assert Counter(asked) == {"431": 1, "451": 4, "456": 1} and asked[-1] == "451"
     assert rows(sync, "SELECT rate_text FROM rates WHERE code = 'EUR' AND date = '2026-03-10'") == [("3.3727",)]
     assert rows(sync, "SELECT status FROM fetches WHERE kind = 'backfill'") == [("ok",)]
 
 
 def test_a_source_that_is_down_is_not_asked_for_the_rest_of_the_plan(tmp_path, nbrb):
-    sync = make_sync(tmp_path, nbrb, track={"currencies": '["USD", "EUR", "RUB", "GBP", "CNY"]', "since": "2026-03-01"})
+    codes = ["USD", "EUR", "RUB", "GBP", "CNY", "PLN", "JPY", "KZT", "UAH", "CHF"]
+    sync = make_sync(tmp_path, nbrb, track={"currencies": json.dumps(codes), "since": "2026-03-01"})
     sync.catalogue()
-    nbrb.script("/exrates/rates/dynamics/", *[(503, {}, b"busy")] * 3 * GIVE_UP)
-    with pytest.raises(Incomplete, match=r"stopped asking after 3 requests failed in a row: USD 2026-03-01.."
-                                         r"2026-03-17, EUR 2026-03-01..2026-03-17, RUB 2026-03-01..2026-03-17, GBP "
-                                         r"2026-03-01..2026-03-17, CNY 2026-03-01..2026-03-17 \(Could not reach NBRB: "
-                                         r".*dynamics/456.*HTTP 503"):
+    nbrb.fault_mix(0, {"5xx": 1.0})
+    with pytest.raises(Incomplete) as failed:
         sync.backfill(until=date(2026, 3, 17))
-    assert len(dynamics_requests(nbrb)) == 3 * GIVE_UP  # three requests of three tries, then it stopped asking
+    assert re.fullmatch(r"NBRB answered only in part: stopped asking after 3 requests failed in a row: "
+                        + ", ".join(f"{code} 2026-03-01..2026-03-17" for code in codes[:SHOWN])
+                        + r" and 2 more currencies \(Could not reach NBRB: .*/dynamics/\d+\?.*HTTP 50\d.*\)",
+                        str(failed.value))
+    # WORKERS asked at once; each failure lets one more be asked until the third in a row: then
+    # nothing more is asked, and those in flight are taken in. Three tries each (retries = 2).
+    assert len(dynamics_requests(nbrb)) == 3 * (GIVE_UP + WORKERS - 1) < 3 * len(codes)
     assert rows(sync, "SELECT count(*) FROM rates") == [(0,)]
 
 
@@ -184,7 +193,7 @@ def test_the_fault_mix_ends_with_every_row_exact(tmp_path):
 
 def test_unknown_code_is_reported_by_the_first_fetch(tmp_path, nbrb):
     sync = make_sync(tmp_path, nbrb, track={"currencies": '["USD", "XYZ"]', "since": "2024-01-01"})
-    with pytest.raises(NotQuoted, match=r"^Not quoted by NBRB: XYZ is not in its catalogue of daily currencies$"):
+    with pytest.raises(NotQuoted, match=r"^Not quoted by NBRB: XYZ is not in its catalogue$"):
         sync.backfill(until=date(2024, 1, 31))
     assert rows(sync, "SELECT count(*) FROM rates") == [(0,)]
     with minsk("2026-03-17 18:51"), pytest.raises(NotQuoted, match="XYZ is not in its catalogue"):
@@ -224,16 +233,25 @@ def test_an_ended_currency_never_blocks_the_others(tmp_path, bgn_brl):
     assert [q["ondate"] for _, q in bgn_brl.requests] == ["2026-03-18"]
 
 
-def test_days_before_a_currencys_first_daily_rate_never_stop_the_others(tmp_path, bgn_brl):
+def test_a_currency_set_monthly_then_daily_is_recorded_from_each_list_in_turn(tmp_path, bgn_brl):
+    # BRL was set monthly until 2022-07-31 and daily since: each list's Sync records its own days,
+    # and neither says BRL has no rate before 2022-08-01 (the monthly list has).
     sync = make_sync(tmp_path, bgn_brl, track={"currencies": '["USD", "BRL"]', "since": "2022-07-25"})
     with minsk("2026-03-17 18:51"):
         summary = sync.backfill(until=date(2022, 8, 31))
-    assert summary == {"USD": [38, 0], "BRL": [31, 0]}
-    assert sync.notes == ["BRL has no daily rate before 2022-08-01"]
-    assert rows(sync, "SELECT min(date), count(*) FROM rates WHERE code = 'BRL'") == [("2022-08-01", 31)]
-    # Monthly BRL records are in the catalogue, and do not confuse the daily plan.
+        assert summary == {"USD": [38, 0], "BRL": [31, 0]}
+        [monthly] = sync.besides()
+        assert monthly.backfill(until=date(2022, 8, 31)) == {"BRL": [1, 0]}
+    assert sync.notes == []
+    assert rows(sync, "SELECT date, periodicity, cur_id, rate_text FROM rates WHERE code = 'BRL' AND date < '2022-08-03'"
+                      " ORDER BY date") == [("2022-07-01", 1, 326, "5.6123"), ("2022-08-01", 0, 514, "5.4627"),
+                                            ("2022-08-02", 0, 514, "5.4627")]
+    # The monthly list was asked once, for July (set on 2022-07-01, in force on 2022-07-25).
+    assert [q for path, q in bgn_brl.requests if q.get("periodicity") == "1"] == [
+        {"ondate": "2022-07-31", "periodicity": "1"}]
     assert rows(sync, "SELECT cur_id, periodicity, date_end FROM currencies WHERE code = 'BRL' ORDER BY date_start") == [
         (305, 1, "2021-07-08"), (326, 1, "2022-07-31"), (514, 0, "2050-01-01")]
+    # A day's daily list without BRL, before its first daily rate, is no failure and no note.
     sync.store.db.execute("DELETE FROM rates WHERE date = '2022-07-30'")
     sync.store.db.conn.commit()
     again = make_sync(tmp_path, bgn_brl, track={"currencies": '["USD", "BRL"]'})
@@ -241,7 +259,103 @@ def test_days_before_a_currencys_first_daily_rate_never_stop_the_others(tmp_path
         report = again.fetch([date(2022, 7, 30)])
     assert [(day, [(r.code, str(r.rate)) for r in new]) for day, new, _ in report] == [
         (date(2022, 7, 30), [("USD", "2.9000")])]
-    assert again.notes == ["BRL has no daily rate before 2022-08-01"]
+    assert again.notes == []
+
+
+def test_a_day_no_list_quotes_is_a_note_naming_no_list(tmp_path, bgn_brl):
+    # BRL's first record (monthly) starts on 2016-07-01: before it, neither list has BRL.
+    sync = make_sync(tmp_path, bgn_brl, track={"currencies": '["BRL"]', "since": "2016-06-25"})
+    with minsk("2026-03-17 18:51"):
+        assert sync.besides()[0].backfill(until=date(2016, 7, 3)) == {"BRL": [1, 0]}
+        assert sync.backfill(until=date(2016, 7, 3)) == {}
+    assert sync.notes == ["BRL has no rate before 2016-07-01"]
+    assert rows(sync, "SELECT date, cur_id, rate_text, periodicity FROM rates") == [("2016-07-01", 305, "6.0422", 1)]
+
+
+# -- NBRB's monthly list (made-up rates: support.nbrb_data.monthly_rates) ----------------------------
+
+
+def monthly_lists(nbrb):
+    return [q["ondate"] for path, q in nbrb.requests if path == "/exrates/rates" and q["periodicity"] == "1"]
+
+
+def test_the_monthly_list_costs_one_request_a_month_for_every_monthly_currency(tmp_path, nbrb):
+    sync = make_sync(tmp_path, nbrb, track={"currencies": '["*"]', "since": "2016-07-01"}).beside("nbrb-monthly")
+    with minsk("2026-03-17 18:51"):
+        summary = sync.backfill()
+    # BRL monthly until 2022-07 (and again on 2021-07-09, under its new Cur_ID); KRW and THB still.
+    assert summary == {"BRL": [61 + 13, 0], "KRW": [61 + 57, 0], "THB": [61 + 57, 0]}
+    asked = monthly_lists(nbrb)
+    # 117 months from 2016-07 to 2026-03, each month's last day (today for March 2026), and 2021-07-08
+    # too: the last day of the old Cur_IDs. The catalogue once, nothing else.
+    assert len(asked) == len(set(asked)) == 117 + 1
+    assert {"2016-07-31", "2021-07-08", "2021-07-31", "2024-02-29", "2026-02-28", "2026-03-17"} <= set(asked)
+    assert len(nbrb.requests) == 1 + 118
+    assert rows(sync, "SELECT code, date, scale, rate_text, cur_id FROM rates WHERE periodicity = 1 AND date IN"
+                      " ('2016-07-01', '2021-07-09', '2026-03-01') ORDER BY code, date") == [
+        ("BRL", "2016-07-01", 10, "6.0422", 305), ("BRL", "2021-07-09", 10, "5.5822", 326),
+        ("KRW", "2016-07-01", 1000, "1.7369", 327), ("KRW", "2021-07-09", 1000, "1.9346", 515),
+        ("KRW", "2026-03-01", 1000, "2.1367", 515),
+        ("THB", "2016-07-01", 100, "5.6351", 328), ("THB", "2021-07-09", 100, "7.0570", 516),
+        ("THB", "2026-03-01", 100, "8.4410", 516)]
+    assert rows(sync, "SELECT count(*) FROM rates WHERE periodicity = 0") == [(0,)]
+    # Every month has its rate: a second backfill asks nothing, and neither does the next day's.
+    nbrb.reset_log()
+    with minsk("2026-03-18 00:07"):
+        assert Sync(sync.config).beside("nbrb-monthly").backfill() == {}
+    assert nbrb.requests == []
+
+
+def test_a_monthly_backfill_asks_only_the_missing_months_and_stores_only_what_is_tracked(tmp_path, nbrb):
+    sync = make_sync(tmp_path, nbrb, track={"currencies": '["USD", "KRW"]', "since": "2024-01-01"})
+    monthly = sync.beside("nbrb-monthly")
+    with minsk("2026-03-17 18:51"):
+        assert monthly.backfill() == {"KRW": [27, 0]}  # 2024-01 to 2026-03
+        sync.store.db.execute("DELETE FROM rates WHERE code = 'KRW' AND date IN ('2024-05-01', '2025-11-01')")
+        sync.store.db.conn.commit()
+        nbrb.reset_log()
+        assert monthly.backfill() == {"KRW": [2, 0]}
+    assert sorted(monthly_lists(nbrb)) == ["2024-05-31", "2025-11-30"]
+    assert rows(sync, "SELECT DISTINCT code FROM rates") == [("KRW",)]  # THB is in the lists, but not tracked
+    assert rows(sync, "SELECT rate_text FROM rates WHERE code = 'KRW' AND date = '2024-05-01'") == [("2.0730",)]
+
+
+def test_the_daily_list_leaves_a_monthly_currency_to_the_monthly_one(tmp_path, nbrb):
+    sync = make_sync(tmp_path, nbrb, track={"currencies": '["USD", "KRW"]', "since": "2026-03-01"})
+    with minsk("2026-03-17 18:51"):
+        assert sync.backfill() == {"USD": [17, 0]}
+        report = sync.fetch([date(2026, 3, 16)])  # no KRW in the daily list: no failure, no note
+        assert [(day, len(new)) for day, new, _ in report] == [(date(2026, 3, 16), 0)]
+        nbrb.reset_log()
+        assert sync.poll() == []  # from USD's last day, not KRW's
+    assert [q["ondate"] for _, q in nbrb.requests] == ["2026-03-18"]
+    assert sync.notes == [] and monthly_lists(nbrb) == []
+    (tmp_path / "krw").mkdir()
+    only_krw = make_sync(tmp_path / "krw", nbrb, track={"currencies": '["KRW"]', "since": "2026-03-01"})
+    nbrb.reset_log()
+    with minsk("2026-03-17 18:51"):
+        assert only_krw.backfill() == {}  # nothing of the daily list to ask for
+        assert only_krw.beside("nbrb-monthly").backfill() == {"KRW": [1, 0]}
+    assert [path for path, _ in nbrb.requests] == ["/exrates/currencies", "/exrates/rates"]
+
+
+def test_monthly_lists_under_the_fault_mix_end_exact(tmp_path, nbrb):
+    config = {"currencies": '["*"]', "since": "2020-01-01"}
+    reference = make_sync(tmp_path, nbrb, track=config).beside("nbrb-monthly")
+    with minsk("2026-03-17 18:51"):
+        reference.backfill()
+        faulty = tmp_path / "faulty"
+        faulty.mkdir()
+        sync = make_sync(faulty, nbrb, track=config).beside("nbrb-monthly")
+        sync.catalogue()
+        nbrb.fault_mix(10, {"5xx": 0.15, "reset": 0.05, "truncate": 0.05, "html": 0.03, "empty": 0.05})
+        sync.backfill()
+        faults = len(nbrb.faults)
+        nbrb.fault_mix(0, {})
+    query = "SELECT code, date, scale, rate_text, unit, cur_id, periodicity FROM rates ORDER BY code, date"
+    assert faults >= 10 and rows(sync, query) == rows(reference, query)
+    # BRL 2020-01..2022-07, KRW and THB 2020-01..2026-03, each also set on 2021-07-09 (its new Cur_ID)
+    assert len(rows(sync, query)) == 32 + 76 + 76
 
 
 def test_backfill_ends_where_nbrb_does(tmp_path, nbrb):

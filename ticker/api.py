@@ -29,7 +29,8 @@ class Rates:
         self._conn = reader.connect(self.path)
 
     def quote(self, code: str, day: Day = None) -> Rate:
-        """The stored row in force on `day`: `rate` in `unit` per `scale` units, exactly as published."""
+        """The stored row in force on `day`: `rate` in `unit` per `scale` units, exactly as published.
+        A monthly currency's (`periodicity` 1) is the one set that month, dated the day it was set."""
         return reader.rate(self._conn, code.upper(), _day(day) or days.today())
 
     def on(self, code: str, day: Day = None) -> Decimal:
@@ -37,7 +38,8 @@ class Rates:
         return self.quote(code, day).byn_per_unit
 
     def series(self, code: str, since: Day = None, until: Day = None):
-        """(date, BYN per one unit) for every stored day from `since` to `until` (both optional), in order.
+        """(date, BYN per one unit) for every stored day from `since` to `until` (both optional), in
+        order; for a monthly currency, each day a rate was set (and the one in force on `since`).
 
         ValueError when `since` is after `until`."""
         since, until = _day(since), _day(until)
@@ -45,7 +47,7 @@ class Rates:
             raise ValueError(f"since: {since} is after until {until}")
         rows = reader.history(self._conn, [code.upper()], since, until)
         return ((date.fromisoformat(d), per_unit(Decimal(text), scale, unit))
-                for d, _, scale, text, unit, _ in rows)
+                for d, _, scale, text, unit, _, _ in rows)
 
     def convert(self, amount, source: str, target: str = "BYN", day: Day = None, precision: int | None = 2) -> Decimal:
         """`amount` of `source` in `target` at the rates of `day`, rounded half up to `precision`

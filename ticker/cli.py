@@ -124,6 +124,14 @@ def fetch(config, dates):
             click.echo(f"{day}  {r.code}  {r.rate} {r.unit} per {r.scale}  revised from {old}")
         if not new and not changed:
             click.echo(f"{day}  nothing new")
+    # The other lists (monthly rates) for the same days: what is missing of them, if anything.
+    today = days.today()
+    first, last = min(dates or [today]), min(max(dates or [today]), today)
+    for lister in sync.besides():
+        if first <= last:
+            summary, failed = _backfill(lister, first, last)
+            _said(lister, summary)
+            failure = failure or failed
     _warn(sync.notes)
     if config.alerts:
         # As the daemon does after new rates: whoever stores them first tells, exactly once.
@@ -132,6 +140,23 @@ def fetch(config, dates):
         alerts.run(config, say=lambda delivery: click.echo(delivery.line, err=bool(delivery.error)))
     if failure:
         raise failure
+
+
+def _backfill(sync, since, until, codes=None, progress=None):
+    """`sync.backfill(...)` and the Incomplete it raised, if any, after what it stored."""
+    try:
+        return sync.backfill(since, until, codes, progress), None
+    except Incomplete as exc:
+        return exc.result, exc
+
+
+def _said(sync, summary) -> None:
+    """A backfill's summary, one line per currency, naming the list when it is not the daily one."""
+    from .sources import DEFAULT
+
+    which = "" if sync.source.id == DEFAULT else f" ({sync.source.listing})"
+    for code, (new, changed) in sorted(summary.items()):
+        click.echo(f"{code}  {new} new, {changed} revised{which}")
 
 
 def _warn(notes):
@@ -146,39 +171,40 @@ def _warn(notes):
 @click.option("--currency", "codes", type=CODE, multiple=True, help="Only this currency (repeatable).")
 @click.pass_obj
 def backfill(config, since, until, codes):
-    """Fill every missing day from NBRB's history; safe to interrupt and re-run."""
+    """Fill every missing day from NBRB's history, daily and monthly lists; safe to interrupt and re-run."""
     _range(since, until)
     if since and until is None and since > days.today():
         from .errors import BadRange
 
         raise BadRange(f"--since {since} is after today ({days.today()}); `ticker fetch` records the days NBRB "
                        "has already published after today")
-    bar = None
-    state = None
+    stored = 0
 
     def progress(now):
         nonlocal bar, state
         state = now
         if bar is None and sys.stderr.isatty():
-            bar = click.progressbar(length=now.days, label="Backfilling", file=sys.stderr).__enter__()
+            label = "Backfilling" if lister is sync else f"Backfilling the {lister.source.listing} list"
+            bar = click.progressbar(length=now.days, label=label, file=sys.stderr).__enter__()
         if bar is not None:
             bar.update(now.days_done - bar.pos)
 
     sync = _sync(config)
-    failure = None
-    try:
-        summary = sync.backfill(since, until, list(codes) or None, progress)
-    except Incomplete as exc:  # stored what it could; the error after what was stored
-        summary, failure = exc.result, exc
-    except KeyboardInterrupt:
-        stored = state.stored if state else 0
-        raise click.ClickException(f"Interrupted: stored {stored} rates; run it again to finish") from None
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    for code, (new, changed) in sorted(summary.items()):
-        click.echo(f"{code}  {new} new, {changed} revised")
-    if not summary and not failure:
+    done, failure = False, None
+    for lister in [sync, *sync.besides()]:
+        bar = state = None
+        try:
+            summary, failed = _backfill(lister, since, until, list(codes) or None, progress)
+        except KeyboardInterrupt:
+            stored += state.stored if state else 0
+            raise click.ClickException(f"Interrupted: stored {stored} rates; run it again to finish") from None
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+        stored += state.stored if state else 0
+        _said(lister, summary)
+        done, failure = done or bool(summary), failure or failed
+    if not done and not failure:
         click.echo("Nothing missing.")
     _warn(sync.notes)
     if failure:
@@ -191,11 +217,12 @@ def backfill(config, since, until, codes):
 @click.option("--json", "as_json", is_flag=True, help="Exact values as JSON.")
 @click.pass_obj
 def rate(config, code, day, as_json):
-    """The official rate in force on a day."""
-    from .model import PER_BYN
+    """The official rate in force on a day (a monthly currency's: the one set that month)."""
+    from .model import MONTHLY, PER_BYN
     from .store import reader
 
-    q = reader.rate(_reader(config), code, day or days.today())
+    day = day or days.today()
+    q = reader.rate(_reader(config), code, day)
     byn = q.rate / PER_BYN[q.unit]
     if as_json:
         import json
@@ -203,10 +230,12 @@ def rate(config, code, day, as_json):
         click.echo(json.dumps({
             "code": q.code, "date": q.date.isoformat(), "scale": q.scale, "rate": str(q.rate),
             "unit": q.unit, "cur_id": q.cur_id, "byn_per_unit": str(q.byn_per_unit),
+            "periodicity": q.periodicity, "in_force_on": day.isoformat(),
         }, indent=2))
         return
     old = f" ({byn} BYN after the redenomination)" if q.unit != "BYN" else ""
-    click.echo(f"{q.date}  {q.scale} {q.code} = {q.rate} {q.unit}{old}  (NBRB Cur_ID {q.cur_id})")
+    monthly = f"set monthly on {q.date}; " if q.periodicity == MONTHLY else ""
+    click.echo(f"{day}  {q.scale} {q.code} = {q.rate} {q.unit}{old}  ({monthly}NBRB Cur_ID {q.cur_id})")
 
 
 # Unknown options pass as arguments, so that a negative AMOUNT needs no `--`: ticker convert -100 USD.
@@ -305,7 +334,8 @@ def status(ctx, config, as_json):
     conn = _reader(config)
     today = days.today()
     rows = reader.coverage(conn)
-    last = {r["code"]: r["last"] for r in rows}
+    # The last day each has a rate in force, up to today: a monthly rate counts to the end of its month.
+    last = {r["code"]: min(r["until"], max(r["last"], today.isoformat())) for r in rows}
     ended = reader.ended(conn, today)
     tracked = list(config.track.currencies)
     if config.track.all:
@@ -348,6 +378,7 @@ def status(ctx, config, as_json):
         click.echo("code  rows   first       last        missing days")
         for r in rows:
             note = f"  ended: NBRB stopped quoting it after {ended[r['code']]}" if r["code"] in ended else ""
+            note += f"  ({r['monthly']} set monthly)" if r["monthly"] else ""
             click.echo(f"{r['code']}  {r['rows']:<6} {r['first']}  {r['last']}  {r['missing']}{note}")
         for code in report["ended"]:
             if code not in last:

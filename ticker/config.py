@@ -169,7 +169,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "backoff": Key(0.5, _positive, "seconds before the second retry, doubling after each"),
     },
     "track": {
-        "currencies": Key(ALL, _codes_or_all, 'codes to record, or ["*"] for every daily NBRB currency'),
+        "currencies": Key(ALL, _codes_or_all, 'codes to record, or ["*"] for every NBRB currency, daily and monthly'),
         "since": Key(date(2016, 7, 1), _date, "first day to backfill"),
     },
     "charts": {

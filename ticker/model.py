@@ -5,7 +5,7 @@ redenomination. Everything here is exact: rates are `Decimal`s as published, and
 relate them (scales, redenominations) are powers of ten, so dividing them out never rounds.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import NamedTuple
 
@@ -18,6 +18,8 @@ BASE = "BYN"  # the base currency: every official rate is BYN (or BYR/BYB) per `
 # SQL compares and subtracts exactly: 16 places hold a BYB rate of 2 decimals per 100,000 units,
 # and a signed 64-bit integer holds up to 922 BYN per unit (KWD, the dearest, is about 11).
 E16 = 10**16
+
+DAILY, MONTHLY = 0, 1  # Cur_Periodicity: NBRB's daily list, and its list of rates set once a month
 
 
 class Currency(NamedTuple):
@@ -36,7 +38,9 @@ class Currency(NamedTuple):
 
 
 class Rate(NamedTuple):
-    """`rate` `unit` (BYN, BYR or BYB) per `scale` units of `code`, in force on `date`, as published."""
+    """`rate` `unit` (BYN, BYR or BYB) per `scale` units of `code`, as published: in force on `date`
+    (a daily rate), or set on `date` and in force from then to the end of that month (a monthly
+    rate, `periodicity` MONTHLY; see `in_force_until`)."""
 
     code: str
     date: date
@@ -44,6 +48,7 @@ class Rate(NamedTuple):
     rate: Decimal
     unit: str
     cur_id: int
+    periodicity: int = DAILY
 
     @property
     def byn_per_unit(self) -> Decimal:
@@ -71,6 +76,32 @@ def per_unit_e16(rate: Decimal, scale: int, unit: str) -> int:
     if value != value.to_integral_value() or not 0 <= value < 2**63:
         raise ValueError(f"{rate} {unit} per {scale} is not a whole number of 10^-16 BYN per unit")
     return int(value)
+
+
+def in_force_until(periodicity: int, day: date) -> date:
+    """The last day a rate published for `day` can be in force: that day for a daily rate; for a
+    monthly rate, the last day of the month it was set in (NBRB sets one each month, so a rate
+    never answers for a later month; a second one set in the same month replaces it from its day)."""
+    if periodicity == DAILY:
+        return day
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def days_in_force(periodicity: int, set_days) -> set[date]:
+    """Every day on which one of the rates published for `set_days` is in force (see `in_force_until`)."""
+    if periodicity == DAILY:
+        return set(set_days)
+    covered = set()
+    for day in set_days:
+        last = in_force_until(periodicity, day)
+        covered.update(day + timedelta(days=n) for n in range((last - day).days + 1))
+    return covered
+
+
+def set_from(periodicity: int, day: date) -> date:
+    """The first day a rate in force on `day` can have been set on: `day` itself for a daily rate,
+    the first of its month for a monthly one (the converse of `in_force_until`)."""
+    return day if periodicity == DAILY else day.replace(day=1)
 
 
 def unit_on(day: date) -> str:

@@ -3,26 +3,45 @@
 A backfill works through every planned request: one that still fails after its retries is set
 aside, and those set aside are tried again at the end of the same run, in at most ROUNDS rounds;
 what still fails then is raised as one Incomplete naming the currencies and days, after everything
-else was stored. Codes the source's catalogue does not quote on some days (a currency that ended,
-one set monthly before it was set daily) never stop the others: they become `notes`, one line each.
+else was stored. Codes the source's catalogue does not quote on some days (a currency that ended)
+never stop the others: they become `notes`, one line each.
+
+A Sync works on one source (one list: NBRB's daily rates, or its monthly ones); `beside` gives one
+for another source on the same store. Each records the tracked codes of its own list and leaves
+a code's other days to the list that quotes them (BRL was set monthly until 2022-07-31).
 """
 
 import logging
+import queue
+import threading
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from . import days, sources
-from .errors import BadRange, BadResponse, DamagedResponse, Incomplete, NoData, NotQuoted, SourceError, SourceUnavailable
-from .model import Currency, Rate
+from .errors import (
+    BadRange,
+    BadResponse,
+    DamagedResponse,
+    Incomplete,
+    NoData,
+    NotQuoted,
+    SourceError,
+    SourceUnavailable,
+)
+from .model import Currency, Rate, days_in_force, set_from
 from .store.writer import Store
 
 log = logging.getLogger("ticker")
 
 CATALOGUE_MAX_AGE = timedelta(days=1)
-LOOKAHEAD = 7  # days past today to ask for: Thursday's session sets Friday to Sunday
 ROUNDS = 3  # rounds, at the end of a backfill, for the requests set aside
 GIVE_UP = 3  # requests failing in a row (each after its retries) that end a pass: the source is down
 SHOWN = 8  # currencies named in the line about what still fails
+# Spans asked at once: their waits (an answer that never comes, the backoff before a retry)
+# overlap instead of adding up, and four connections stay polite to a public API (a browser
+# opens six per host). The answers are still written one batch at a time, by the calling thread.
+WORKERS = 4
 
 
 @dataclass
@@ -45,24 +64,90 @@ class Progress:
         return self.days_done / self.days if self.days else 1.0
 
 
+class _Asking:
+    """Asks `span(currency, first, last)` for each request, up to WORKERS at once in threads of
+    their own, and yields (request, rates or the exception raised) as each answer arrives.
+
+    The next request is asked only once an answer has been taken, so at most WORKERS are ever in
+    flight, and after `stop()` none more. The threads only ask, never write: when the taker stops
+    early (the daemon's stop, Ctrl-C) they are left to finish their request and dropped (daemon
+    threads), rather than waited for through all their retries.
+    """
+
+    def __init__(self, span, requests: list):
+        self._span = span
+        self._waiting = deque(requests)  # not asked yet
+        self._todo: queue.SimpleQueue = queue.SimpleQueue()
+        self._answers: queue.SimpleQueue = queue.SimpleQueue()
+        self._in_flight = 0
+        self._threads = [threading.Thread(target=self._work, name=f"span-{n}", daemon=True)
+                         for n in range(min(WORKERS, len(requests)))]
+
+    def __enter__(self) -> "_Asking":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for _ in self._threads:
+            self._todo.put(None)
+
+    def _work(self) -> None:
+        while (request := self._todo.get()) is not None:
+            try:
+                answer = self._span(*request)
+            except Exception as exc:  # handed to the taker, who decides
+                answer = exc
+            self._answers.put((request, answer))
+
+    def _ask(self) -> None:
+        while self._waiting and self._in_flight < len(self._threads):
+            self._todo.put(self._waiting.popleft())
+            self._in_flight += 1
+
+    def __iter__(self):
+        self._ask()
+        while self._in_flight:
+            request, answer = self._answers.get()
+            self._in_flight -= 1
+            yield request, answer
+            self._ask()
+
+    def stop(self) -> list:
+        """Ask nothing more; the requests never asked. Those in flight still arrive."""
+        unasked = list(self._waiting)
+        self._waiting.clear()
+        return unasked
+
+
 class Sync:
     """Everything that writes rates: the one place where a source meets the store.
 
     `notes` collects, without repeats, what a person should know but that is no failure: a tracked
-    currency that ended, days before a currency's first daily rate, a catalogue that could not be
-    re-read (the cached one was used).
+    currency that ended, days before a currency's first rate, a catalogue that could not be re-read
+    (the cached one was used).
     """
 
     def __init__(self, config, store: Store | None = None, source: sources.Source | None = None):
         self.config = config
         self.store = store or Store(config.database.path)
-        self.source = source or sources.get("nbrb").from_config(config)
+        self.source = source or sources.get(sources.DEFAULT).from_config(config)
         self.notes: list[str] = []
         self._refreshed = False
 
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
+
+    def besides(self) -> list["Sync"]:
+        """Syncs of the official lists besides this one's (sources.LISTS: NBRB's monthly rates)."""
+        return [self.beside(source_id) for source_id in sources.LISTS if source_id != self.source.id]
+
+    def beside(self, source_id: str) -> "Sync":
+        """A Sync of another source (NBRB's monthly list, say) on the same store, whose notes are these."""
+        other = Sync(self.config, self.store, sources.get(source_id).from_config(self.config))
+        other.notes = self.notes
+        return other
 
     def catalogue(self, refresh: bool = False) -> list[Currency]:
         """The Cur_ID catalogue, cached in the database and re-read once a day or on demand.
@@ -94,48 +179,76 @@ class Sync:
                        and r.start <= last and r.end >= first})
 
     def unquoted(self, records: list[Currency], code: str, first: date, last: date) -> list[str]:
-        """Why the source has no rate of `code` on some days of [first, last], one line per stretch:
-        "BGN: NBRB stopped quoting it after 2025-12-31", "BRL has no daily rate before 2022-08-01".
+        """Why no list of the source has a rate of `code` on some days of [first, last], one line per
+        stretch: "BGN: NBRB stopped quoting it after 2025-12-31", "XYZ has no daily rate before
+        2022-08-01". Days another of its lists quotes are no such days (BRL was set monthly until
+        2022-07-31, daily since): that list's Sync records them, and says what there is to say
+        about a code it alone quotes ([] here).
 
-        Raises NotQuoted when `code` is not in the catalogue's list at all.
+        Raises NotQuoted when `code` is in none of the catalogue's lists.
         """
-        short, listing = self.source.short, self.source.listing
-        periods = sorted((r for r in records if r.code == code and r.periodicity == self.source.periodicity),
-                         key=lambda r: r.start)
+        short, periodicity = self.source.short, self.source.periodicity
+        periods = sorted((r for r in records if r.code == code), key=lambda r: r.start)
         if not periods:
-            raise NotQuoted(short, f"{code} is not in its catalogue of {listing} currencies")
+            raise NotQuoted(short, f"{code} is not in its catalogue")
+        lists = {r.periodicity for r in periods}
+        if periodicity not in lists:
+            return []
+        rate = f"{self.source.listing} rate" if lists == {periodicity} else "rate"
         notes = []
         if first < periods[0].start:
-            notes.append(f"{code} has no {listing} rate before {periods[0].start}")
+            notes.append(f"{code} has no {rate} before {periods[0].start}")
         reach = periods[0].end
         for record in periods[1:]:
             gap_first, gap_last = reach + timedelta(days=1), record.start - timedelta(days=1)
             if gap_first <= gap_last and gap_first <= last and gap_last >= first:
-                notes.append(f"{code} has no {listing} rate from {max(gap_first, first)} to {min(gap_last, last)}")
+                notes.append(f"{code} has no {rate} from {max(gap_first, first)} to {min(gap_last, last)}")
             reach = max(reach, record.end)
         if reach < last:
             notes.append(f"{code}: {short} stopped quoting it after {reach}")
         return notes
 
-    def plan(self, codes: list[str] | None, since: date, until: date) -> list[tuple[Currency, date, date]]:
-        """The span requests that fill every missing day: at most `max_span` days and one Cur_ID each.
+    def _lists(self, codes: list[str] | None, first: date, last: date) -> bool:
+        """Whether the source's list has any of `codes` (the tracked ones when None) between first
+        and last, by the cached catalogue; True when the catalogue has not been read, or does not
+        know a code (the backfill then reads it, and says what is wrong)."""
+        records, _ = self.store.catalogue()
+        named = codes or (None if self.config.track.all else list(self.config.track.currencies))
+        known = {r.code for r in records}
+        if not records or any(code not in known for code in named or ()):
+            return True
+        return any(r.periodicity == self.source.periodicity and r.start <= last and r.end >= first
+                   and (named is None or r.code in named) for r in records)
 
-        Days a named code has no rate on (see `unquoted`) become notes; "*" names none.
+    def _quotes(self, records: list[Currency], code: str, day: date) -> bool:
+        """Whether the source's list quotes `code` on `day`."""
+        return any(r.code == code and r.periodicity == self.source.periodicity and r.start <= day <= r.end
+                   for r in records)
+
+    def plan(self, codes: list[str] | None, since: date, until: date) -> dict[tuple, list[str]]:
+        """The requests that fill every missing day (see the source's `spans`), each with the codes
+        it serves: one code for a dynamics span, every code missing that month for a monthly list.
+
+        A day is missing when no stored rate of the source's list is in force on it (a monthly
+        rate is, from the day it was set to the end of that month). Days a named code has no rate
+        on (see `unquoted`) become notes; "*" names none.
         """
         records = self.catalogue()
         named = codes or (None if self.config.track.all else list(self.config.track.currencies))
-        requests = []
+        periodicity = self.source.periodicity
+        requests: dict[tuple, list[str]] = {}
         for code in named or self.tracked(records, since, until):
             if not any(r.code == code for r in records):
                 records = self.catalogue(refresh=True)  # a new currency, perhaps
             if named:
                 for text in self.unquoted(records, code, since, until):
                     self.note(text)
-            stored = self.store.stored_dates(code, since, until)
-            missing = [day for day in days.each_day(since, until) if day not in stored]
+            covered = days_in_force(periodicity, self.store.stored_dates(code, set_from(periodicity, since), until,
+                                                                         periodicity))
+            missing = [day for day in days.each_day(since, until) if day not in covered]
             for first, last in days.runs(missing):
-                requests += [(cur, a, b) for cur, start, end in self.source.periods(records, code, first, last)
-                             for a, b in days.spans(start, end, self.source.max_span)]
+                for request in self.source.spans(records, code, first, last):
+                    requests.setdefault(request, []).append(code)
         return requests
 
     def backfill(self, since: date | None = None, until: date | None = None, codes=None, progress=None):
@@ -150,12 +263,15 @@ class Sync:
         if until is not None and since > until:
             raise BadRange(f"--since {since} is after --until {until}")
         summary: dict[str, list[int]] = {}
-        detail = f"{','.join(codes or self.config.track.currencies)} {since}..{until or f'{today}+'}"
+        if not self._lists(codes, since, until or today):
+            return summary  # none of the codes is in the source's list then: nothing to ask, nothing to log
+        detail = self._named(f"{','.join(codes or self.config.track.currencies)} {since}..{until or f'{today}+'}")
         with self.store.attempt("backfill", detail) as attempt:
-            requests = self.plan(codes, since, until or today)
-            state = Progress(len({c.code for c, _, _ in requests}), len(requests),
+            plan = self.plan(codes, since, until or today)
+            requests = list(plan)
+            state = Progress(len({code for served in plan.values() for code in served}), len(requests),
                              sum((b - a).days + 1 for _, a, b in requests))
-            failures, gave_up = self._spans(requests, attempt, summary, state, progress)
+            failures, gave_up = self._spans(requests, plan, attempt, summary, state, progress)
             rounds = 0
             for round_ in range(ROUNDS):
                 retryable = [f for f in failures if isinstance(f[1], (SourceUnavailable, DamagedResponse))]
@@ -163,63 +279,66 @@ class Sync:
                     break  # a source that is down is asked again by the next run, not now
                 log.info("backfill: trying again %d request(s) set aside (round %d of %d)",
                          len(retryable), round_ + 1, ROUNDS)
-                again, gave_up = self._spans([request for request, _ in retryable], attempt, summary, state, progress)
+                again, gave_up = self._spans([request for request, _ in retryable], plan, attempt, summary, state,
+                                             progress)
                 rounds += 1
                 failures = [f for f in failures if f not in retryable] + again
-            if until is None:
+            if until is None and self.source.lookahead and self._lists(codes, today, today + timedelta(days=1)):
                 self._published_after(today, max(since, today + timedelta(days=1)), codes, attempt, summary, failures)
             if failures:
-                raise Incomplete(self.source.short, _still_failing(failures, rounds, gave_up), attempt.new + attempt.changed,
+                raise Incomplete(self.source.short, _still_failing(failures, rounds, gave_up, self.source.listing),
+                                 attempt.new + attempt.changed,
                                  [request for request, _ in failures], summary)
         return summary
 
-    def _spans(self, requests, attempt, summary, state: Progress, progress):
-        """Ask for and store each span. Returns ([(request, error)] for those still failing, whether
-        it gave up): after GIVE_UP failures in a row, the rest of the list is set aside unasked."""
+    def _spans(self, requests, plan, attempt, summary, state: Progress, progress):
+        """Ask for the spans, WORKERS at a time, and store each as it arrives, in this thread.
+
+        Returns ([(request, error)] for those still failing, in plan order; whether it gave up):
+        after GIVE_UP failures in a row, the rest of the list is set aside unasked (those already
+        asked are still taken in). `plan` maps each request to the codes it serves."""
         failures = []
-        streak = 0
-        left: dict[str, int] = {}
-        for currency, _, _ in requests:
-            left[currency.code] = left.get(currency.code, 0) + 1
-        for n, request in enumerate(requests):
-            currency, first, last = request
-            try:
-                rates = self.source.span(currency, first, last)
-            except SourceError as exc:
-                failures.append((request, exc))
-                state.failed += 1
-                streak += 1
-                if streak >= GIVE_UP:
-                    failures += [(rest, exc) for rest in requests[n + 1:]]
-                    return failures, True
-            else:
-                streak = 0
-                new, changed = self.store.write(rates, attempt)
-                counts = summary.setdefault(currency.code, [0, 0])
-                counts[0] += len(new)
-                counts[1] += len(changed)
-                state.stored += len(new) + len(changed)
-            if request not in state.tried:  # a retried request counts once
-                state.tried.add(request)
-                state.requests_done += 1
-                state.days_done += (last - first).days + 1
-            left[currency.code] -= 1
-            if not left[currency.code] and currency.code not in state.done:
-                state.done.add(currency.code)
-                state.codes_done += 1
-            if progress:
-                progress(state)
-        return failures, False
+        streak, gave_up = 0, False
+        left = Counter(code for request in requests for code in plan[request])
+        with _Asking(self.source.span, requests) as asking:
+            for request, answer in asking:
+                _, first, last = request
+                if isinstance(answer, SourceError):
+                    failures.append((request, answer))
+                    state.failed += 1
+                    streak += 1
+                    if streak >= GIVE_UP and not gave_up:
+                        gave_up = True
+                        failures += [(rest, answer) for rest in asking.stop()]
+                elif isinstance(answer, BaseException):
+                    raise answer
+                else:
+                    streak = 0
+                    # A list answers for every currency in it: keep those the request was asked for.
+                    new, changed = self.store.write([r for r in answer if r.code in plan[request]], attempt)
+                    _count(summary, new, changed)
+                    state.stored += len(new) + len(changed)
+                if request not in state.tried:  # a retried request counts once
+                    state.tried.add(request)
+                    state.requests_done += 1
+                    state.days_done += (last - first).days + 1
+                for code in plan[request]:
+                    left[code] -= 1
+                    if not left[code] and code not in state.done:
+                        state.done.add(code)
+                        state.codes_done += 1
+                if progress:
+                    progress(state)
+        order = {request: n for n, request in enumerate(requests)}
+        failures.sort(key=lambda failure: order[failure[0]])
+        return failures, gave_up
 
     def _published_after(self, today: date, first: date, codes, attempt, summary, failures) -> None:
         """Store the days after today the source has already published (the lists of those days)."""
         try:
-            for day, new, changed in self._days(days.each_day(first, today + timedelta(days=LOOKAHEAD)),
-                                                today, False, attempt, codes):
-                for r in new:
-                    summary.setdefault(r.code, [0, 0])[0] += 1
-                for r, _ in changed:
-                    summary.setdefault(r.code, [0, 0])[1] += 1
+            for _, new, changed in self._days(days.each_day(first, today + timedelta(days=self.source.lookahead)),
+                                              today, False, attempt, codes):
+                _count(summary, new, changed)
         except SourceError as exc:
             failures.append(((None, first, None), exc))
 
@@ -233,9 +352,9 @@ class Sync:
         """
         today = days.today()
         first = first or today
-        detail = ",".join(d.isoformat() for d in dates) if dates else f"{first}+"
+        detail = self._named(",".join(d.isoformat() for d in dates) if dates else f"{first}+")
         with self.store.attempt("fetch", detail) as attempt:
-            wanted = dates or days.each_day(first, today + timedelta(days=LOOKAHEAD))
+            wanted = dates or days.each_day(first, today + timedelta(days=self.source.lookahead))
             return self._days(wanted, today, bool(dates), attempt)
 
     def _days(self, wanted, today: date, explicit: bool, attempt, codes=None):
@@ -266,12 +385,18 @@ class Sync:
         if not track.all:
             records, _ = self.store.catalogue()
             codes = [code for code in track.currencies if not self._ended(records, code, today)]
-        last = self.store.last_date(codes or None)
+        last = self.store.last_date(codes or None, self.source.periodicity)
         return self.fetch(first=today if last is None or last < today else last + timedelta(days=1))
 
     def _ended(self, records: list[Currency], code: str, day: date) -> bool:
+        """Whether the cached catalogue says the source's list quotes `code` no more from `day` on
+        (or never did: a currency of another list)."""
         periods = [r for r in records if r.code == code and r.periodicity == self.source.periodicity]
-        return bool(periods) and max(r.end for r in periods) < day
+        return bool(records) and (not periods or max(r.end for r in periods) < day)
+
+    def _named(self, detail: str) -> str:
+        """What a `fetches` row says was asked: the source's id first, unless it is the default one."""
+        return detail if self.source.id == sources.DEFAULT else f"{self.source.id}: {detail}"
 
     def _day(self, day: date, today: date, explicit: bool, codes=None) -> tuple[list[Rate], list[str]] | None:
         """The tracked rates in force on `day` and the named codes missing from its list for no
@@ -301,19 +426,28 @@ class Sync:
             reasons = self.unquoted(records, code, day, day)
             if reasons:
                 self.note(reasons[0])
-            else:
+            elif self._quotes(records, code, day):
                 missing.append(code)
+            # else another list of the source quotes it that day: its Sync records it
         return [r for r in rates if r.code in named], missing
 
 
-def _still_failing(failures, rounds: int, gave_up: bool) -> str:
-    """One line: the currencies and days still failing, and the last error."""
+def _count(summary: dict[str, list[int]], new: list[Rate], changed) -> None:
+    """Add a batch's new and changed rates to a backfill's {code: [new, changed]}."""
+    for r in new:
+        summary.setdefault(r.code, [0, 0])[0] += 1
+    for r, _ in changed:
+        summary.setdefault(r.code, [0, 0])[1] += 1
+
+
+def _still_failing(failures, rounds: int, gave_up: bool, listing: str) -> str:
+    """One line: the currencies (or lists) and days still failing, and the last error."""
     spans: dict[str, list[tuple[date, date]]] = {}
     for (currency, first, last), _ in failures:
-        if currency is None:
+        if last is None:
             spans.setdefault("the days published", []).append((first, None))
             continue
-        merged = spans.setdefault(currency.code, [])
+        merged = spans.setdefault(currency.code if currency else f"the {listing} list", [])
         if merged and merged[-1][1] + timedelta(days=1) == first:
             merged[-1] = (merged[-1][0], last)
         else:

@@ -29,7 +29,7 @@ DECIMAL = r"^[0-9]+(\.[0-9]+)?$"
 RECORD = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit"],
+    "required": ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit", "periodicity"],
     "properties": {
         "date": {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
         "code": {"type": "string", "pattern": "^[A-Z]{3}$"},
@@ -38,6 +38,7 @@ RECORD = {
         "unit": {"enum": ["BYN", "BYR", "BYB"]},
         "cur_id": {"type": "integer", "minimum": 1},
         "byn_per_unit": {"type": "string", "pattern": DECIMAL},
+        "periodicity": {"enum": [0, 1]},
     },
 }
 ARRAY = {"type": "array", "items": RECORD}
@@ -68,7 +69,7 @@ def as_stored(record):
 
 def test_csv_round_trip(recorded_db):
     rows = list(csv.DictReader(io.StringIO(run(recorded_db))))
-    assert list(rows[0]) == ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit"]
+    assert list(rows[0]) == ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit", "periodicity"]
     expected = stored(recorded_db)
     assert len(rows) == len(expected) > 500
     assert [(r["date"], r["code"], int(r["scale"]), r["rate"], r["unit"], int(r["cur_id"])) for r in rows] == expected
@@ -99,7 +100,7 @@ def test_empty_selection_is_an_empty_array(recorded_db):
     assert run(recorded_db, "--format", "json", "--since", "2030-01-01") == "[]\n"
     assert json.loads(run(recorded_db, "--format", "json", "--since", "2026-03-17", "--currency", "EUR")) == [
         {"date": "2026-03-17", "code": "EUR", "scale": 1, "rate": "3.3741", "unit": "BYN", "cur_id": 451,
-         "byn_per_unit": "3.3741"}]
+         "byn_per_unit": "3.3741", "periodicity": 0}]
 
 
 def test_beancount_prices_parse_and_are_per_one_unit_in_byn(recorded_db):
@@ -130,7 +131,7 @@ def test_filters_combine(recorded_db):
     rows = list(csv.reader(io.StringIO(run(recorded_db, "--currency", "RUB", "--currency", "KZT",
                                            "--since", "2026-03-16", "--until", "2026-03-17"))))
     expected = stored(recorded_db, "code IN ('RUB', 'KZT') AND date BETWEEN '2026-03-16' AND '2026-03-17'")
-    assert [(d, c, int(s), t, u, int(i)) for d, c, s, t, u, i, _ in rows[1:]] == expected
+    assert [(d, c, int(s), t, u, int(i)) for d, c, s, t, u, i, _, _ in rows[1:]] == expected
     assert [r[:2] for r in rows[1:]] == [["2026-03-16", "KZT"], ["2026-03-16", "RUB"],
                                          ["2026-03-17", "KZT"], ["2026-03-17", "RUB"]]
 
@@ -284,16 +285,16 @@ def test_spreadsheet_csv_reads_back_in_a_russian_locale_reader(recorded_db, tmp_
     assert run(recorded_db, "--format", "spreadsheet", "--currency", "RUB", "--currency", "USD",
                "--output", str(target)) == ""
     raw = target.read_bytes()
-    assert raw.startswith("\ufeffdate;code;scale;rate;unit;cur_id;byn_per_unit\r\n".encode())
+    assert raw.startswith("\ufeffdate;code;scale;rate;unit;cur_id;byn_per_unit;periodicity\r\n".encode())
     # What a spreadsheet set to ru-RU or be-BY does: semicolons, decimal commas, UTF-8 by its BOM.
     # DuckDB's CSV reader, told only that, reads every field back, the decimals exactly.
     read = duckdb.sql(f"SELECT * FROM read_csv('{target}', delim = ';', decimal_separator = ',', header = true,"
                       " types = {'rate': 'DECIMAL(38, 12)', 'byn_per_unit': 'DECIMAL(38, 12)'})")
-    assert read.columns == ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit"]
+    assert read.columns == ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit", "periodicity"]
     rows = read.fetchall()
     expected = stored(recorded_db, "code IN ('RUB', 'USD')")
-    assert [(d.isoformat(), c, s, r, u, i) for d, c, s, r, u, i, _ in rows] == [
+    assert [(d.isoformat(), c, s, r, u, i) for d, c, s, r, u, i, _, _ in rows] == [
         (d, c, s, Decimal(t), u, i) for d, c, s, t, u, i in expected]
-    assert [b for *_, b in rows] == [v for *_, v in per_unit(expected)]
-    assert (date(2026, 3, 17), "RUB", 100, Decimal("3.6709"), "BYN", 456, Decimal("0.036709")) in rows
-    assert "2026-03-17;RUB;100;3,6709;BYN;456;0,036709\r\n" in raw.decode("utf-8-sig")
+    assert [b for *_, b, _ in rows] == [v for *_, v in per_unit(expected)]
+    assert (date(2026, 3, 17), "RUB", 100, Decimal("3.6709"), "BYN", 456, Decimal("0.036709"), 0) in rows
+    assert "2026-03-17;RUB;100;3,6709;BYN;456;0,036709;0\r\n" in raw.decode("utf-8-sig")

@@ -11,7 +11,6 @@ import os
 import re
 import tempfile
 import threading
-from datetime import date
 from decimal import Decimal
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path

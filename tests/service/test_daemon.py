@@ -16,7 +16,6 @@ import pytest
 import time_machine
 from click.testing import CliRunner
 from support import minsk, write_config
-from support.nbrb_server import JSON
 
 from ticker import config as configuration
 from ticker import days
@@ -25,7 +24,7 @@ from ticker.errors import AlreadyRunning
 from ticker.service import schedule
 from ticker.service.daemon import MAX_RETRY, Daemon, notify
 from ticker.service.lock import hold
-from ticker.sync import Sync
+from ticker.sync import WORKERS, Sync
 
 TRACKED = '["USD", "EUR", "RUB"]'
 CUR_IDS = {"USD": 431, "EUR": 451, "RUB": 456}
@@ -193,6 +192,39 @@ def test_catch_up_fills_every_day_then_an_idle_poll_costs_one_request(daemon, co
     assert daemon.last_success[1] == "poll: nothing new yet"
 
 
+def test_the_monthly_list_is_asked_by_the_catch_up_at_most_once_a_day_and_never_by_a_poll(tmp_path, nbrb, published,
+                                                                                          caplog):
+    caplog.set_level(logging.INFO, "ticker")
+    config = make_config(tmp_path, nbrb, track={"currencies": '["USD", "EUR", "RUB", "KRW"]', "since": "2026-02-01"})
+    with minsk("2026-03-01 09:00"):
+        daemon = started_daemon(config, published.append)
+    with minsk("2026-03-17 10:00"):
+        daemon.catchup()
+    # KRW's made-up monthly rates, set on 2026-02-01 and 2026-03-01: two lists, one a month.
+    assert stored(config, "SELECT code, date, rate_text, periodicity FROM rates WHERE code = 'KRW'") == [
+        ("KRW", "2026-02-01", "2.1159", 1), ("KRW", "2026-03-01", "2.1367", 1)]
+    monthly = [q["ondate"] for path, q in nbrb.requests if q.get("periodicity") == "1"]
+    assert sorted(monthly) == ["2026-02-28", "2026-03-17"]
+    assert "backfill of the monthly list: 2 new, 0 revised (KRW 2)" in caplog.messages
+    assert daemon.last_success[1] == "catch-up: 53 new, 0 revised, through 2026-03-17"  # 51 daily, 2 monthly
+    nbrb.reset_log()
+    with minsk("2026-03-17 12:00"):
+        daemon.poll()  # an idle poll: one request, the daily list
+    assert nbrb.requests == [("/exrates/rates", {"ondate": "2026-03-18", "periodicity": "0"})]
+    # April's rate, not set yet (the fake's lists end in March): asked by the first catch-up of
+    # April 1st only, whatever the retries and later catch-ups of that day.
+    for stamp in ("2026-04-01 00:07", "2026-04-01 00:08", "2026-04-01 13:00"):
+        nbrb.reset_log()
+        with minsk(stamp):
+            daemon.catchup()
+        asked = [q["ondate"] for path, q in nbrb.requests if q.get("periodicity") == "1"]
+        assert asked == (["2026-04-01"] if stamp.endswith("00:07") else []), stamp
+    nbrb.reset_log()
+    with minsk("2026-04-02 00:07"):
+        daemon.catchup()
+    assert [q["ondate"] for path, q in nbrb.requests if q.get("periodicity") == "1"] == ["2026-04-02"]
+
+
 def test_poll_stores_the_next_day_then_stops_asking_that_day(daemon, config, nbrb, published, caplog):
     caplog.set_level(logging.INFO, "ticker")
     with minsk("2026-03-17 10:00"):
@@ -336,8 +368,9 @@ def test_the_retry_delay_doubles_only_while_attempts_store_nothing(tmp_path, nbr
         Sync(config).catalogue()
     delays = []
     for attempt in range(4):
-        # NBRB down: nothing stored; but the third attempt stores USD before EUR and RUB fail.
-        nbrb.script("/exrates/rates/dynamics/", *[("delay", 0)] * (attempt == 2), *[(503, {}, b"busy")] * 30)
+        # NBRB down: nothing stored; but the third attempt stores USD while EUR and RUB fail.
+        nbrb.script("/exrates/rates/dynamics/431", *[("delay", 0)] * (attempt == 2))
+        nbrb.script("/exrates/rates/dynamics/", *[(503, {}, b"busy")] * 30)
         with time_machine.travel(at("2026-03-17 10:00"), tick=False):
             daemon.catchup()
             delays.append((daemon.retry_at - datetime.now(timezone.utc)).total_seconds())
@@ -396,24 +429,30 @@ def test_a_refresh_cut_short_by_a_stop_is_no_error(config, caplog):
     assert caplog.messages[-1] == "refreshing the charts and ticker files interrupted: the daemon is stopping"
 
 
-def test_a_stop_interrupts_a_backfill_between_two_batches(daemon, config, nbrb, caplog):
+def test_a_stop_interrupts_a_backfill_between_two_batches(tmp_path, nbrb, published, caplog):
     caplog.set_level(logging.INFO, "ticker")
-    nbrb.script("/exrates/rates/dynamics/", ("delay", 0.5))
+    codes = '["USD", "EUR", "RUB", "GBP", "CNY", "PLN"]'
+    config = make_config(tmp_path, nbrb, track={"currencies": codes, "since": "2026-03-01"})
+    with minsk("2026-03-01 09:00"):
+        daemon = started_daemon(config, published.append)
+    nbrb.script("/exrates/rates/dynamics/", *[("delay", 0.5)] * 6)
     worker = threading.Thread(target=daemon.catchup)
     with minsk("2026-03-17 10:00"):
         worker.start()
-        while not any("/dynamics/" in path for path, _ in nbrb.requests):
+        deadline = time.monotonic() + 30
+        while sum("/dynamics/" in path for path, _ in nbrb.requests) < WORKERS and time.monotonic() < deadline:
             time.sleep(0.01)
         daemon.stopping = True
-        worker.join()
-    assert stored(config, "SELECT count(DISTINCT code), count(*) FROM rates") == [(1, 17)]
+        worker.join(timeout=30)
+    assert stored(config, "SELECT count(DISTINCT code), count(*) FROM rates") == [(1, 17)]  # the first answer
     assert stored(config, "SELECT status, error FROM fetches WHERE kind = 'backfill'") == [
         ("error", "Interrupted: the daemon is stopping")]
     assert "catch-up interrupted: the daemon is stopping; it stored 17 rates" in caplog.messages
     assert daemon.retry_at is None and daemon.last_error is None
     daemon.poll()
     daemon.beat()
-    assert len(nbrb.requests) == 2  # catalogue, one dynamics: nothing after the stop
+    # The catalogue and the spans in flight at the stop: nothing asked after it.
+    assert len(nbrb.requests) == 1 + WORKERS
 
 
 def test_a_long_catch_up_logs_its_progress(tmp_path, published, caplog):
@@ -427,9 +466,14 @@ def test_a_long_catch_up_logs_its_progress(tmp_path, published, caplog):
             daemon.catchup()
     lines = [m for m in caplog.messages if re.match(r"catch-up: \d+%: ", m)]
     days = (date(2026, 3, 17) - date(2016, 7, 1)).days + 1
-    assert 9 <= len(lines) <= 10  # a line each tenth of the 30 requests (each 30 s, too, on a slow machine)
-    assert lines[0] == "catch-up: 10%: 0 of 3 currencies done, 1095 rates stored, 0 requests failed so far"
-    assert re.match(r"catch-up: 9\d%: 2 of 3 currencies done, \d+ rates stored, 0 requests failed so far", lines[-1])
+    assert 9 <= len(lines) <= 11  # a line each tenth of the days planned (each 30 s, too, on a slow machine)
+    # Spans are stored as they arrive, so the first line comes after three or four of the 30.
+    assert re.fullmatch(r"catch-up: 1\d%: 0 of 3 currencies done, (1095|1357) rates stored, 0 requests "
+                        r"failed so far", lines[0])
+    assert re.fullmatch(r"catch-up: (9\d|100)%: [23] of 3 currencies done, \d+ rates stored, 0 requests failed "
+                        r"so far", lines[-1])
+    shown = [int(re.match(r"catch-up: (\d+)%", line).group(1)) for line in lines]
+    assert shown == sorted(set(shown))
     assert daemon.last_success[1] == f"catch-up: {3 * days} new, 0 revised, through 2026-03-17"
 
 
@@ -496,7 +540,8 @@ def test_without_a_daemon_only_the_data_decide_status(config, nbrb):
 def test_the_row_shows_the_running_job_then_the_failure_and_the_retry(daemon, config, nbrb, published):
     with minsk("2026-03-17 09:00"):
         Sync(config).catalogue()
-    nbrb.script("/exrates/rates/dynamics/", ("delay", 0.5), *[(502, {}, b"bad gateway")] * 3 * 2 * 4)
+    nbrb.script("/exrates/rates/dynamics/431", ("delay", 0.5))  # USD answers, late; EUR and RUB fail
+    nbrb.script("/exrates/rates/dynamics/", *[(502, {}, b"bad gateway")] * 3 * 2 * 4)
     worker = threading.Thread(target=daemon.catchup)
     with minsk("2026-03-17 10:00"):
         worker.start()

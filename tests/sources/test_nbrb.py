@@ -1,6 +1,8 @@
 """The NBRB client against a real local HTTP server: exact values, traps and faults."""
 
 import logging
+import re
+import threading
 import time
 from datetime import date
 from decimal import Decimal
@@ -10,7 +12,8 @@ from support import minsk
 from support.nbrb_server import JSON
 
 from ticker.errors import BadResponse, DamagedResponse, SourceUnavailable
-from ticker.sources.nbrb import NBRB
+from ticker.model import MONTHLY, Rate
+from ticker.sources.nbrb import NBRB, NBRBMonthly
 
 
 @pytest.fixture(autouse=True)
@@ -210,6 +213,42 @@ def test_damage_and_5xx_share_one_budget_and_one_backoff_schedule(nbrb):
     assert len(nbrb.requests) == 3
 
 
+def test_requests_asked_at_once_from_several_threads_each_have_their_own_budget(nbrb, caplog):
+    # A backfill asks for a few spans at once: each keeps its own retries and backoff schedule.
+    caplog.set_level(logging.DEBUG, "ticker.http")
+    client = NBRB(nbrb.url, timeout=1, retries=2, backoff=0.1)  # retries wait long enough to overlap
+    records = {r.cur_id: r for r in client.currencies()}
+    faults = {431: ["truncate", (503, {}, b"busy")], 451: ["empty"] * 3, 456: [(503, {}, b"busy"), "html"],
+              429: ["reset"]}
+    for cur_id, script in faults.items():
+        nbrb.script(f"/exrates/rates/dynamics/{cur_id}", *script)
+    start, answers = threading.Barrier(len(faults)), {}
+
+    def ask(cur_id):
+        start.wait(timeout=10)
+        try:
+            answers[cur_id] = client.span(records[cur_id], date(2026, 3, 1), date(2026, 3, 17))
+        except DamagedResponse as exc:
+            answers[cur_id] = exc
+
+    threads = [threading.Thread(target=ask, args=(cur_id,)) for cur_id in faults]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert {cur_id: len(a) for cur_id, a in answers.items() if isinstance(a, list)} == {431: 17, 456: 17, 429: 17}
+    assert str(answers[431][9].rate) == "2.9189"  # USD on 2026-03-10
+    assert str(answers[451]).endswith("no EUR rates (Cur_ID 451) for 2026-03-01..2026-03-17, days already published,"
+                                      " still after 2 retries; set nbrb.base_url in the config to use a mirror or proxy")
+    retries = {}
+    for record in caplog.records:
+        attempt, budget, wait, cur_id = re.match(r"retry (\d) of (\d) in ([\d.]+) s: .*/dynamics/(\d+)\?",
+                                                 record.getMessage()).groups()
+        retries.setdefault(int(cur_id), []).append(f"{attempt}/{budget} after {wait} s")
+    assert retries == {431: ["1/2 after 0 s", "2/2 after 0.2 s"], 451: ["1/2 after 0 s", "2/2 after 0.2 s"],
+                       456: ["1/2 after 0 s", "2/2 after 0.2 s"], 429: ["1/2 after 0 s"]}
+
+
 def test_retries_are_logged_in_our_words_at_debug_never_urllib3s_warning(nbrb, client, caplog):
     caplog.set_level(logging.DEBUG)
     nbrb.script("/exrates/rates", "reset", (502, {}, b"bad gateway"))
@@ -265,3 +304,62 @@ def test_unreachable_server_names_url_and_reason(nbrb):
     with pytest.raises(SourceUnavailable, match=rf"^Could not reach NBRB: {url}/exrates/currencies: "
                                                 r"Connection refused; set nbrb.base_url"):
         client.currencies()
+
+
+# -- the monthly list (NBRBMonthly): made-up rates, see support.nbrb_data.monthly_rates ---------------
+
+
+@pytest.fixture
+def monthly(nbrb):
+    return NBRBMonthly(nbrb.url, timeout=1, retries=2, backoff=0.01)
+
+
+def test_monthly_list_of_a_day_gives_each_rate_dated_the_day_it_was_set(monthly, nbrb):
+    rates = {r.code: r for r in monthly.day(date(2022, 7, 15))}
+    assert set(rates) == {"BRL", "KRW", "THB"}
+    assert rates["BRL"] == Rate("BRL", date(2022, 7, 1), 10, Decimal("5.6123"), "BYN", 326, MONTHLY)
+    assert (rates["KRW"].scale, str(rates["KRW"].rate), rates["KRW"].cur_id) == (1000, "2.0092", 515)
+    assert nbrb.requests == [("/exrates/rates", {"ondate": "2022-07-15", "periodicity": "1"})]
+
+
+def test_monthly_span_is_the_list_of_its_last_day_keeping_what_was_set_from_its_first(monthly, nbrb):
+    # Every Cur_ID changed on 2021-07-09: the list of 07-08 still shows BRL's 305, set on 07-01 ...
+    assert [(r.code, r.date, r.cur_id, str(r.rate)) for r in monthly.span(None, date(2021, 7, 1), date(2021, 7, 8))
+            if r.code == "BRL"] == [("BRL", date(2021, 7, 1), 305, "5.5822")]
+    # ... the list of 07-31 the new 326, set on 07-09 at the same rate.
+    brl = next(r for r in monthly.currencies() if r.cur_id == 326)
+    assert monthly.span(brl, date(2021, 7, 1), date(2021, 7, 31)) == [
+        Rate("BRL", date(2021, 7, 9), 10, Decimal("5.5822"), "BYN", 326, MONTHLY)]
+    # A rate set before `first` is left out: the list of 07-08 shows those set on 07-01.
+    assert monthly.span(None, date(2021, 7, 2), date(2021, 7, 8)) == []
+    with pytest.raises(ValueError, match="not inside one month"):
+        monthly.span(None, date(2021, 7, 1), date(2021, 8, 1))
+
+
+def test_monthly_spans_are_one_list_a_month_the_same_for_every_code(monthly):
+    records = monthly.currencies()
+    brl = monthly.spans(records, "BRL", date(2021, 6, 15), date(2022, 9, 30))
+    assert brl[:4] == [(None, date(2021, 6, 1), date(2021, 6, 30)), (None, date(2021, 7, 1), date(2021, 7, 8)),
+                       (None, date(2021, 7, 1), date(2021, 7, 31)), (None, date(2021, 8, 1), date(2021, 8, 31))]
+    assert brl[-1] == (None, date(2022, 7, 1), date(2022, 7, 31))  # monthly until 2022-07-31 only
+    assert len(brl) == 2 + 13  # June 2021 to July 2022, July 2021 twice (one list per Cur_ID)
+    krw = monthly.spans(records, "KRW", date(2021, 6, 15), date(2022, 9, 30))
+    assert set(brl) <= set(krw) and len(krw) == len(brl) + 2  # August and September 2022 too
+    assert monthly.spans(records, "USD", date(2021, 6, 15), date(2022, 9, 30)) == []  # not a monthly currency
+
+
+def test_an_empty_monthly_list_for_a_published_day_is_damaged_and_retried(monthly, nbrb):
+    nbrb.script("/exrates/rates", "empty")
+    assert {r.code for r in monthly.day(date(2026, 3, 17))} == {"KRW", "THB"}
+    nbrb.script("/exrates/rates", *["empty"] * 3)
+    with pytest.raises(DamagedResponse, match="it listed no monthly rates in force on 2026-03-17, a day already "
+                                              "published, still after 2 retries"):
+        monthly.day(date(2026, 3, 17))
+
+
+def test_a_monthly_rate_dated_after_the_day_asked_is_refused(monthly, nbrb):
+    body = (b'[{"Cur_ID":515,"Date":"2026-03-20T00:00:00","Cur_Abbreviation":"KRW","Cur_Scale":1000,'
+            b'"Cur_Name":"x","Cur_OfficialRate":2.1367}]')
+    nbrb.script("/exrates/rates", (200, {"Content-Type": JSON}, body))
+    with pytest.raises(BadResponse, match="a monthly rate set on 2026-03-20, after the day asked"):
+        monthly.day(date(2026, 3, 17))

@@ -2,7 +2,7 @@
 
 The recordings are read in place from shared/nbrb/ (see FACTS.md and SOURCES.md there), never copied.
 The currency catalogue is our own fixture, tests/support/nbrb_catalogue.json: NBRB-shaped records for the 31
-daily currencies in the recordings. Its Cur_IDs, scales and Russian names follow the recordings
+daily currencies in the recordings, and two made-up monthly-only ones (below). Its Cur_IDs, scales and Russian names follow the recordings
 (generated lists for 2015-01-01 and 2026-03-17 match the recorded bodies byte for byte), with:
 - 2021-07-09..2050-01-01: the Cur_IDs recorded since 2024; BGN (441) ends 2025-12-31, when NBRB
   stopped quoting it; BRL was set monthly (Cur_Periodicity 1: 305, then a made-up 326) until
@@ -12,7 +12,10 @@ daily currencies in the recordings. Its Cur_IDs, scales and Russian names follow
 - before 2016-07-01: the Cur_IDs and scales of the 2015-01-01 list. They start 1991-01-01 where the
   1996 list already shows that Cur_ID, EUR on 1999-01-01, and the others on 2000-01-02, the day after
   the last recorded list showing the currency under another Cur_ID (JPY 67, RUR 141, ...), so the
-  fixture never contradicts a recording.
+  fixture never contradicts a recording;
+- KRW (per 1000) and THB (per 100), made up: monthly-only currencies (Cur_Periodicity 1), with the
+  made-up Cur_IDs 327 and 328 until 2021-07-08, then 515 and 516.
+There is no recording of NBRB's monthly list: `monthly_rates` makes up its rates (see there).
 """
 
 import csv
@@ -75,16 +78,48 @@ _SAMPLES = [
 ]
 
 
+# Made up, as there is no recording of NBRB's monthly list: per currency, its monthly rate (BYN per
+# its scale) in 2016-07 and in 2026-03. BRL was about 0.60 BYN in 2016 and 0.52 in 2022; KRW about
+# 1.75 BYN per 1000 in 2016, 2.14 in 2026; THB about 5.69 BYN per 100 in 2016, 8.44 in 2026.
+MONTHLY = {"BRL": ("6.1032", "5.2140"), "KRW": ("1.7544", "2.1367"), "THB": ("5.6920", "8.4410")}
+MONTHLY_FROM, MONTHLY_UNTIL = date(2016, 7, 1), date(2026, 3, 17)
+
+
+def monthly_rates(until: date = MONTHLY_UNTIL) -> dict[int, dict[str, str]]:
+    """Made-up monthly rates: Cur_ID -> {the day it was set: rate text}, for every monthly record of
+    the catalogue. Each is set on the first of every month of its Cur_ID's validity, and on its first
+    day when that is not a month's first (2021-07-09, when every Cur_ID changed), with that month's
+    value. The value walks in a line from MONTHLY's first figure to its second, with a small
+    deterministic wiggle; 4 decimals, as NBRB publishes BYN rates."""
+    from decimal import Decimal
+
+    months = (until.year - MONTHLY_FROM.year) * 12 + until.month - MONTHLY_FROM.month
+    rates: dict[int, dict[str, str]] = defaultdict(dict)
+    for record in catalogue():
+        if record["Cur_Periodicity"] != 1:
+            continue
+        start, end = (date.fromisoformat(record[k][:10]) for k in ("Cur_DateStart", "Cur_DateEnd"))
+        first, last = (Decimal(v) for v in MONTHLY[record["Cur_Abbreviation"]])
+        day = max(start, MONTHLY_FROM)
+        while day <= min(end, until):
+            n = (day.year - MONTHLY_FROM.year) * 12 + day.month - MONTHLY_FROM.month
+            value = first + (last - first) * n / months + Decimal((n * 7) % 5 - 2) * first / 200
+            rates[record["Cur_ID"]][day.isoformat()] = f"{value:.4f}"
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return dict(rates)
+
+
 def recorded_server(today: str | None = None) -> FakeNBRB:
-    """A FakeNBRB (not started) with the catalogue, every recorded rate, and the recorded bodies
-    for their exact requests; `today` (ISO) is the day a list without ondate is for."""
+    """A FakeNBRB (not started) with the catalogue, every recorded rate, the made-up monthly rates
+    (`monthly_rates`), and the recorded bodies for their exact requests; `today` (ISO) is the day a
+    list without ondate is for."""
     server = FakeNBRB(catalogue())
     if today is not None:
         server.today = today
     by_id: dict[int, dict[str, str]] = defaultdict(dict)
     for (cur_id, day), (_code, _scale, rate) in recorded_rates().items():
         by_id[cur_id][day] = rate
-    for cur_id, rates in by_id.items():
+    for cur_id, rates in [*by_id.items(), *monthly_rates().items()]:
         server.add_rates(cur_id, rates)
     samples = shared_dir() / "nbrb" / "samples"
     for path, query, name, status, content_type in _SAMPLES:
@@ -101,7 +136,8 @@ def synthetic_server(codes: int = 30, since: str = "2016-07-01", *, until: str) 
 
     Takes the first `codes` daily currencies quoted on `until` (in catalogue order) and gives each
     of their daily records a rate for every day in [since, until] inside its validity, and their
-    monthly records (Cur_Periodicity 1) one on the first of each month. Each currency
+    monthly records (Cur_Periodicity 1) one on the first of each month and on the record's first
+    day (a rate set then, and in force to the end of that month). Each currency
     follows its own random walk that holds over weekends, as NBRB's rates do, and the texts follow
     each record's scale and units: 4 decimals in BYN, 2 in BYR/BYB before the redenominations.
     """
@@ -121,7 +157,8 @@ def synthetic_server(codes: int = 30, since: str = "2016-07-01", *, until: str) 
                 per_unit *= 1 + rng.gauss(0, 0.004)
             iso = day.isoformat()
             for record in history:
-                if _valid(record, iso) and (record["Cur_Periodicity"] == 0 or day.day == 1):
+                if _valid(record, iso) and (record["Cur_Periodicity"] == 0 or day.day == 1
+                                            or iso == record["Cur_DateStart"][:10]):
                     rates[record["Cur_ID"]][iso] = _published(per_unit * record["Cur_Scale"], iso)
         for cur_id, series in rates.items():
             server.add_rates(cur_id, series)

@@ -179,12 +179,22 @@ class FakeNBRB:
     def _rate_list(self, query):
         day = _date_param(query, "ondate", self.today).isoformat()
         periodicity = _int_param(query, "periodicity", "0")
-        records = [r for r in self.catalogue
-                   if r["Cur_Periodicity"] == periodicity and _valid(r, day)
-                   and day in self._rates.get(r["Cur_ID"], {})]
+        listed = []
+        for record in self.catalogue:
+            if record["Cur_Periodicity"] != periodicity or not _valid(record, day):
+                continue
+            rates = self._rates.get(record["Cur_ID"], {})
+            if periodicity == 0 and day in rates:
+                listed.append((record, day))
+            elif periodicity == 1:
+                # A monthly rate: the one in force on the day asked, dated the day it was set
+                # (NBRB: "the date the rate in force on the requested date was set").
+                set_on = max((d for d in rates if d <= day), default=None)
+                if set_on is not None:
+                    listed.append((record, set_on))
         # NBRB orders the list by the (Russian) name it shows.
-        records.sort(key=_shown_name)
-        return 200, JSON, ("[" + ",".join(self._rate_json(r, day) for r in records) + "]").encode()
+        listed.sort(key=lambda item: _shown_name(item[0]))
+        return 200, JSON, ("[" + ",".join(self._rate_json(r, d) for r, d in listed) + "]").encode()
 
     def _one_rate(self, ident, query):
         field = {0: "Cur_ID", 1: "Cur_Code", 2: "Cur_Abbreviation"}.get(_int_param(query, "parammode", "0"))

@@ -91,6 +91,26 @@ def test_a_day_without_rates_gives_an_empty_list(generated):
     assert get(generated, "/exrates/rates?ondate=2026-03-18&periodicity=0")[::2] == (200, b"[]")
 
 
+def test_the_monthly_list_dates_each_rate_the_day_it_was_set(recorded):
+    # Made-up monthly rates (nbrb_data.monthly_rates): each the one in force on the day asked.
+    listed = json.loads(get(recorded, "/exrates/rates?ondate=2022-07-15&periodicity=1")[2], parse_float=Decimal)
+    assert [(r["Cur_Abbreviation"], r["Cur_ID"], r["Date"], r["Cur_Scale"], str(r["Cur_OfficialRate"])) for r in listed] == [
+        ("BRL", 326, "2022-07-01T00:00:00", 10, "5.6123"),
+        ("KRW", 515, "2022-07-01T00:00:00", 1000, "2.0092"),
+        ("THB", 516, "2022-07-01T00:00:00", 100, "7.4552"),
+    ]
+    # BRL is daily from 2022-08-01: absent from the monthly list, present in the daily one.
+    august = json.loads(get(recorded, "/exrates/rates?ondate=2022-08-20&periodicity=1")[2])
+    assert [(r["Cur_Abbreviation"], r["Date"]) for r in august] == [
+        ("KRW", "2022-08-01T00:00:00"), ("THB", "2022-08-01T00:00:00")]
+    daily = json.loads(get(recorded, "/exrates/rates?ondate=2026-03-17&periodicity=0")[2])
+    assert "KRW" not in {r["Cur_Abbreviation"] for r in daily} and "BRL" in {r["Cur_Abbreviation"] for r in daily}
+    # On the day every Cur_ID changed, the new records carry a rate set that day.
+    switched = json.loads(get(recorded, "/exrates/rates?ondate=2021-07-31&periodicity=1")[2])
+    assert {(r["Cur_Abbreviation"], r["Cur_ID"], r["Date"][:10]) for r in switched} == {
+        ("BRL", 326, "2021-07-09"), ("KRW", 515, "2021-07-09"), ("THB", 516, "2021-07-09")}
+
+
 def test_dynamics_refuses_spans_over_365_days(generated):
     # The span is enddate - startdate: 365 here (366 calendar days, 2024 is a leap year) ...
     status, content_type, body = get(

@@ -58,8 +58,10 @@ class Conversion:
         return round_half_up(self.value, precision)
 
     def text(self, precision: int = 2) -> str:
-        """`100 USD = 319.49 BYN  (2024-01-10: 1 USD = 3.1949 BYN)`, naming every rate used."""
-        used = [f"{q.scale} {q.code} = {q.rate} {q.unit}" for q in self.quotes]
+        """`100 USD = 319.49 BYN  (2024-01-10: 1 USD = 3.1949 BYN)`, naming every rate used (and the
+        day a monthly one was set: `10 BRL = 5.6123 BYN set monthly on 2022-07-01`)."""
+        used = [f"{q.scale} {q.code} = {q.rate} {q.unit}" + (f" set monthly on {q.date}" if q.periodicity else "")
+                for q in self.quotes]
         old = [unit for unit in ("BYR", "BYB") if unit in {q.unit for q in self.quotes} | {self.source, self.target}]
         # A rate published in BYR or BYB is turned into BYN (or back) at the redenomination factor: say so.
         rates = f"{self.day}: {', '.join(used)}" if used else f"{self.day}"

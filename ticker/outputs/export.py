@@ -2,8 +2,9 @@
 
 Every format walks one database cursor and writes as it goes, so memory stays flat however long
 the history. CSV and JSON carry each row as published (`rate` in `unit` per `scale`) beside
-`byn_per_unit`; beancount and ledger need one consistent commodity, so their prices are always
-BYN per one unit, old BYR and BYB rows included.
+`byn_per_unit`, and its `periodicity` (1: a monthly rate, dated the day it was set); beancount and
+ledger need one consistent commodity, so their prices are always BYN per one unit, old BYR and BYB
+rows included (a monthly rate's price is dated the day it was set, which is how ledgers read it).
 """
 
 import csv
@@ -17,7 +18,7 @@ from ..store import reader
 
 NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
 
-FIELDS = ("date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit")
+FIELDS = ("date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit", "periodicity")
 
 
 def export(conn, out, format: str = "csv", codes=(), since=None, until=None) -> None:
@@ -45,7 +46,7 @@ def nothing(conn, codes=(), since=None, until=None) -> str | None:
 
 def _records(rows):
     """Each stored row plus BYN per one unit, exact: dividing by powers of ten never rounds."""
-    for day, code, scale, text, unit, cur_id in rows:
+    for day, code, scale, text, unit, cur_id, periodicity in rows:
         # Most rows are already BYN per one unit: their text is the answer, and skipping the
         # decimal arithmetic roughly halves the cost of a full export.
         try:
@@ -56,7 +57,7 @@ def _records(rows):
         except (InvalidOperation, KeyError, TypeError, ZeroDivisionError):
             raise DatabaseError(f"the rates row {code} {day} cannot be read: rate_text {text!r}, "
                                 f"scale {scale!r}, unit {unit!r}") from None
-        yield day, code, scale, text, unit, cur_id, byn
+        yield day, code, scale, text, unit, cur_id, byn, periodicity
 
 
 def _csv(records, out):
@@ -108,7 +109,7 @@ def decimal_comma(text: str | None) -> str | None:
 def _spreadsheet(records, out):
     writer = spreadsheet(out)
     writer.writerow(FIELDS)
-    writer.writerows((d, c, s, decimal_comma(t), u, i, decimal_comma(b)) for d, c, s, t, u, i, b in records)
+    writer.writerows((d, c, s, decimal_comma(t), u, i, decimal_comma(b), p) for d, c, s, t, u, i, b, p in records)
 
 
 FORMATS = {"csv": _csv, "spreadsheet": _spreadsheet, "json": _json, "ndjson": _ndjson, "beancount": _beancount,

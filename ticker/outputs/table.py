@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ..errors import NoData
+from ..model import MONTHLY
 from ..store import reader
 from . import export
 from .line import MARKS, Item, ahead
@@ -50,9 +51,9 @@ def text(table: Table) -> str:
     head = f"Official NBRB rates in force on {table.day:%Y-%m-%d (%A)}, change against {table.previous_day}"
     cells = [(f"{r.quote.scale} {r.quote.code}", r.name, f"{r.quote.rate} {r.quote.unit}",
               f"{MARKS[r.direction] or ' '} {_signed(r.change)}".rstrip(),
-              "" if r.change_pct is None else f"{r.change_pct:+}%") for r in table.rows]
-    titles = ("currency", "name", "rate", "change", "%")
-    align = (str.rjust, str.ljust, str.rjust, str.ljust, str.rjust)
+              "" if r.change_pct is None else f"{r.change_pct:+}%", _set(r)) for r in table.rows]
+    titles = ("currency", "name", "rate", "change", "%", "")
+    align = (str.rjust, str.ljust, str.rjust, str.ljust, str.rjust, str.ljust)
     if not any(r.name for r in table.rows):  # a database filled without NBRB's catalogue
         titles, align, cells = titles[:1] + titles[2:], align[:1] + align[2:], [c[:1] + c[2:] for c in cells]
     widths = [max(len(row[n]) for row in [titles, *cells]) for n in range(len(titles))]
@@ -64,13 +65,19 @@ def text(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _set(r: Row) -> str:
+    """A monthly rate says so, and the day NBRB set it (it is in force to the end of that month)."""
+    return f"set monthly on {r.quote.date}" if r.quote.periodicity == MONTHLY else ""
+
+
 FIELDS = ("date", "code", "name", "scale", "rate", "unit", "cur_id", "previous_rate", "change", "change_pct",
-          "direction")
+          "direction", "periodicity", "set_on")
 
 
 def _record(table: Table, r: Row) -> tuple:
     return (table.day.isoformat(), r.quote.code, r.name, r.quote.scale, str(r.quote.rate), r.quote.unit,
-            r.quote.cur_id, _str(r.previous_rate), _str(r.change), _str(r.change_pct), r.direction)
+            r.quote.cur_id, _str(r.previous_rate), _str(r.change), _str(r.change_pct), r.direction,
+            r.quote.periodicity, r.quote.date.isoformat())
 
 
 def _str(value) -> str | None:

@@ -19,7 +19,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from .. import __version__, days
+from .. import __version__, days, sources
 from ..days import stamp
 from ..errors import ConfigError, Incomplete, Interrupted, TickerError
 from . import health, schedule
@@ -54,9 +54,11 @@ class Daemon:
         self.hooks = hooks if hooks is not None else [(what, load_hook(spec)) for what, spec in HOOKS]
         self.stopping = False
         self.polled_on = None  # the Minsk day a poll stored the next day's rates
+        self.lists_on = None  # the Minsk day a catch-up last recorded NBRB's other lists (monthly rates)
         self.failures = 0  # catch-ups failed in a row that stored nothing
         self.warned: set[str] = set()  # notes already logged: each once per process
         self.progress = None  # the running backfill's last Progress
+        self.stored_before = 0  # rates the running catch-up stored before that backfill
         self._logged = (0.0, 0.0)  # (fraction, monotonic time) of the last progress line
         self.retry_at: datetime | None = None
         self.job: str | None = None
@@ -140,14 +142,29 @@ class Daemon:
             notify("WATCHDOG=1")
 
     def _catch_up(self, sync) -> tuple[str, int]:
-        self.progress, self._logged = None, (0.0, time.monotonic())
-        try:
-            summary = sync.backfill(progress=self._check)
-        except Incomplete as exc:
-            _log_summary(exc.result)
-            raise
-        new, changed = _log_summary(summary)
-        return f"{new} new, {changed} revised, through {sync.store.last_date() or days.today()}", new + changed
+        """Backfill the daily list, then NBRB's other lists (its monthly rates), those once a day
+        once they succeeded: a failure in one never keeps the others from storing; the first is
+        raised after all of them."""
+        self.progress, self.stored_before, self._logged = None, 0, (0.0, time.monotonic())
+        today = days.today()
+        others = sync.besides() if self.lists_on != today else []
+        new = changed = 0
+        failure = None
+        for lister in [sync, *others]:
+            try:
+                summary = lister.backfill(progress=self._check)
+            except Incomplete as exc:
+                summary, failure = exc.result, failure or exc
+                others = [] if lister in others else others
+            counts = _log_summary(summary, lister.source)
+            new, changed = new + counts[0], changed + counts[1]
+            self.progress, self.stored_before = None, new + changed
+        if others:
+            self.lists_on = today
+        if failure:
+            failure.stored = new + changed
+            raise failure
+        return f"{new} new, {changed} revised, through {sync.store.last_date() or today}", new + changed
 
     def _poll(self, sync) -> tuple[str, int]:
         today = days.today()
@@ -195,7 +212,7 @@ class Daemon:
             sync = Sync(self.config)
             what, count = work(sync)
         except Interrupted:
-            stored = self.progress.stored if self.progress and name == "catch-up" else 0
+            stored = self.stored_before + (self.progress.stored if self.progress else 0) if name == "catch-up" else 0
             log.info("%s interrupted: the daemon is stopping; it stored %d rates", name, stored)
             return False, stored
         except Exception as exc:
@@ -293,12 +310,14 @@ def _one_line(exc: BaseException) -> str:
     return text if isinstance(exc, TickerError) else f"{type(exc).__name__}: {text}".rstrip(": ")
 
 
-def _log_summary(summary) -> tuple[int, int]:
-    """Log a backfill's {code: [new, changed]} in one line; returns the totals."""
+def _log_summary(summary, source=None) -> tuple[int, int]:
+    """Log a backfill's {code: [new, changed]} in one line, naming the list when it is not the daily
+    one; returns the totals."""
     new, changed = (sum(counts[i] for counts in summary.values()) for i in (0, 1))
     if new or changed:
         codes = ", ".join(f"{code} {n}" for code, (n, _) in sorted(summary.items()) if n)
-        log.info("backfill: %d new, %d revised (%s)", new, changed, codes)
+        which = f" of the {source.listing} list" if source is not None and source.id != sources.DEFAULT else ""
+        log.info("backfill%s: %d new, %d revised (%s)", which, new, changed, codes)
     return new, changed
 
 

@@ -43,9 +43,13 @@ class Source:
     Official-rate sources (`kind == "official"`) also provide, for the sync code:
     - `currencies() -> list[Currency]`: the catalogue, one record per Cur_ID period;
     - `day(on: date) -> list[Rate]`: the rates in force on a day, [] while unpublished;
-    - `span(currency, first, last) -> list[Rate]`: one Cur_ID's rates over at most `max_span` days;
-    - `periods(records, code, first, last)`: the catalogue periods a span of one code needs;
-    - `periodicity` (Cur_Periodicity of its list), `listing` ("daily") and `max_span` (days).
+    - `spans(records, code, first, last) -> [(currency or None, first, last)]`: the requests that
+      fill [first, last] for one code, each to be passed to `span`; requests that several codes
+      need are equal tuples, asked once (None: a request for every currency of its list);
+    - `span(currency, first, last) -> list[Rate]`: the rates one such request answers;
+    - `periods(records, code, first, last)`: the catalogue periods of one code in its list;
+    - `periodicity` (Cur_Periodicity of its list), `listing` ("daily", "monthly"), `max_span`
+      (days a request may cover) and `lookahead` (days after today already published, at most).
     Commercial-bank sources (`kind == "bank"`) provide:
     - `schedule`: when to poll by default, a crontab (day names) in Minsk time;
     - `scales`: {code: units per quoted rate} for the direct rates, as data: the bank's convention,
@@ -69,10 +73,15 @@ class Source:
         raise NotImplementedError
 
 
+# NBRB's official lists, daily first: a backfill and the daemon's catch-up record each (the daily
+# one is also what `Sync` works on unless told otherwise, and what polls and `ticker fetch` ask).
+LISTS = ("nbrb", "nbrb-monthly")
+DEFAULT = LISTS[0]
 # id -> "module:class", imported on first use so that read-only commands never load requests.
 REGISTRY = {
     "nbrb": "ticker.sources.nbrb:NBRB",
     "belarusbank": "ticker.sources.belarusbank:Belarusbank",
+    "nbrb-monthly": "ticker.sources.nbrb:NBRBMonthly",
 }
 
 

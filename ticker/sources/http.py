@@ -6,6 +6,11 @@ with status 200, whatever a source's check calls damaged) is retried by the same
 urllib3 hands back with the response is incremented for it and carried into the next attempt, so a
 request has one budget (`retries`) and one backoff schedule whatever fails, the connection or the
 body. Each retry is logged once, at DEBUG, in our words; urllib3's own retry warning is dropped.
+
+A client may be used from several threads at once (a backfill asks for a few spans at a time):
+each thread gets a requests.Session of its own, because requests does not promise that one
+Session is safe to share between threads (psf/requests#2766; its maintainers advise one per
+thread, psf/requests#1871), and the Retry carried from one attempt to the next is per thread too.
 """
 
 import json
@@ -116,8 +121,16 @@ class Client:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.hint = hint
-        self._http = session(retries, backoff)
-        self._adapter = self._http.get_adapter("http://")
+        self._retries, self._backoff = retries, backoff
+        self._local = threading.local()  # this thread's session
+
+    @property
+    def _http(self):
+        """This thread's session, made on its first request."""
+        http = getattr(self._local, "http", None)
+        if http is None:
+            http = self._local.http = session(self._retries, self._backoff)
+        return http
 
     def json(self, path: str, check=None, **params):
         """(the URL answered, the parsed body, numbers with a fraction as Decimal).
@@ -127,9 +140,10 @@ class Client:
         BadResponse for a well-formed one that is wrong (not retried: it would be wrong again).
         """
         retry = None
+        adapter = self._http.get_adapter(self.base_url)
         try:
             while True:
-                self._adapter.carry(retry)
+                adapter.carry(retry)
                 response = self.get(path, **params)
                 try:
                     parsed = self._parse(response, self._body(response))
@@ -137,7 +151,7 @@ class Client:
                 except DamagedResponse as exc:
                     retry = self._again(response, exc)
         finally:
-            self._adapter.carry(None)
+            adapter.carry(None)
 
     def _again(self, response, damage: DamagedResponse):
         """The Retry state for the next attempt after a damaged answer; the error itself when none is left."""

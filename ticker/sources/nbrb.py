@@ -1,5 +1,9 @@
 """NBRB: the official rates of the National Bank of the Republic of Belarus, from its public JSON API.
 
+Two lists, two sources sharing this code: the daily rates (`NBRB`, Cur_Periodicity 0) and the
+rates NBRB sets once a month (`NBRBMonthly`, Cur_Periodicity 1), whose currencies are absent from
+the daily lists.
+
 Every answer is checked before it is returned (shapes, dates, positive rates, no day twice): a
 damaged answer (no rates, or a hole inside a dynamics answer, for days already published) raises
 DamagedResponse and is retried by the client; one that is well-formed but wrong raises BadResponse.
@@ -8,12 +12,12 @@ Neither is ever stored.
 
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from .. import days
 from ..errors import BadResponse, DamagedResponse
-from ..model import Currency, Rate, unit_on
+from ..model import DAILY, MONTHLY, Currency, Rate, in_force_until, set_from, unit_on
 from . import Coverage, Source, http
 
 SHORT = "NBRB"
@@ -34,9 +38,10 @@ class NBRB(Source):
         days="every calendar day; weekends and holidays repeat the last working day's rate",
         published="after the morning session, Minsk time, for the next working day",
     )
-    periodicity = 0  # Cur_Periodicity of the list it reads
+    periodicity = DAILY  # Cur_Periodicity of the list it reads
     listing = "daily"
     max_span = 365  # days per dynamics request
+    lookahead = 7  # days after today already published, at most: Thursday's session sets Friday to Sunday
 
     def __init__(self, base_url: str, timeout: float = 15, retries: int = 4, backoff: float = 0.5):
         hint = "set nbrb.base_url in the config to use a mirror or proxy"
@@ -56,13 +61,21 @@ class NBRB(Source):
         published = on <= days.today()  # today's rates were set on an earlier working day
 
         def check(url, body):
-            rates = [_day_rate(url, item) for item in _list(url, body)]
-            _unique(url, [(r.code, r.date) for r in rates])
+            rates = self._listed(url, body)
             if published and all(r.date != on for r in rates):
                 raise DamagedResponse(SHORT, f"{url}: it listed no rates in force on {on}, a day already published")
             return rates
 
+        return self._list(on, check)
+
+    def _list(self, on: date, check) -> list[Rate]:
+        """This source's list of `on`, checked by `check(url, body)`."""
         return self.client.json("/exrates/rates", check, ondate=on.isoformat(), periodicity=self.periodicity)[1]
+
+    def _listed(self, url, body) -> list[Rate]:
+        rates = [_listed_rate(url, item, self.periodicity) for item in _list(url, body)]
+        _unique(url, [(r.code, r.date) for r in rates])
+        return rates
 
     def span(self, currency: Currency, first: date, last: date) -> list[Rate]:
         """One Cur_ID's rates, one row per day, for a span inside its validity (the dynamics endpoint)."""
@@ -99,6 +112,72 @@ class NBRB(Source):
         periods = sorted((r for r in records if r.code == code and r.periodicity == self.periodicity),
                          key=lambda r: r.start)
         return [(r, max(first, r.start), min(last, r.end)) for r in periods if r.start <= last and r.end >= first]
+
+    def spans(self, records: list[Currency], code: str, first: date, last: date) -> list[tuple[Currency, date, date]]:
+        """The dynamics requests that fill [first, last] for `code`: at most 365 days and one Cur_ID each."""
+        return [(currency, a, b) for currency, start, end in self.periods(records, code, first, last)
+                for a, b in days.spans(start, end, self.max_span)]
+
+
+class NBRBMonthly(NBRB):
+    """Official rates set once a month (NBRB's monthly list): one request a month for every currency.
+
+    The list of a day shows each monthly currency's rate in force that day, dated the day it was
+    set (NBRB: "the date the rate in force on the requested date was set"), so the list of a
+    month's last day holds what was set that month, for every monthly currency at once: a backfill
+    asks one list a month, whatever the number of currencies, where dynamics would take one
+    request per currency, Cur_ID and year (and what dynamics answers for a monthly Cur_ID is not
+    documented).
+    """
+
+    id = "nbrb-monthly"
+    name = "National Bank of the Republic of Belarus, rates set monthly"
+    url = "https://www.nbrb.by/apihelp/exrates"  # its API help, which describes both lists
+    coverage = Coverage(
+        since=date(1991, 1, 1),
+        days="one rate a month for each currency, dated the day it was set and in force to the end of that month",
+        published="once a month",
+    )
+    periodicity = MONTHLY
+    listing = "monthly"
+    max_span = 31  # days per request: one month's list
+    lookahead = 0  # a month's rate is asked for once the month has begun
+
+    def day(self, on: date) -> list[Rate]:
+        """The monthly rates in force on a day, each dated the day it was set (that month)."""
+        return self.span(None, set_from(MONTHLY, on), on)
+
+    def span(self, currency: Currency | None, first: date, last: date) -> list[Rate]:
+        """The monthly rates set from `first` to `last` (one month at most) of `currency`, or of
+        every monthly currency when None: from the list of `last`."""
+        if not first <= last <= in_force_until(MONTHLY, first):
+            raise ValueError(f"span {first}..{last} is not inside one month")
+        published = last <= days.today()
+
+        def check(url, body):
+            rates = self._listed(url, body)
+            later = [r.date for r in rates if r.date > last]
+            if later:
+                raise BadResponse(SHORT, f"{url}: a monthly rate set on {later[0]}, after the day asked")
+            if not rates and published:
+                raise DamagedResponse(SHORT, f"{url}: it listed no monthly rates in force on {last}, a day already "
+                                             "published")
+            return [r for r in rates if r.date >= first and (currency is None or r.cur_id == currency.cur_id)]
+
+        return self._list(last, check)
+
+    def spans(self, records: list[Currency], code: str, first: date, last: date) -> list[tuple[None, date, date]]:
+        """The lists that fill [first, last] for `code`: one a month, from the month's first day
+        (a rate set then is in force on a later `first`) to its last day, `last` or the end of the
+        Cur_ID. The same for every monthly currency, so codes share them."""
+        requests = []
+        for _, start, end in self.periods(records, code, first, last):
+            month = set_from(MONTHLY, start)
+            while month <= end:
+                month_end = in_force_until(MONTHLY, month)
+                requests.append((None, month, min(end, month_end)))
+                month = month_end + timedelta(days=1)
+        return requests
 
 
 def _list(url, body) -> list:
@@ -145,10 +224,10 @@ def _code(url, item: dict) -> str:
     return code
 
 
-def _day_rate(url, item: dict) -> Rate:
+def _listed_rate(url, item: dict, periodicity: int) -> Rate:
     on = _day(url, item)
     return _exact(url, Rate(_code(url, item), on, _scale(url, item), _rate(url, item), unit_on(on),
-                            _field(url, item, "Cur_ID", int)))
+                            _field(url, item, "Cur_ID", int), periodicity))
 
 
 def _exact(url, rate: Rate) -> Rate:

@@ -11,13 +11,13 @@ from urllib.parse import quote
 
 from ..days import each_day, minsk
 from ..errors import DatabaseError, NoData
+from ..model import MONTHLY, Rate, set_from
 from . import access
-from ..model import Rate
 
 
 def _rate(row) -> Rate:
     return Rate(row["code"], date.fromisoformat(row["date"]), row["scale"], Decimal(row["rate_text"]),
-                row["unit"], row["cur_id"])
+                row["unit"], row["cur_id"], *([row["periodicity"]] if "periodicity" in row.keys() else []))
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -62,7 +62,8 @@ COLUMNS = "code, date, scale, rate_text, unit, cur_id"
 
 
 def rate(conn: sqlite3.Connection, code: str, day: date) -> Rate:
-    """The rate in force on `day`, or a NoData that says what is true and what to do."""
+    """The rate in force on `day` (for a monthly currency, the one set that month on or before
+    `day`: its `date` is the day it was set), or a NoData that says what is true and what to do."""
     found = find(conn, code, day)
     if found is None:
         raise NoData(missing(conn, code, day))
@@ -70,8 +71,9 @@ def rate(conn: sqlite3.Connection, code: str, day: date) -> Rate:
 
 
 def find(conn: sqlite3.Connection, code: str, day: date) -> Rate | None:
-    """The rate in force on `day`; None when it is not stored."""
-    row = conn.execute(f"SELECT {COLUMNS} FROM rates WHERE code = ? AND date = ?", [code, day.isoformat()]).fetchone()
+    """The rate in force on `day` (see `rate`); None when it is not stored."""
+    row = conn.execute(f"SELECT {COLUMNS}, periodicity FROM rates WHERE code = ? AND date = ?",
+                       [code, day.isoformat()]).fetchone() or monthly(conn, code, day)
     return _rate(row) if row else None
 
 
@@ -96,22 +98,22 @@ def missing(conn: sqlite3.Connection, code: str, day: date | None = None) -> str
         return (f"{code} is an old Belarusian rouble with no rate of its own: "
                 f"{PER_BYN[code]:,} {code} = 1 BYN (`ticker convert` takes {code} amounts)")
     first, last = conn.execute("SELECT min(date), max(date) FROM rates WHERE code = ?", [code]).fetchone()
-    start, end = conn.execute("SELECT min(date_start), max(date_end) FROM currencies"
-                              " WHERE code = ? AND periodicity = 0", [code]).fetchone()
-    known = start is not None  # NBRB's catalogue lists it as a daily currency
+    start, end, lists = conn.execute("SELECT min(date_start), max(date_end), group_concat(DISTINCT periodicity)"
+                                     " FROM currencies WHERE code = ?", [code]).fetchone()
+    known = start is not None  # NBRB's catalogue lists it, daily or monthly
+    # How its rates are set, when one list holds all its records: "daily", "monthly", or "" for both.
+    kind = {"0": "daily ", "1": "monthly "}.get(lists or "", "")
     iso = day.isoformat() if day else None
     if known and iso and iso > end:
-        return f"NBRB no longer quotes {code}: its last daily rate is for {end}"
+        return f"NBRB no longer quotes {code}: its last {kind}rate is for {end}"
     if known and iso and iso < start:
-        return f"NBRB has no daily {code} rate before {start}"
+        return f"NBRB has no {kind}{code} rate before {start}"
     if last is None:
         if conn.execute("SELECT 1 FROM rates LIMIT 1").fetchone() is None:
             return "the database is empty; run `ticker backfill` first"
         if known:
             return (f"no {code} rates in the database: it is not tracked; add it to track.currencies"
                     f" in the config, or run `ticker backfill --currency {code}`")
-        if conn.execute("SELECT 1 FROM currencies WHERE code = ? AND periodicity <> 0", [code]).fetchone():
-            return f"NBRB sets the {code} rate monthly, not daily"
         stored = ", ".join(c for (c,) in conn.execute(CODES + "SELECT code FROM codes WHERE code IS NOT NULL"))
         catalogue = conn.execute("SELECT 1 FROM currencies LIMIT 1").fetchone()
         return f"no {code} rates in the database (it has {stored})" + (f"; NBRB does not quote {code}" if catalogue else "")
@@ -124,7 +126,7 @@ def missing(conn: sqlite3.Connection, code: str, day: date | None = None) -> str
     if iso > last:
         todo = "`ticker fetch`" if day == today else f"`ticker backfill --currency {code}`"
         return f"no {code} rate for {day} in the database yet (it has {code} up to {last}); run {todo}"
-    if known and not conn.execute("SELECT 1 FROM currencies WHERE code = :c AND periodicity = 0"
+    if known and not conn.execute("SELECT 1 FROM currencies WHERE code = :c"
                                   " AND date_start <= :d AND date_end >= :d", {"c": code, "d": iso}).fetchone():
         return f"NBRB did not quote {code} on {day}"
     if iso < first:
@@ -132,6 +134,15 @@ def missing(conn: sqlite3.Connection, code: str, day: date | None = None) -> str
         return f"no {code} rate before {first} in the database" + fill
     fill = f"`ticker backfill --since {day} --until {day} --currency {code}` fills it" if known else "run `ticker backfill`"
     return f"the {code} rate for {day} is missing from the database; {fill}"
+
+
+def monthly(conn: sqlite3.Connection, code: str, day: date) -> sqlite3.Row | None:
+    """The row of the monthly rate in force on `day`: the last one set from the first of its month
+    to `day` (ticker.model.in_force_until); None when none is stored."""
+    return conn.execute(
+        f"SELECT {COLUMNS}, periodicity FROM rates WHERE code = ? AND periodicity = {MONTHLY}"
+        " AND date BETWEEN ? AND ? ORDER BY date DESC LIMIT 1",
+        [code, set_from(MONTHLY, day).isoformat(), day.isoformat()]).fetchone()
 
 
 def _unknown(conn: sqlite3.Connection, code: str) -> NoReturn:
@@ -183,18 +194,23 @@ def series(conn: sqlite3.Connection, code: str, first: date, last: date) -> Seri
 
 
 def coverage(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-    """Per currency: rows, first and last date, and days missing between them."""
+    """Per currency: rows, first and last date, days missing between its first and last daily rate,
+    monthly rates stored, and `until`: the last day a stored rate is in force (a monthly one, to the
+    end of the month it was set in)."""
     return conn.execute(
         "SELECT code, count(*) AS rows, min(date) AS first, max(date) AS last,"
-        " CAST(julianday(max(date)) - julianday(min(date)) + 1 - count(*) AS INTEGER) AS missing"
-        " FROM rates GROUP BY code ORDER BY code"
+        " coalesce(CAST(julianday(max(CASE WHEN periodicity = 0 THEN date END))"
+        " - julianday(min(CASE WHEN periodicity = 0 THEN date END)) + 1 - sum(periodicity = 0) AS INTEGER), 0)"
+        " AS missing, sum(periodicity = 1) AS monthly,"
+        " max(CASE WHEN periodicity = 0 THEN date ELSE date(date, 'start of month', '+1 month', '-1 day') END)"
+        " AS until FROM rates GROUP BY code ORDER BY code"
     ).fetchall()
 
 
 def quoted_on(conn: sqlite3.Connection, day: date) -> list[str]:
-    """Daily currencies the cached catalogue says NBRB quotes on `day`."""
+    """Currencies the cached catalogue says NBRB quotes on `day`, in its daily or its monthly list."""
     return [code for (code,) in conn.execute(
-        "SELECT DISTINCT code FROM currencies WHERE periodicity = 0 AND date_start <= :d AND date_end >= :d"
+        "SELECT DISTINCT code FROM currencies WHERE date_start <= :d AND date_end >= :d"
         " ORDER BY code", {"d": day.isoformat()})]
 
 
@@ -206,11 +222,12 @@ def last_fetch(conn: sqlite3.Connection, status: str) -> sqlite3.Row | None:
     ).fetchone()
 
 
-HISTORY = "date, code, scale, rate_text, unit, cur_id"
+HISTORY = "date, code, scale, rate_text, unit, cur_id, periodicity"
 
 
 def history(conn: sqlite3.Connection, codes=(), since: date | None = None, until: date | None = None):
-    """Stored rows as plain tuples (HISTORY's columns) in date then code order, streamed from the cursor.
+    """Stored rows as plain tuples (HISTORY's columns) in date then code order, streamed from the cursor:
+    those dated `since` to `until`, and a monthly rate set earlier in `since`'s month (in force on `since`).
 
     Named codes the database has never seen raise NoData before the first row.
     """
@@ -224,7 +241,9 @@ def history(conn: sqlite3.Connection, codes=(), since: date | None = None, until
 
 
 def _where(codes, since, until) -> tuple[str, list]:
-    where, args = ["date BETWEEN ? AND ?"], [(since or date.min).isoformat(), (until or date.max).isoformat()]
+    since = since or date.min
+    where = ["date BETWEEN ? AND ?", f"(date >= ? OR periodicity = {MONTHLY})"]
+    args = [set_from(MONTHLY, since).isoformat(), (until or date.max).isoformat(), since.isoformat()]
     if codes:
         where.append(f"code IN ({', '.join('?' * len(codes))})")
         args += list(codes)
@@ -232,9 +251,13 @@ def _where(codes, since, until) -> tuple[str, list]:
 
 
 def on_day(conn: sqlite3.Connection, on: date) -> list[Rate]:
-    """Every stored currency's rate in force on `on`, by code; [] when none is stored."""
-    rows = conn.execute(CODES + f"SELECT {', '.join('r.' + c for c in COLUMNS.split(', '))} FROM codes"
-                        " JOIN rates AS r ON r.code = codes.code AND r.date = ? ORDER BY r.code", [on.isoformat()])
+    """Every stored currency's rate in force on `on`, by code, monthly rates included (the one set
+    that month on or before `on`); [] when none is stored."""
+    rows = conn.execute(
+        CODES + f"SELECT {', '.join('r.' + c for c in COLUMNS.split(', '))}, r.periodicity FROM codes"
+        " JOIN rates AS r ON r.code = codes.code AND r.date = (SELECT max(date) FROM rates WHERE code = codes.code"
+        f" AND (date = :on OR (periodicity = {MONTHLY} AND date BETWEEN :month AND :on))) ORDER BY r.code",
+        {"on": on.isoformat(), "month": set_from(MONTHLY, on).isoformat()})
     return [_rate(row) for row in rows]
 
 
@@ -284,9 +307,9 @@ def stored(conn: sqlite3.Connection, codes=(), since: date | None = None, until:
 
 
 def ended(conn: sqlite3.Connection, day: date) -> dict[str, str]:
-    """Daily currencies the cached catalogue says NBRB stopped quoting before `day`: code -> last day."""
+    """Currencies the cached catalogue says NBRB stopped quoting (in either list) before `day`: code -> last day."""
     return dict(conn.execute(
-        "SELECT code, max(date_end) FROM currencies WHERE periodicity = 0 GROUP BY code HAVING max(date_end) < ?"
+        "SELECT code, max(date_end) FROM currencies GROUP BY code HAVING max(date_end) < ?"
         " ORDER BY code", [day.isoformat()]).fetchall())
 
 

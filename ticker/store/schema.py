@@ -238,6 +238,33 @@ def _alerts(db):
         db.execute(statement)
 
 
+# Migration 0006: NBRB's monthly list. A monthly rate is one row, dated the day NBRB set it, and is
+# in force from then to the end of that month (ticker.model.in_force_until); `rates_in_force` gives
+# every row the days it answers for, daily and monthly alike.
+MONTHLY = [
+    # (SQLite splices an added column in after the last one, before that one's trailing comment.)
+    "ALTER TABLE rates ADD COLUMN periodicity INTEGER NOT NULL DEFAULT 0"
+    " /* 0: a daily rate, in force on `date`; 1: a monthly rate, set on `date` (see rates_in_force) */"
+    " CHECK (periodicity IN (0, 1))",
+    """CREATE VIEW rates_in_force AS
+SELECT code, date, date AS until, scale, rate, rate_text, unit, cur_id, periodicity, byn_per_unit_e16
+FROM rates WHERE periodicity = 0
+UNION ALL
+SELECT m.code, m.date,
+       min(date(m.date, 'start of month', '+1 month', '-1 day'),  -- the end of the month it was set in,
+           coalesce((SELECT date(min(n.date), '-1 day') FROM rates AS n  -- or the day before the next one
+                     WHERE n.code = m.code AND n.periodicity = 1 AND n.date > m.date), '9999-12-31')) AS until,
+       m.scale, m.rate, m.rate_text, m.unit, m.cur_id, m.periodicity, m.byn_per_unit_e16
+FROM rates AS m WHERE m.periodicity = 1""",
+]
+
+
+@MIGRATIONS(name="0006_monthly")
+def _monthly(db):
+    for statement in MONTHLY:
+        db.execute(statement)
+
+
 # Commercial banks' buy and sell rates (issue 11): a row per point, currency and side only when
 # its value changes, so a year of polls every 30 minutes stays small.
 BANKS = [
@@ -357,7 +384,7 @@ def open_db(path: Path | str) -> Database:
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return _open(path)
-    except (OSError, sqlite3.OperationalError) as exc:
+    except (OSError, sqlite3.OperationalError):
         problem = access.problem(Path(path))
         if problem:
             raise NotWritable(problem) from None

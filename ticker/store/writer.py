@@ -53,18 +53,22 @@ class Store:
 
     # -- rates --------------------------------------------------------------------------
 
-    def last_date(self, codes: list[str] | None = None) -> date | None:
-        """The last day stored for every one of `codes` (for any code when None); None if one has none."""
+    def last_date(self, codes: list[str] | None = None, periodicity: int | None = None) -> date | None:
+        """The last day stored for every one of `codes` (for any code when None); None if one has none.
+        `periodicity` (model.DAILY or MONTHLY) counts only the rows of that list."""
+        which = "" if periodicity is None else f" AND periodicity = {int(periodicity)}"
         if not codes:
-            lasts = [self.db.execute("SELECT max(date) FROM rates").fetchone()[0]]
+            lasts = [self.db.execute(f"SELECT max(date) FROM rates WHERE 1{which}").fetchone()[0]]
         else:
-            query = "SELECT max(date) FROM rates WHERE code = ?"
+            query = f"SELECT max(date) FROM rates WHERE code = ?{which}"
             lasts = [self.db.execute(query, [code]).fetchone()[0] for code in codes]
         return None if None in lasts else date.fromisoformat(min(lasts))
 
-    def stored_dates(self, code: str, first: date, last: date) -> set[date]:
+    def stored_dates(self, code: str, first: date, last: date, periodicity: int | None = None) -> set[date]:
+        """The days in [first, last] with a stored `code` row (of that list only, when `periodicity` is given)."""
+        which = "" if periodicity is None else f" AND periodicity = {int(periodicity)}"
         rows = self.db.execute(
-            "SELECT date FROM rates WHERE code = ? AND date BETWEEN ? AND ?",
+            f"SELECT date FROM rates WHERE code = ? AND date BETWEEN ? AND ?{which}",
             [code, first.isoformat(), last.isoformat()],
         )
         return {date.fromisoformat(day) for (day,) in rows}
@@ -107,9 +111,9 @@ class Store:
             elif old != (r.scale, text):
                 changed.append((*row, old))
         self.db.conn.executemany(
-            "INSERT INTO rates (code, date, scale, rate, rate_text, unit, cur_id, fetched_at, byn_per_unit_e16)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(r.code, day, r.scale, float(r.rate), text, r.unit, r.cur_id, now, r.byn_per_unit_e16)
+            "INSERT INTO rates (code, date, scale, rate, rate_text, unit, cur_id, fetched_at, byn_per_unit_e16,"
+            " periodicity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.code, day, r.scale, float(r.rate), text, r.unit, r.cur_id, now, r.byn_per_unit_e16, r.periodicity)
              for r, day, text in new],
         )
         for r, day, text, (old_scale, old_text) in changed:
@@ -120,8 +124,8 @@ class Store:
             )
             self.db.execute(
                 "UPDATE rates SET scale = ?, rate = ?, rate_text = ?, unit = ?, cur_id = ?, fetched_at = ?,"
-                " byn_per_unit_e16 = ? WHERE code = ? AND date = ?",
-                [r.scale, float(r.rate), text, r.unit, r.cur_id, now, r.byn_per_unit_e16, r.code, day],
+                " byn_per_unit_e16 = ?, periodicity = ? WHERE code = ? AND date = ?",
+                [r.scale, float(r.rate), text, r.unit, r.cur_id, now, r.byn_per_unit_e16, r.periodicity, r.code, day],
             )
         return new, changed
 
