@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from ..days import each_day, minsk
 from ..errors import DatabaseError, NoData
-from ..model import MONTHLY, Rate, set_from
+from ..model import MONTHLY, Rate, in_force_until, set_from
 from . import access
 
 
@@ -173,19 +173,21 @@ class Series:
 
 
 def series(conn: sqlite3.Connection, code: str, first: date, last: date) -> Series:
-    """One value a day in [first, last], normalised to BYN across the redenominations.
+    """One value a day in [first, last], normalised to BYN across the redenominations; a monthly
+    rate fills every day it is in force (to the end of its month), a daily one its own day.
 
     Raises NoData when the currency is not in the database or has no rate in the window.
     """
-    rows = conn.execute(
-        f"SELECT {COLUMNS} FROM rates WHERE code = ? AND date BETWEEN ? AND ? ORDER BY date",
-        [code, first.isoformat(), last.isoformat()],
-    ).fetchall()
+    where, args = _where([code], first, last)
+    rows = conn.execute(f"SELECT {COLUMNS}, periodicity FROM rates WHERE {where} ORDER BY date", args).fetchall()
     if not rows:
         if not conn.execute("SELECT 1 FROM rates WHERE code = ? LIMIT 1", [code]).fetchone():
             _unknown(conn, code)
         raise NoData(f"no {code} rates from {first} to {last} in the database; run `ticker backfill`")
-    quotes = {q.date: q for q in map(_rate, rows)}
+    quotes = {}
+    for q in map(_rate, rows):
+        for day in each_day(max(q.date, first), min(in_force_until(q.periodicity, q.date), last)):
+            quotes[day] = q  # a monthly rate set later in the same month replaces it from its day
     scale = rows[-1]["scale"]
     days_ = list(each_day(first, last))
     # Exact decimals, one rounding to float: 3.6709 per 100 stays 3.6709, 11900 BYR becomes 1.19.
