@@ -67,12 +67,20 @@ def per_unit(rate, scale: int, unit: str):
     return rate / scale / PER_BYN[unit]
 
 
+_POWERS_OF_TEN = {10**n: n for n in range(24)}
+
+
 def per_unit_e16(rate: Decimal, scale: int, unit: str) -> int:
     """BYN per one unit in units of 10^-16 BYN; ValueError when that integer is not exact or too
     large for SQLite's 64-bit integers (a rate no NBRB list has ever had)."""
-    with localcontext() as exact:
-        exact.prec = 60
-        value = Decimal(rate) * E16 / (scale * PER_BYN[unit])
+    divisor = scale * PER_BYN[unit]
+    places = _POWERS_OF_TEN.get(divisor)
+    if places is not None:  # every NBRB scale and factor: moving the point is exact, and fast
+        value = Decimal(rate).scaleb(16 - places)
+    else:
+        with localcontext() as exact:
+            exact.prec = 60
+            value = Decimal(rate) * E16 / divisor
     if value != value.to_integral_value() or not 0 <= value < 2**63:
         raise ValueError(f"{rate} {unit} per {scale} is not a whole number of 10^-16 BYN per unit")
     return int(value)
