@@ -505,4 +505,4 @@ def bank_fetch(config):
     for line in done.refused:
         click.echo(f"Warning: {line}", err=True)
     click.echo(f"{sources.get(done.bank).short}: {done.points} points, {done.quotes} rates stored: "
-               f"{done.new} new or changed, {done.closed} no longer quoted")
+               f"{done.changed} new or changed, {done.ended} no longer quoted")

@@ -108,7 +108,7 @@ class Daemon:
                 log.warning("%s", line)
             if len(done.refused) > REFUSALS_LOGGED:
                 log.warning("%s: %d more refused", BANK, len(done.refused) - REFUSALS_LOGGED)
-            what = (f"{done.points} points, {done.quotes} rates: {done.new} new or changed, {done.closed} no longer"
+            what = (f"{done.points} points, {done.quotes} rates: {done.changed} new or changed, {done.ended} no longer"
                     f" quoted" + (f", {len(done.refused)} refused" if done.refused else ""))
             log.info("%s: %s", BANK, what)
             health.job_write(path, BANK, running_since=None, next_run=self._bank_next(),
