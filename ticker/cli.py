@@ -265,7 +265,8 @@ def line(config, day, precision, as_json, write):
 
     precision = config.line.precision if precision is None else precision
     # One rendering for the screen and the files, so ticker.json is exactly what --json prints.
-    files = tickerfiles.render(_reader(config), config.line.currencies, day or days.today(), precision)
+    files = tickerfiles.render(_reader(config), config.line.currencies, day or days.today(), precision,
+                               configuration.shows_banks(config, "ticker"))
     if write:
         # Resolved once: a `latest` symlink swapped meanwhile cannot split the two files.
         folder = (config.charts.dir / "latest").resolve()

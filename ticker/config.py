@@ -141,6 +141,30 @@ def _schedule(value):
     return value if value == "" else _crontab(value)
 
 
+BANK_OUTPUTS = ("page", "ticker")  # where the best bank rates can show beside the official ones
+AUTO = "auto"
+
+
+def _outputs(value):
+    """ "auto", or a list of BANK_OUTPUTS (maybe empty)."""
+    if value == AUTO:
+        return AUTO
+    if isinstance(value, list) and all(isinstance(v, str) and v in BANK_OUTPUTS for v in value):
+        return tuple(dict.fromkeys(value))
+    raise ValueError(f'expected "auto" or a list of {", ".join(map(repr, BANK_OUTPUTS))}, got {value!r}')
+
+
+def shows_banks(config, output: str) -> str | None:
+    """The city whose best bank rates `output` ("page", "ticker") shows, or None when it shows none."""
+    return config.banks.city if output in config.banks.outputs else None
+
+
+def _city(value):
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueError(f'expected a city name as the bank writes it, like "Минск", got {value!r}')
+
+
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -198,6 +222,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "backoff": Key(0.5, _positive, "seconds before the second retry, doubling after each"),
         "schedule": Key("", _schedule, 'crontab (day names) of the polls; "" for the source\'s own'),
         "cities": Key(ALL, _cities, 'cities to keep, as the bank writes them (["Минск"]), or ["*"] for all'),
+    },
+    "banks": {
+        "show": Key(AUTO, _outputs, 'where the best bank buy and sell rates show beside the official ones: "page",'
+                                     ' "ticker"; "auto": both while [belarusbank] enabled, else none'),
+        "city": Key("Минск", _city, "the city whose best bank rates the page and ticker files show"),
     },
 }
 
@@ -428,6 +457,10 @@ def load(file: Path | None = None, db: str | None = None, notify: bool = True) -
                 raise ConfigError(f"{name}: [{section}] {key}: {exc}") from None
         setattr(config, section, SimpleNamespace(**values))
     config.track.all = config.track.currencies == ALL
+    # Bank rates beside the official ones only while they are polled, unless asked for: a one-off
+    # `ticker bank-fetch` goes stale within hours, and the ticker files are embedded in other sites.
+    show = config.banks.show
+    config.banks.outputs = (BANK_OUTPUTS if config.belarusbank.enabled else ()) if show == AUTO else show
     # Alert levels are money: read as written (3.00 is Decimal("3.00")), never through a binary float.
     exact = tomllib.loads(text, parse_float=Decimal) if "alerts" in raw else {}
     config.alerts = _alerts(exact["alerts"], name, config) if exact else ()

@@ -3,7 +3,7 @@
 import math
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import NoReturn
@@ -466,6 +466,42 @@ def _since(conn: sqlite3.Connection, row) -> str:
             break
         start = first_poll
     return conn.execute("SELECT finished_at FROM bank_polls WHERE id = ?", [start]).fetchone()[0]
+
+
+def _has_banks(conn: sqlite3.Connection) -> bool:
+    try:
+        _banks_stored(conn)
+    except NoData:
+        return False
+    return True
+
+
+def bank_on_day(conn: sqlite3.Connection, codes, city: str, day: date) -> dict[str, BankRates]:
+    """`bank_rates` of each of `codes` as the last answer seen on the Minsk day `day` (the latest
+    answer, for today) saw them; codes without bank rates that day are left out, and with no bank
+    rates at all (none stored, an unknown city) the answer is {}: bank rates beside the official
+    ones are never a reason to fail."""
+    from ..days import stamp, today
+
+    city = _bank_city_or_none(conn, city)
+    if city is None:
+        return {}
+    at = None if day >= today() else stamp(datetime.combine(day, time.max, minsk()))
+    found = bank_rates_of(conn, codes, city, at)
+    return {code: rates for code, rates in found.items() if _minsk_day(rates.as_of) == day}
+
+
+def _minsk_day(utc: str) -> date:
+    return datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone(minsk()).date()
+
+
+def _bank_city_or_none(conn: sqlite3.Connection, city: str) -> str | None:
+    if not _has_banks(conn):
+        return None
+    try:
+        return bank_city(conn, city)
+    except NoData:
+        return None
 
 
 def bank_last_poll(conn: sqlite3.Connection) -> dict | None:
