@@ -160,7 +160,7 @@ MAIL = 'notify = ["mailto://ticker:s3cret@example.org"]'
      "[[alerts]] #1 notify: URL 2 (mailtoo://...): unknown Apprise scheme mailtoo://"),
     ("[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = ['tgram://s3cret']\n",
      "[[alerts]] #1 notify: URL 1 (tgram://...): Apprise cannot use this URL (see the form Apprise documents for tgram://)"),
-    ("[banks]\nshow = ['page', 'line']\n", "[banks] show: expected \"auto\" or a list of 'page', 'ticker',"
+    ("[banks]\nshow = ['page', 'line']\n", "[banks] show: expected \"auto\" or a list of 'page', 'ticker', 'charts',"
                                           " got ['page', 'line']"),
     ("[[alerts]]\npublished = true\nnotify = ['json://127.0.0.1/x?token=s3cret']\n"
      "[[alerts]]\npublished = true\nnotify = ['json://127.0.0.1/x?token=other']\n",

@@ -141,7 +141,7 @@ def _schedule(value):
     return value if value == "" else _crontab(value)
 
 
-BANK_OUTPUTS = ("page", "ticker")  # where the best bank rates can show beside the official ones
+BANK_OUTPUTS = ("page", "ticker", "charts")  # where the best bank rates can show beside the official ones
 AUTO = "auto"
 
 
@@ -155,7 +155,7 @@ def _outputs(value):
 
 
 def shows_banks(config, output: str) -> str | None:
-    """The city whose best bank rates `output` ("page", "ticker") shows, or None when it shows none."""
+    """The city whose best bank rates `output` ("page", "ticker", "charts") shows, or None when it shows none."""
     return config.banks.city if output in config.banks.outputs else None
 
 
@@ -225,8 +225,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "banks": {
         "show": Key(AUTO, _outputs, 'where the best bank buy and sell rates show beside the official ones: "page",'
-                                     ' "ticker"; "auto": both while [belarusbank] enabled, else none'),
-        "city": Key("Минск", _city, "the city whose best bank rates the page and ticker files show"),
+                                     ' "ticker", "charts"; "auto": all three while [belarusbank] enabled, else none'),
+        "city": Key("Минск", _city, "the city whose best bank rates the page, ticker files and charts show"),
     },
 }
 

@@ -142,10 +142,10 @@ def in_chromium(site, browser, width, height, images, name="page"):
 
 @pytest.fixture(scope="module")
 def bank_site(tmp_path_factory, bank_db):
-    """`ticker chart` on 2026-03-17 evening with the bank rates in the page and the line, served over HTTP."""
+    """`ticker chart` on 2026-03-17 evening with every bank output shown, served over HTTP."""
     folder = tmp_path_factory.mktemp("bank_site")
     config_file = write_config(folder, "http://127.0.0.1:9", database={"path": f'"{bank_db}"'},
-                               banks={"show": '["page", "ticker"]'})
+                               banks={"show": '["page", "ticker", "charts"]'})
     with minsk("2026-03-17 18:00"):
         run(config_file, "chart")
         table = json.loads(run(config_file, "table", "--json"))
@@ -188,5 +188,6 @@ def test_the_days_table_has_the_best_minsk_buy_and_sell_beside_each_official_rat
 
 
 @pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
-def test_with_bank_rates_nothing_overflows_in_chromium(bank_site, browser, width, height):
-    in_chromium(bank_site, browser, width, height, images=7, name="page-banks")
+def test_with_bank_rates_nothing_overflows_in_chromium_and_every_band_chart_loads(bank_site, browser, width, height):
+    # The trend and the band chart of USD, EUR and RUB over 30 and 365 days, and the overview.
+    in_chromium(bank_site, browser, width, height, images=13, name="page-banks")

@@ -176,7 +176,7 @@ def test_bank_rates_show_by_default_only_while_the_bank_is_polled(tmp_path, bank
         (tmp_path / name).mkdir()
     polled = write_config(tmp_path / "polled", "http://127.0.0.1:9", database={"path": f'"{bank_db}"'},
                           belarusbank={"enabled": "true"})
-    assert configuration.load(polled).banks.outputs == ("page", "ticker")
+    assert configuration.load(polled).banks.outputs == ("page", "ticker", "charts")
     with minsk("2026-03-17 18:00"):
         off = json.loads(run(bank_config(tmp_path / "off", bank_db), "line", "--json"))
         shown = json.loads(run(polled, "line", "--json"))

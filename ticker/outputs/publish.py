@@ -108,7 +108,8 @@ def build(config, day: date, out: Path | None = None, currencies=(), windows=())
             city = config.banks.city
             banks = page.Banks(city, reader.bank_on_day(conn, codes, city, day), bool(in_page), bool(in_line))
         jobs = charts.plan(conn, day, _unique(currencies or config.charts.currencies),
-                           _unique(windows or config.charts.windows), config.line.currencies)
+                           _unique(windows or config.charts.windows), config.line.currencies,
+                           shows_banks(config, "charts"))
     finally:
         conn.close()
     try:

@@ -3,7 +3,7 @@
 import math
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import NoReturn
@@ -12,7 +12,7 @@ from urllib.parse import quote
 from ..days import each_day, minsk
 from ..errors import DatabaseError, NoData
 from . import access
-from ..model import Rate
+from ..model import E16, Rate
 
 
 def _rate(row) -> Rate:
@@ -495,6 +495,50 @@ def _minsk_day(utc: str) -> date:
     return datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone(minsk()).date()
 
 
+@dataclass(frozen=True)
+class BankDays:
+    """A city's best bank buy and sell rates of `code` on each calendar day from `days[0]`, as the
+    last answer seen that day (Minsk time) had them: the rates in force at the day's end, as an
+    official rate is a day's. BYN per `scale` units, exact; None on a day without such an answer."""
+
+    code: str
+    city: str
+    scale: int  # the scale of the last day's rates: "BYN per 100 RUB"
+    days: list[date]
+    buy: list[Decimal | None]
+    sell: list[Decimal | None]
+
+
+# The best rate of each currency and side among the values a city's points quoted in the answer
+# of each bucket (a day, through its last answer): one seek per point and bucket
+# finds the row of bank_point_sets in force then, and points quoting one set (most of a city) read
+# its values once.
+BANK_BUCKETS = """WITH buckets (bank, bucket, poll) AS ({buckets}),
+quoted AS (SELECT DISTINCT b.bucket, ps.rate_set FROM buckets AS b
+           CROSS JOIN bank_points AS p ON p.bank = b.bank AND p.city = :city
+           JOIN bank_point_sets AS ps ON ps.point = p.id AND ps.first_poll = (
+               SELECT max(first_poll) FROM bank_point_sets WHERE point = p.id AND first_poll <= b.poll)
+           WHERE ps.rate_set IS NOT NULL AND coalesce(ps.last_poll, b.poll) >= b.poll)
+SELECT q.bucket, v.code, v.side, v.scale, v.rate_text, v.per_unit_e16,
+       max(CASE v.side WHEN 'buy' THEN v.per_unit_e16 ELSE -v.per_unit_e16 END)
+FROM quoted AS q JOIN bank_set_values AS m ON m.rate_set = q.rate_set
+JOIN bank_values AS v ON v.id = m.value AND v.against = 'BYN'{codes}
+GROUP BY q.bucket, v.code, v.side ORDER BY q.bucket"""
+DAY_BUCKETS = ("SELECT bank, date(finished_at, '+3 hours'), max(id) FROM bank_polls"
+               " WHERE status = 'ok' AND finished_at >= :since AND finished_at < :until GROUP BY bank, 2")
+
+
+def _buckets(conn: sqlite3.Connection, buckets: str, city: str, window: dict, code: str | None = None):
+    """{(bucket, code, side): (per_unit_e16, rate_text, scale)}: the best of each side, of every bank in the city."""
+    best = {}
+    query = BANK_BUCKETS.format(buckets=buckets, codes=" AND v.code = :code" if code else "")
+    for bucket, code_, side, scale, text, per_unit, _ in conn.execute(query, {**window, "city": city, "code": code}):
+        kept = best.get((bucket, code_, side))
+        if kept is None or (per_unit > kept[0] if side == "buy" else per_unit < kept[0]):
+            best[bucket, code_, side] = (per_unit, text, scale)
+    return best
+
+
 def _bank_city_or_none(conn: sqlite3.Connection, city: str) -> str | None:
     if not _has_banks(conn):
         return None
@@ -502,6 +546,38 @@ def _bank_city_or_none(conn: sqlite3.Connection, city: str) -> str | None:
         return bank_city(conn, city)
     except NoData:
         return None
+
+
+def bank_days(conn: sqlite3.Connection, city: str, first: date, last: date, code: str | None = None
+              ) -> dict[str, BankDays]:
+    """Each currency's (or only `code`'s) best buy and sell against BYN in `city` on each day from
+    `first` to `last` (Minsk days), exact; the currencies without any in that window are left out,
+    and an unknown city or no bank rates at all give {}."""
+    from ..days import stamp
+
+    city = _bank_city_or_none(conn, city)
+    if city is None:
+        return {}
+    best = _buckets(conn, DAY_BUCKETS, city, {
+        "since": stamp(datetime.combine(first, time(), minsk())),
+        "until": stamp(datetime.combine(last + timedelta(days=1), time(), minsk()))}, code)
+    days_ = list(each_day(first, last))
+    found = {}
+    for code_ in sorted({key[1] for key in best}):
+        scale = best[max(key for key in best if key[1] == code_)][2]  # the last day's
+
+        def per_scale(day: date, side: str) -> Decimal | None:
+            rate = best.get((day.isoformat(), code_, side))
+            if rate is None:
+                return None
+            per_unit, text, its_scale = rate
+            if its_scale == scale:
+                return Decimal(text)
+            return (Decimal(per_unit) * scale / E16).normalize()  # exact: scales are powers of ten
+
+        found[code_] = BankDays(code_, city, scale, days_, [per_scale(d, "buy") for d in days_],
+                                [per_scale(d, "sell") for d in days_])
+    return found
 
 
 def bank_last_poll(conn: sqlite3.Connection) -> dict | None:
