@@ -86,7 +86,7 @@ def cli(ctx, config_file, db):
     ctx.obj = configuration.load(configuration.find(config_file), db, notify=notify)
 
 
-DELIVERING = ("fetch", "run", "alerts")  # the commands that deliver alerts (or test them)
+DELIVERING = ("fetch", "run", "alerts", "bank-fetch")  # the commands that deliver alerts (or test them)
 
 
 def _sync(config):
@@ -507,3 +507,8 @@ def bank_fetch(config):
         click.echo(f"Warning: {line}", err=True)
     click.echo(f"{sources.get(done.bank).short}: {done.points} points, {done.quotes} rates stored: "
                f"{done.changed} new or changed, {done.ended} no longer quoted")
+    if any(alert.side for alert in config.alerts):
+        # As the daemon does after a poll: whoever stores new bank rates tells, exactly once.
+        from .outputs import alerts
+
+        alerts.run(config, say=lambda delivery: click.echo(delivery.line, err=bool(delivery.error)))

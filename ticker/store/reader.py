@@ -510,7 +510,7 @@ class BankDays:
 
 
 # The best rate of each currency and side among the values a city's points quoted in the answer
-# of each bucket (a day, through its last answer): one seek per point and bucket
+# of each bucket (a day, through its last answer, or one answer): one seek per point and bucket
 # finds the row of bank_point_sets in force then, and points quoting one set (most of a city) read
 # its values once.
 BANK_BUCKETS = """WITH buckets (bank, bucket, poll) AS ({buckets}),
@@ -526,6 +526,8 @@ JOIN bank_values AS v ON v.id = m.value AND v.against = 'BYN'{codes}
 GROUP BY q.bucket, v.code, v.side ORDER BY q.bucket"""
 DAY_BUCKETS = ("SELECT bank, date(finished_at, '+3 hours'), max(id) FROM bank_polls"
                " WHERE status = 'ok' AND finished_at >= :since AND finished_at < :until GROUP BY bank, 2")
+ANSWER_BUCKETS = ("SELECT bank, id, id FROM bank_polls WHERE status = 'ok' AND id >= coalesce("
+                  "(SELECT max(id) FROM bank_polls WHERE status = 'ok' AND finished_at < :since), 0)")
 
 
 def _buckets(conn: sqlite3.Connection, buckets: str, city: str, window: dict, code: str | None = None):
@@ -578,6 +580,22 @@ def bank_days(conn: sqlite3.Connection, city: str, first: date, last: date, code
         found[code_] = BankDays(code_, city, scale, days_, [per_scale(d, "buy") for d in days_],
                                 [per_scale(d, "sell") for d in days_])
     return found
+
+
+def bank_answers(conn: sqlite3.Connection, code: str, city: str, side: str,
+                 since: str) -> list[tuple[str, Decimal, str, int]]:
+    """The best `side` rate of `code` against BYN in `city` in each good answer seen from the UTC
+    stamp `since` on, after the last one before it: (the answer's time, BYN per ONE unit exactly,
+    the rate as published, its scale), oldest first. An answer in which no point of the city
+    quoted it is left out; [] when there is none (or no bank rates at all)."""
+    city = _bank_city_or_none(conn, city)
+    if city is None:
+        return []
+    best = _buckets(conn, ANSWER_BUCKETS, city, {"since": since}, code)
+    polls = sorted({poll for poll, _, _ in best})
+    seen = dict(conn.execute(f"SELECT id, finished_at FROM bank_polls WHERE id IN ({', '.join(map(str, polls))})"))
+    return [(seen[poll], Decimal(per_unit) / E16, text, scale)
+            for (poll, _, row_side), (per_unit, text, scale) in sorted(best.items()) if row_side == side]
 
 
 def bank_last_poll(conn: sqlite3.Connection) -> dict | None:
