@@ -598,6 +598,19 @@ def bank_answers(conn: sqlite3.Connection, code: str, city: str, side: str,
             for (poll, _, row_side), (per_unit, text, scale) in sorted(best.items()) if row_side == side]
 
 
+def bank_extent(conn: sqlite3.Connection) -> tuple[date, date] | None:
+    """The first and last Minsk day with a good bank answer; None before any."""
+    if not _has_banks(conn):
+        return None
+    first, last = conn.execute("SELECT min(finished_at), max(finished_at) FROM bank_polls WHERE status = 'ok'").fetchone()
+    return _minsk_day(first), _minsk_day(last)
+
+
+def bank_city_names(conn: sqlite3.Connection) -> list[str]:
+    """Every city any bank point was ever listed in, as the bank writes it, in order."""
+    return [city for (city,) in conn.execute("SELECT DISTINCT city FROM bank_points ORDER BY city")]
+
+
 def bank_last_poll(conn: sqlite3.Connection) -> dict | None:
     """The last bank answer stored (bank, finished_at, points, quotes, changed, ended, refused), or None."""
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bank_polls'").fetchone():
