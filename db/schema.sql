@@ -171,7 +171,7 @@ SELECT m.code, m.date,
 FROM rates AS m WHERE m.periodicity = 1;
 
 CREATE TABLE bank_points (
-    id INTEGER PRIMARY KEY,       -- ticker's number for the point, what bank_rates.point refers to
+    id INTEGER PRIMARY KEY,       -- ticker's number for the point, what bank_point_sets.point refers to
     bank TEXT NOT NULL,           -- the source: belarusbank
     point_id TEXT NOT NULL,       -- the bank's own id for it (Belarusbank's filial_id)
     city TEXT NOT NULL,           -- the locality, as the bank writes it: Минск
@@ -188,39 +188,59 @@ CREATE TABLE bank_points (
 
 CREATE INDEX bank_points_city ON bank_points (city);
 
-CREATE TABLE bank_rates (
-    id INTEGER PRIMARY KEY,
-    point INTEGER NOT NULL REFERENCES bank_points (id),
-    code TEXT NOT NULL,           -- the currency the bank buys or sells: USD
-    against TEXT NOT NULL,        -- what it pays or asks for it: BYN, or the second currency of a cross rate
-    side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),  -- buy: the bank buys `code` (Belarusbank's _in); sell: it sells it (_out)
-    scale INTEGER NOT NULL,       -- against BYN: the rate is BYN per this many units of `code` (RUB 100); crosses: 1
-    rate REAL NOT NULL,           -- the published value; a cross rate is what the client gets for 1 unit given (db/README.md)
-    rate_text TEXT NOT NULL,      -- the same value exactly as published, trailing zeros kept
-    effective_at TEXT,            -- when the bank's rate set took effect, as published (Minsk time, no zone); NULL when not given
-    checked INTEGER NOT NULL CHECK (checked IN (0, 1)),  -- 1: within a factor of 10 of NBRB's official rate; 0: none to check against
-    first_seen TEXT NOT NULL,     -- UTC ISO-8601: the first answer that quoted this value
-    last_seen TEXT                -- UTC ISO-8601: the last answer that quoted it; NULL while it is quoted now
-);
-
-CREATE INDEX bank_rates_point ON bank_rates (point, code);
-
-CREATE INDEX bank_rates_open ON bank_rates (point, code, against, side, scale, rate_text) WHERE last_seen IS NULL;
-
 CREATE TABLE bank_polls (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY,       -- in the order the polls started; bank_point_sets counts in these
     bank TEXT NOT NULL,           -- the source: belarusbank
     started_at TEXT NOT NULL,     -- UTC ISO-8601
     finished_at TEXT,             -- UTC ISO-8601, the time its rates were seen at; NULL while running or if the process died
-    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'error')),
+    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'error')),  -- ok: its answer is stored
     points INTEGER NOT NULL DEFAULT 0,    -- points listed in the cities kept, and not refused
     quotes INTEGER NOT NULL DEFAULT 0,    -- non-zero rates accepted
-    rows_new INTEGER NOT NULL DEFAULT 0,  -- rows added to bank_rates: values new or changed
+    changed INTEGER NOT NULL DEFAULT 0,   -- rates new or changed at a point since the answer before
+    ended INTEGER NOT NULL DEFAULT 0,     -- rates a point quoted in the answer before and no longer does
     refused INTEGER NOT NULL DEFAULT 0,   -- points and values refused (each logged in one line)
     error TEXT                    -- the one-line error, when status is error
 );
 
 CREATE INDEX bank_polls_bank ON bank_polls (bank, status, finished_at);
+
+CREATE TABLE bank_values (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,           -- the currency the bank buys or sells: USD
+    against TEXT NOT NULL,        -- what it pays or asks for it: BYN, or the second currency of a cross rate
+    side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),  -- buy: the bank buys `code` (Belarusbank's _in); sell: it sells it (_out)
+    scale INTEGER NOT NULL,       -- against BYN: the rate is BYN per this many units of `code` (RUB 100); crosses: 1
+    rate_text TEXT NOT NULL,      -- the value exactly as published, trailing zeros kept; a cross rate is what the client gets for 1 unit given (db/README.md)
+    per_unit_e16 INTEGER NOT NULL CHECK (per_unit_e16 > 0),  -- the same per ONE unit of `code` x 10^16, exact: compare and subtract this
+    rate REAL NOT NULL,           -- the published value as a float, for display and averages only
+    checked INTEGER NOT NULL CHECK (checked IN (0, 1)),  -- 1: within a factor of 10 of NBRB's official rate; 0: none to check against
+    -- per_unit_e16 first: finds the points at a best rate, and never tempts a view into a currency's history
+    UNIQUE (per_unit_e16, code, against, side, scale, rate_text, checked)
+);
+
+CREATE TABLE bank_sets (
+    id INTEGER PRIMARY KEY,
+    effective_at TEXT,            -- when the bank's rate set took effect, as published (Minsk time, no zone); NULL when not given
+    digest INTEGER NOT NULL       -- a hash of effective_at and the values, by which ticker finds a set already stored
+);
+
+CREATE INDEX bank_sets_digest ON bank_sets (digest);
+
+CREATE TABLE bank_set_values (
+    rate_set INTEGER NOT NULL REFERENCES bank_sets (id),
+    value INTEGER NOT NULL REFERENCES bank_values (id),
+    PRIMARY KEY (rate_set, value)
+) WITHOUT ROWID;
+
+CREATE TABLE bank_point_sets (
+    point INTEGER NOT NULL REFERENCES bank_points (id),
+    first_poll INTEGER NOT NULL REFERENCES bank_polls (id),  -- the first answer in which the point quoted this set
+    rate_set INTEGER REFERENCES bank_sets (id),  -- NULL: it quoted nothing (every value 0, refused, or not listed)
+    last_poll INTEGER REFERENCES bank_polls (id),  -- the last answer in which it did; NULL while it still does
+    PRIMARY KEY (point, first_poll)
+) WITHOUT ROWID;
+
+CREATE INDEX bank_point_sets_open ON bank_point_sets (point, rate_set) WHERE last_poll IS NULL;
 
 CREATE TABLE daemon_jobs (
     job TEXT PRIMARY KEY,         -- a job of `ticker run` with a health of its own: belarusbank (its poll)
@@ -235,38 +255,76 @@ CREATE TABLE daemon_jobs (
 
 CREATE VIEW bank_rates_now AS
 SELECT p.bank, p.point_id, p.city, p.address, p.label, p.hours,
-       r.code, r.against, r.side, r.scale, r.rate, r.rate_text,
-       CASE WHEN r.against = 'BYN' THEN 'BYN per ' || r.scale || ' ' || r.code
-            WHEN r.side = 'buy' THEN r.against || ' per 1 ' || r.code
-            ELSE r.code || ' per 1 ' || r.against END AS quoted,  -- what `rate` counts
-       r.effective_at, r.checked, r.first_seen,
+       v.code, v.against, v.side, v.scale, v.rate, v.rate_text, v.per_unit_e16,
+       CASE WHEN v.against = 'BYN' THEN 'BYN per ' || v.scale || ' ' || v.code
+            WHEN v.side = 'buy' THEN v.against || ' per 1 ' || v.code
+            ELSE v.code || ' per 1 ' || v.against END AS quoted,  -- what `rate` counts
+       s.effective_at, v.checked,
+       (SELECT finished_at FROM bank_polls WHERE id = (SELECT r.first_poll FROM bank_point_sets AS r WHERE r.point = ps.point AND r.first_poll > coalesce(
+        (SELECT b.first_poll FROM bank_point_sets AS b WHERE b.point = ps.point AND b.first_poll < ps.first_poll
+         AND NOT EXISTS (SELECT 1 FROM bank_set_values WHERE rate_set = b.rate_set AND value = m.value) ORDER BY b.first_poll DESC LIMIT 1), -1)
+     ORDER BY r.first_poll LIMIT 1)) AS first_seen,  -- since when the point quotes this value
        p.last_seen  -- the last answer, which quoted it
-FROM bank_rates AS r INDEXED BY bank_rates_open  -- the open rows only: never the year of history behind them
-JOIN bank_points AS p ON p.id = r.point
-WHERE r.last_seen IS NULL;
+FROM bank_point_sets AS ps INDEXED BY bank_point_sets_open  -- the sets quoted now: never the history behind them
+JOIN bank_points AS p ON p.id = ps.point
+LEFT JOIN bank_sets AS s ON s.id = ps.rate_set  -- LEFT: left out when effective_at is not asked for
+JOIN bank_set_values AS m ON m.rate_set = ps.rate_set
+JOIN bank_values AS v ON v.id = m.value
+WHERE ps.last_poll IS NULL;
 
 CREATE VIEW bank_best AS
-SELECT city, code, against, side, scale, rate, rate_text, quoted,
+SELECT city, code, against, side, scale, rate, rate_text, per_unit_e16, quoted,
        (SELECT count(*) FROM bank_rates_now AS n WHERE n.city = b.city AND n.code = b.code AND n.against = b.against
-        AND n.side = b.side AND n.scale = b.scale AND n.rate = b.rate) AS points,  -- points offering this best rate
+        AND n.side = b.side AND n.per_unit_e16 = b.per_unit_e16) AS points,  -- points offering this best rate
        quoting,  -- points quoting this side at all
        as_of     -- the answer it comes from
-FROM (SELECT city, code, against, side, scale, rate, rate_text, quoted, last_seen AS as_of, count(*) AS quoting,
-             -- best for the client: the most it gets, or the fewest BYN it pays when the bank sells;
-             -- the one max() makes the other columns come from that row
-             max(CASE WHEN side = 'sell' AND against = 'BYN' THEN -rate ELSE rate END)
-      FROM bank_rates_now GROUP BY city, code, against, side, scale) AS b;
+FROM (SELECT city, code, against, side, scale, rate, rate_text, per_unit_e16, quoted, last_seen AS as_of,
+             count(*) AS quoting,
+             -- best for the client, compared exactly: the most it gets, or the fewest BYN it pays
+             -- when the bank sells; the one max() makes the other columns come from that row
+             max(CASE WHEN side = 'sell' AND against = 'BYN' THEN -per_unit_e16 ELSE per_unit_e16 END)
+      FROM bank_rates_now GROUP BY city, code, against, side) AS b;
 
 CREATE VIEW bank_spread AS
-SELECT city, code, scale, buy, sell, official_date, official,
-       round(100.0 * (buy - official) / official, 2) AS buy_pct,    -- below 0: the bank buys under the official rate
-       round(100.0 * (sell - official) / official, 2) AS sell_pct,  -- above 0: it sells over it
-       as_of
-FROM (SELECT b.*, o.date AS official_date,
-             round(o.byn_per_unit * b.scale, 6) AS official  -- BYN per `scale` units, as the bank quotes
-      FROM (SELECT city, code, scale,
-                   max(CASE side WHEN 'buy' THEN rate END) AS buy,    -- the best (highest) buy rate
-                   min(CASE side WHEN 'sell' THEN rate END) AS sell,  -- the best (lowest) sell rate
-                   max(last_seen) AS as_of
-            FROM bank_rates_now WHERE against = 'BYN' GROUP BY city, code, scale) AS b
-      LEFT JOIN rates_byn AS o ON o.code = b.code AND o.date = date(b.as_of, '+3 hours'));
+SELECT b.city, b.code, b.scale,
+       (SELECT n.rate_text FROM bank_rates_now AS n WHERE n.city = b.city AND n.code = b.code AND n.against = 'BYN'
+        AND n.side = 'buy' AND n.per_unit_e16 = b.buy_e16 LIMIT 1) AS buy,    -- the best (highest) buy rate
+       (SELECT n.rate_text FROM bank_rates_now AS n WHERE n.city = b.city AND n.code = b.code AND n.against = 'BYN'
+        AND n.side = 'sell' AND n.per_unit_e16 = b.sell_e16 LIMIT 1) AS sell,  -- the best (lowest) sell rate
+       o.date AS official_date,
+       o.rate_text AS official,  -- NBRB's rate as published, per `official_scale` units
+       o.scale AS official_scale,
+       round(100.0 * (b.buy_e16 - o.byn_per_unit_e16) / o.byn_per_unit_e16, 2) AS buy_pct,    -- below 0: the bank buys under the official rate
+       round(100.0 * (b.sell_e16 - o.byn_per_unit_e16) / o.byn_per_unit_e16, 2) AS sell_pct,  -- above 0: it sells over it
+       b.as_of
+FROM (SELECT city, code, max(scale) AS scale,
+             max(CASE side WHEN 'buy' THEN per_unit_e16 END) AS buy_e16,    -- compared and subtracted exactly
+             min(CASE side WHEN 'sell' THEN per_unit_e16 END) AS sell_e16,
+             max(last_seen) AS as_of
+      FROM bank_rates_now WHERE against = 'BYN' GROUP BY city, code) AS b
+LEFT JOIN rates AS o ON o.code = b.code AND o.date = date(b.as_of, '+3 hours');
+
+CREATE VIEW bank_history AS
+SELECT p.bank, p.point_id, p.city, p.address, p.label,
+       v.code, v.against, v.side, v.scale, v.rate, v.rate_text, v.per_unit_e16, CASE WHEN v.against = 'BYN' THEN 'BYN per ' || v.scale || ' ' || v.code
+            WHEN v.side = 'buy' THEN v.against || ' per 1 ' || v.code
+            ELSE v.code || ' per 1 ' || v.against END AS quoted,
+       s.effective_at,  -- of the set in which the point first quoted this value
+       v.checked,
+       f.finished_at AS first_seen,  -- the first answer that quoted this value here
+       coalesce((SELECT l.finished_at FROM bank_point_sets AS e JOIN bank_polls AS l ON l.id = e.last_poll
+                 WHERE e.point = ps.point AND e.first_poll < (SELECT z.first_poll FROM bank_point_sets AS z WHERE z.point = ps.point AND z.first_poll > ps.first_poll
+     AND NOT EXISTS (SELECT 1 FROM bank_set_values WHERE rate_set = z.rate_set AND value = m.value) ORDER BY z.first_poll LIMIT 1) ORDER BY e.first_poll DESC LIMIT 1),
+                p.last_seen) AS last_seen,  -- the last answer that quoted it
+       (SELECT z.first_poll FROM bank_point_sets AS z WHERE z.point = ps.point AND z.first_poll > ps.first_poll
+     AND NOT EXISTS (SELECT 1 FROM bank_set_values WHERE rate_set = z.rate_set AND value = m.value) ORDER BY z.first_poll LIMIT 1) IS NULL AS current  -- 1 while it is quoted now
+FROM bank_points AS p
+CROSS JOIN bank_point_sets AS ps ON ps.point = p.id  -- the points first: a point's history is a range
+JOIN bank_set_values AS m ON m.rate_set = ps.rate_set
+JOIN bank_values AS v ON v.id = m.value
+LEFT JOIN bank_sets AS s ON s.id = ps.rate_set
+JOIN bank_polls AS f ON f.id = ps.first_poll
+WHERE NOT EXISTS (  -- a run starts here: the point's row before did not quote this value
+    SELECT 1 FROM bank_point_sets AS b JOIN bank_set_values AS bm ON bm.rate_set = b.rate_set AND bm.value = v.id
+    WHERE b.point = ps.point AND b.first_poll = (
+        SELECT max(first_poll) FROM bank_point_sets WHERE point = ps.point AND first_poll < ps.first_poll));

@@ -97,3 +97,26 @@ def store(tmp_path):
     store = Store(tmp_path / "rates.sqlite")
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def bank_db(tmp_path_factory) -> Path:
+    """A database filled by the real sync code, shared and only read: every official rate of
+    2026-03-01..17, and Belarusbank's answers of `support.banks.history()` polled at their times
+    (the recorded 2019 answer and its variants; none on 03-11 nor 03-13..16)."""
+    from datetime import date
+
+    from support.banks import bank_section, bank_server, poll_history
+
+    from ticker import config as configuration
+    from ticker.sync import Sync
+
+    folder = tmp_path_factory.mktemp("banks")
+    with recorded_server(today="2026-03-17") as server, bank_server() as bank:
+        config = configuration.load(write_config(folder, server.url, track={"currencies": '["*"]'},
+                                                 belarusbank=bank_section(bank)))
+        sync = Sync(config)
+        sync.backfill(date(2026, 3, 1), date(2026, 3, 17))
+        sync.store.close()
+        poll_history(config, bank)
+    return config.database.path

@@ -77,15 +77,22 @@ def test_the_recorded_answer_is_stored_exactly_and_checked_against_nbrb(config):
     done = poll(config)
     recorded = recorded_points()
     count = sum(len(nonzero(p)) for p in recorded)
-    assert (done.points, done.quotes, done.new, done.closed, done.refused) == (542, count, count, 0, [])
-    assert query(config, "SELECT count(*), sum(checked) FROM bank_rates") == [(count, count)]
+    assert (done.points, done.quotes, done.changed, done.ended, done.refused) == (542, count, count, 0, [])
+    assert query(config, "SELECT count(*), sum(checked) FROM bank_rates_now") == [(count, count)]
     assert query(config, "SELECT count(*) FROM bank_points") == [(542,)]
-    assert query(config, "SELECT status, points, quotes, rows_new, refused, error FROM bank_polls") == [
-        ("ok", 542, count, count, 0, None)]
+    assert query(config, "SELECT status, points, quotes, changed, ended, refused, error FROM bank_polls") == [
+        ("ok", 542, count, count, 0, 0, None)]
+    # Each distinct value and each distinct rate set stored once, computed here from the JSON: a
+    # row per point in bank_point_sets, with no set for the 5 points that quote nothing.
+    quoted = [tuple(sorted((key, p[key]) for key in nonzero(p))) for p in recorded]
+    values = {(key, text) for rates in quoted for key, text in rates}
+    assert (len(set(quoted) - {()}), len(values)) == (152, 467)
+    assert query(config, "SELECT (SELECT count(*) FROM bank_sets), (SELECT count(*) FROM bank_values),"
+                         " (SELECT count(*) FROM bank_set_values)") == [(152, 467, sum(map(len, set(quoted))))]
+    assert query(config, "SELECT count(*), count(rate_set), count(last_poll) FROM bank_point_sets") == [(542, 537, 0)]
     # Exactly as published, with the scale NBRB quotes (RUB per 100, PLN per 10, crosses per 1).
     stored = {(pid, code, against, side): (scale, text) for pid, code, against, side, scale, text in query(
-        config, "SELECT p.point_id, r.code, r.against, r.side, r.scale, r.rate_text FROM bank_rates AS r"
-                " JOIN bank_points AS p ON p.id = r.point")}
+        config, "SELECT point_id, code, against, side, scale, rate_text FROM bank_rates_now")}
     assert stored["16", "USD", "BYN", "buy"] == (1, "2.0460")
     assert stored["16", "RUB", "BYN", "sell"] == (100, "3.2400")
     assert stored["16", "PLN", "BYN", "buy"] == (10, "4.7500")
@@ -108,14 +115,21 @@ def test_the_best_usd_rates_in_minsk_in_2019(config):
     assert got.vs_official(got.buy) == (Decimal("2.0550") - Decimal("2.9463")) * 100 / Decimal("2.9463")
 
 
+def record(config):
+    """Everything stored about the rates (not the points' last_seen, nor the polls)."""
+    return [query(config, f"SELECT * FROM {table} ORDER BY 1, 2")
+            for table in ("bank_values", "bank_sets", "bank_set_values", "bank_point_sets")]
+
+
 def test_a_second_identical_poll_adds_no_rows(config):
     poll(config)
-    rates = query(config, "SELECT * FROM bank_rates ORDER BY id")
+    before = record(config)
     done = poll(config, f"{DAY} 12:30")
-    assert (done.new, done.closed) == (0, 0)
-    assert query(config, "SELECT * FROM bank_rates ORDER BY id") == rates
+    assert (done.changed, done.ended) == (0, 0)
+    assert record(config) == before
     assert query(config, "SELECT count(DISTINCT last_seen), min(last_seen) > min(first_seen) FROM bank_points") == [(1, 1)]
-    assert query(config, "SELECT status, rows_new FROM bank_polls ORDER BY id") == [("ok", len(rates)), ("ok", 0)]
+    count = len(before[0]) and query(config, "SELECT count(*) FROM bank_rates_now")[0][0]
+    assert query(config, "SELECT status, changed FROM bank_polls ORDER BY id") == [("ok", count), ("ok", 0)]
 
 
 def test_a_point_whose_rates_changed_gets_new_rows_and_the_old_ones_end(config, bank):
@@ -127,13 +141,25 @@ def test_a_point_whose_rates_changed_gets_new_rows_and_the_old_ones_end(config, 
     minsk_head.update(USD_in="2.0600", USD_out="2.0650", GBP_in="0.0000", GBP_out="0.0000")
     answer(bank, points)
     done = poll(config, f"{DAY} 12:30")
-    assert (done.new, done.closed) == (2, 4)  # USD buy and sell changed; GBP no longer quoted
-    history = query(config, "SELECT r.code, r.side, r.rate_text, r.first_seen = ?, r.last_seen FROM bank_rates AS r"
-                            " JOIN bank_points AS p ON p.id = r.point WHERE p.point_id = '1433' AND r.against = 'BYN'"
-                            " AND r.code IN ('USD', 'GBP') ORDER BY r.id", first_seen)
-    assert history == [("USD", "buy", was["USD_in"], 1, first_seen), ("USD", "sell", was["USD_out"], 1, first_seen),
-                       ("GBP", "buy", was["GBP_in"], 1, first_seen), ("GBP", "sell", was["GBP_out"], 1, first_seen),
-                       ("USD", "buy", "2.0600", 0, None), ("USD", "sell", "2.0650", 0, None)]
+    assert (done.changed, done.ended) == (2, 2)  # USD buy and sell changed; GBP no longer quoted
+    second = query(config, "SELECT finished_at FROM bank_polls ORDER BY id")[1][0]
+    # The point's row ends at the first answer and a new one starts with a new set; the values
+    # that did not change (EUR, the crosses...) are still the same rows of bank_values.
+    assert query(config, "SELECT ps.first_poll, ps.last_poll FROM bank_point_sets AS ps JOIN bank_points AS p"
+                         " ON p.id = ps.point WHERE p.point_id = '1433' ORDER BY ps.first_poll") == [(1, 1), (2, None)]
+    history = query(config, "SELECT code, side, rate_text, first_seen, last_seen, current FROM bank_history"
+                            " WHERE point_id = '1433' AND against = 'BYN' AND code IN ('USD', 'GBP', 'EUR')"
+                            " ORDER BY code, first_seen, side")
+    assert history == [("EUR", "buy", was["EUR_in"], first_seen, second, 1),
+                       ("EUR", "sell", was["EUR_out"], first_seen, second, 1),
+                       ("GBP", "buy", was["GBP_in"], first_seen, first_seen, 0),
+                       ("GBP", "sell", was["GBP_out"], first_seen, first_seen, 0),
+                       ("USD", "buy", was["USD_in"], first_seen, first_seen, 0),
+                       ("USD", "sell", was["USD_out"], first_seen, first_seen, 0),
+                       ("USD", "buy", "2.0600", second, second, 1), ("USD", "sell", "2.0650", second, second, 1)]
+    assert query(config, "SELECT code, side, first_seen FROM bank_rates_now WHERE point_id = '1433'"
+                         " AND code IN ('USD', 'EUR') AND against = 'BYN' ORDER BY code, side") == [
+        ("EUR", "buy", first_seen), ("EUR", "sell", first_seen), ("USD", "buy", second), ("USD", "sell", second)]
     now = best(config)
     assert (now.buy.rate, now.sell.rate) == minsk_usd(points) == (Decimal("2.0600"), Decimal("2.0650"))
     assert [p.point_id for p in now.buy.points] == ["1433"]
@@ -151,7 +177,9 @@ def test_a_point_gone_from_the_answer_or_refused_no_longer_quotes(config, bank):
     answer(bank, points)
     done = poll(config, f"{DAY} 12:30")
     assert done.refused == ["Belarusbank: refused point 1433 (Минск, Головной офис 795): EUR_in is '2,2600', not a rate"]
-    assert done.closed == len(nonzero(gone)) + quoted_before
+    assert done.ended == len(nonzero(gone)) + quoted_before
+    assert query(config, "SELECT p.point_id, ps.rate_set FROM bank_point_sets AS ps JOIN bank_points AS p"
+                         " ON p.id = ps.point WHERE ps.first_poll = 2 ORDER BY p.point_id") == [("1433", None), ("16", None)]
     now = query(config, "SELECT DISTINCT point_id FROM bank_rates_now")
     assert ("16",) not in now and ("1433",) not in now and len(now) == 542 - 2 - 5  # and the five all-zero points
     assert query(config, "SELECT refused FROM bank_polls ORDER BY id DESC LIMIT 1") == [(1,)]
@@ -163,10 +191,11 @@ def test_a_2026_like_answer_keeps_kurs_date_time_and_the_cny_crosses(config, ban
     answer(bank, like_2026(recorded_points(), "2026-03-17 09:30:00"))
     done = poll(config)
     assert done.refused == []
-    assert query(config, "SELECT DISTINCT effective_at FROM bank_rates") == [("2026-03-17 09:30:00",)]
-    assert query(config, "SELECT count(*) FROM bank_rates WHERE code = 'UAH'") == [(0,)]
+    assert query(config, "SELECT DISTINCT effective_at FROM bank_sets") == [("2026-03-17 09:30:00",)]
+    assert query(config, "SELECT DISTINCT effective_at FROM bank_rates_now") == [("2026-03-17 09:30:00",)]
+    assert query(config, "SELECT count(*) FROM bank_values WHERE code = 'UAH'") == [(0,)]
     # CNY_USD is checked against NBRB's CNY and USD: 0.1370 USD per 1 CNY, 7.0800 CNY per 1 USD
-    assert query(config, "SELECT DISTINCT side, rate_text, scale, checked FROM bank_rates"
+    assert query(config, "SELECT DISTINCT side, rate_text, scale, checked FROM bank_rates_now"
                          " WHERE code = 'CNY' AND against = 'USD' ORDER BY side") == [
         ("buy", "0.1370", 1, 1), ("sell", "7.0800", 1, 1)]
 
@@ -195,10 +224,10 @@ def test_a_rate_off_by_a_factor_of_10_or_more_is_refused_not_stored(config, bank
         f" cross rate {1 / mid:.6g} on 2026-03-17; reversed?",
     ]
     assert f"{rub / Decimal('0.0306'):.3g}" == "120" and f"{mid:.6g}".startswith("80.26")
-    assert query(config, "SELECT count(*) FROM bank_rates WHERE code = 'RUB' AND against = 'BYN' AND side = 'buy'") \
+    assert query(config, "SELECT count(*) FROM bank_values WHERE code = 'RUB' AND against = 'BYN' AND side = 'buy'") \
         == [(0,)]
-    assert query(config, "SELECT count(*) FROM bank_rates WHERE code = 'RUB' AND against = 'BYN' AND side = 'sell'") \
-        == [(537,)]
+    assert query(config, "SELECT count(*) FROM bank_rates_now WHERE code = 'RUB' AND against = 'BYN'"
+                         " AND side = 'sell'") == [(537,)]
     assert query(config, "SELECT refused FROM bank_polls") == [(3,)]
 
 
@@ -212,7 +241,7 @@ def test_without_official_rates_the_banks_scales_are_stored_unchecked(tmp_path, 
                             " official rate for it in the database",
                             "Belarusbank: refused TRY sell at 1 point (16): no scale known for TRY: NBRB has no"
                             " official rate for it in the database"]
-    assert query(config, "SELECT DISTINCT code, scale, checked FROM bank_rates WHERE against = 'BYN'"
+    assert query(config, "SELECT DISTINCT code, scale, checked FROM bank_values WHERE against = 'BYN'"
                          " AND code IN ('RUB', 'PLN', 'USD') ORDER BY code") == [
         ("PLN", 10, 0), ("RUB", 100, 0), ("USD", 1, 0)]
     assert best(config).official is None
@@ -224,10 +253,12 @@ def test_an_official_rate_of_the_week_before_still_checks(tmp_path, nbrb, bank):
     sync.fetch([date(2026, 3, 12)])
     sync.store.close()
     poll(config)  # on 2026-03-17, five days later
-    assert query(config, "SELECT min(checked) FROM bank_rates WHERE code IN ('USD', 'RUB')") == [(1,)]
+    assert query(config, "SELECT min(checked) FROM bank_values WHERE code IN ('USD', 'RUB')") == [(1,)]
+    before = record(config)
     poll(config, "2026-03-20 12:00")  # eight days later: stored values stay as they were checked
-    assert query(config, "SELECT min(checked), count(*) FROM bank_rates WHERE code = 'USD' AND against = 'BYN'") == [
-        (1, 2 * 537)]
+    assert record(config) == before
+    assert query(config, "SELECT min(checked), count(*) FROM bank_rates_now WHERE code = 'USD'"
+                         " AND against = 'BYN'") == [(1, 2 * 537)]
 
 
 @pytest.mark.parametrize("bad, content_type, problem", [
@@ -238,13 +269,13 @@ def test_an_official_rate_of_the_week_before_still_checks(tmp_path, nbrb, bank):
 def test_an_answer_that_cannot_be_used_stores_nothing(config, bank, bad, content_type, problem):
     # A damaged answer (an HTML page, a cut body) and a whole but useless one alike.
     poll(config)
-    before = query(config, "SELECT * FROM bank_rates ORDER BY id"), query(config, "SELECT * FROM bank_points")
+    before = record(config), query(config, "SELECT * FROM bank_points")
     from support.banks import recorded_body
 
     answer(bank, bad if bad is not None else recorded_body()[:300_000], content_type)
     with pytest.raises(BadResponse, match=problem):
         poll(config, f"{DAY} 12:30")
-    assert (query(config, "SELECT * FROM bank_rates ORDER BY id"), query(config, "SELECT * FROM bank_points")) == before
+    assert (record(config), query(config, "SELECT * FROM bank_points")) == before
     (status, error), = query(config, "SELECT status, error FROM bank_polls ORDER BY id DESC LIMIT 1")
     assert status == "error" and problem in error
     assert error.startswith("Belarusbank sent a damaged response" if "JSON" in problem
@@ -270,8 +301,83 @@ def test_a_point_whose_details_change_is_updated_in_place(config, bank):
         "Сб 9 00 15 00", "Сб 10 00 15 00"))  # as the 2023 fragment has it
     answer(bank, points)
     done = poll(config, f"{DAY} 12:30")
-    assert (done.new, done.closed) == (0, 0)
+    assert (done.changed, done.ended) == (0, 0)
     row = query(config, "SELECT label, hours, first_seen, changed_at, last_seen FROM bank_points WHERE point_id = '16'")
     assert row == [("Отделение 100/1050", "Пн-Пт 09:00-19:00, Сб 10:00-15:00", first_seen, row[0][4], row[0][4])]
     assert row[0][4] > changed_at
     assert query(config, "SELECT count(*) FROM bank_points") == [(542,)]
+
+
+def test_a_point_that_stops_quoting_and_comes_back_starts_a_new_run_of_the_same_set(config, bank):
+    poll(config)
+    points = recorded_points()
+    head = next(p for p in points if p["filial_id"] == "1433")
+    quoted = nonzero(head)
+    head.update({key: "0.0000" for key in quoted})  # listed, quoting nothing
+    answer(bank, points)
+    assert poll(config, f"{DAY} 12:30").ended == len(quoted)
+    stored = record(config)
+    answer(bank, recorded_points())
+    assert poll(config, f"{DAY} 13:00").changed == len(quoted)
+    seen = [stamp for (stamp,) in query(config, "SELECT finished_at FROM bank_polls ORDER BY id")]
+    # No set or value is stored twice: the point quotes the set it quoted before the break again.
+    assert record(config)[:3] == stored[:3]
+    spans = query(config, "SELECT ps.first_poll, ps.rate_set, ps.last_poll FROM bank_point_sets AS ps"
+                          " JOIN bank_points AS p ON p.id = ps.point WHERE p.point_id = '1433' ORDER BY ps.first_poll")
+    assert [(first, last) for first, _, last in spans] == [(1, 1), (2, 2), (3, None)]
+    assert spans[0][1] == spans[2][1] is not None and spans[1][1] is None
+    assert query(config, "SELECT rate_text, first_seen, last_seen, current FROM bank_history WHERE point_id = '1433'"
+                         " AND code = 'USD' AND against = 'BYN' AND side = 'buy' ORDER BY first_seen") == [
+        ("2.0550", seen[0], seen[0], 0), ("2.0550", seen[2], seen[2], 1)]
+    assert query(config, "SELECT first_seen FROM bank_rates_now WHERE point_id = '1433' AND code = 'USD'"
+                         " AND against = 'BYN' AND side = 'buy'") == [(seen[2],)]
+
+
+def test_a_new_kurs_date_time_with_the_same_rates_is_a_new_set_of_the_same_values(config, bank):
+    answer(bank, like_2026(recorded_points(), "2026-03-17 09:30:00"))
+    poll(config)
+    values, sets = query(config, "SELECT (SELECT count(*) FROM bank_values), (SELECT count(*) FROM bank_sets)")[0]
+    answer(bank, like_2026(recorded_points(), "2026-03-17 12:20:00"))
+    done = poll(config, f"{DAY} 12:30")
+    assert (done.changed, done.ended) == (0, 0)
+    assert query(config, "SELECT (SELECT count(*) FROM bank_values), (SELECT count(*) FROM bank_sets)") == [
+        (values, 2 * sets)]
+    first = query(config, "SELECT finished_at FROM bank_polls ORDER BY id")[0][0]
+    # Each value is still the one first seen in the first answer, now in a set that took effect at 12:20.
+    assert query(config, "SELECT DISTINCT effective_at, first_seen FROM bank_rates_now") == [
+        ("2026-03-17 12:20:00", first)]
+    head = next(p for p in like_2026(recorded_points()) if p["filial_id"] == "1433")
+    assert query(config, "SELECT count(*), min(current) FROM bank_history WHERE point_id = '1433'") == [
+        (len(nonzero(head)), 1)]
+
+
+def test_an_answer_older_than_one_stored_meanwhile_is_not_stored(config, bank):
+    from ticker.errors import Superseded
+    from ticker.sources.belarusbank import Belarusbank
+    from ticker.store import banks
+    from ticker.store.writer import Store
+
+    source = Belarusbank(bank.url)
+    answer = source.rates()
+    quotes, _ = bank_sync.check(source, answer.quotes, {})  # the bank's own scales, unchecked
+    store = Store(config.database.path)
+    with minsk(f"{DAY} 12:00"):
+        with pytest.raises(Superseded, match=r"^Not stored: belarusbank: the answer to poll 1 is older than poll 2's"):
+            with banks.polling(store.db, "belarusbank") as older:
+                with banks.polling(store.db, "belarusbank") as newer:
+                    banks.write(store.db, newer, answer.points, quotes)
+                banks.write(store.db, older, answer.points, quotes)
+    assert query(config, "SELECT id, status FROM bank_polls ORDER BY id") == [(1, "error"), (2, "ok")]
+    assert query(config, "SELECT DISTINCT first_poll FROM bank_point_sets") == [(2,)]
+    store.close()
+
+
+def test_a_rate_the_store_cannot_compare_exactly_is_refused(config, bank):
+    points = recorded_points()
+    points[0]["USD_in"] = "2.04600000000000001"  # 17 decimals: not a whole number of 10^-16 BYN
+    answer(bank, points)
+    done = poll(config)
+    assert done.refused == ["Belarusbank: refused USD buy at 1 point (16): 2.04600000000000001 per 1 is not a whole"
+                            " number of 10^-16 per unit; cannot be stored exactly"]
+    assert query(config, "SELECT side FROM bank_rates_now WHERE point_id = '16' AND code = 'USD'"
+                         " AND against = 'BYN'") == [("sell",)]

@@ -108,6 +108,22 @@ def test_alert_tables_give_one_condition_per_level_with_exact_levels(tmp_path):
     assert configuration.load(None).alerts == ()
 
 
+def test_a_bank_rule_watches_the_best_rate_of_a_side_in_a_city(tmp_path):
+    file = tmp_path / "config.toml"
+    file.write_text('[banks]\ncity = "Брест"\n[track]\ncurrencies = ["EUR"]\n'
+                    '[[alerts]]\ncurrency = "usd"\nbank = "sell"\nbelow = 2.90\nabove = 3.10\n'
+                    'notify = ["json://127.0.0.1/hook"]\n'
+                    '[[alerts]]\ncurrency = "RUB"\nbank = "buy"\ncity = "Минск"\nabove = 0.0366\n'
+                    'notify = ["json://127.0.0.1/hook"]\n', encoding="utf-8")
+    alerts = configuration.load(file).alerts
+    # Bank rates are not tracked currencies: USD need not be in [track].
+    assert [(a.kind, a.source, a.code, a.side, a.city, a.level, a.rule) for a in alerts] == [
+        ("above", "belarusbank", "USD", "sell", "Брест", Decimal("3.10"), "USD best sell in Брест above 3.10"),
+        ("below", "belarusbank", "USD", "sell", "Брест", Decimal("2.90"), "USD best sell in Брест below 2.90"),
+        ("above", "belarusbank", "RUB", "buy", "Минск", Decimal("0.0366"), "RUB best buy in Минск above 0.0366"),
+    ]
+
+
 def test_notify_urls_are_shown_masked():
     assert configuration.target("mailto://user:pass@example.org") == "mailto://user:****@example.org/"
     assert configuration.target("json://127.0.0.1:8080/hook") == "json://127.0.0.1:8080/hook"
@@ -139,7 +155,7 @@ MAIL = 'notify = ["mailto://ticker:s3cret@example.org"]'
     (f"[[alerts]]\ncurrency = 'US'\nabove = 3\n{MAIL}\n",
      "[[alerts]] #1 currency: expected a three-letter currency code, got 'US'"),
     (f"[[alerts]]\ncurrency = 'USD'\nabov = 3\n{MAIL}\n",
-     "[[alerts]] #1 abov: unknown key (known: currency, above, below, move_percent, published, notify)"),
+     "[[alerts]] #1 abov: unknown key (known: currency, above, below, move_percent, published, notify, bank, city)"),
     (f"[[alerts]]\npublished = false\n{MAIL}\n",
      "[[alerts]] #1 published: expected true (leave the key out otherwise), got False"),
     (f"[[alerts]]\npublished = true\ncurrency = 'USD'\nabove = 3\n{MAIL}\n",
@@ -160,6 +176,17 @@ MAIL = 'notify = ["mailto://ticker:s3cret@example.org"]'
      "[[alerts]] #1 notify: URL 2 (mailtoo://...): unknown Apprise scheme mailtoo://"),
     ("[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = ['tgram://s3cret']\n",
      "[[alerts]] #1 notify: URL 1 (tgram://...): Apprise cannot use this URL (see the form Apprise documents for tgram://)"),
+    (f"[[alerts]]\ncurrency = 'USD'\nbank = 'sell'\nmove_percent = 1.0\n{MAIL}\n",
+     "[[alerts]] #1 move_percent: a bank rule takes above or below (move_percent watches the official rate from"
+     " one day to the next)"),
+    (f"[[alerts]]\ncurrency = 'USD'\nbank = 'bid'\nbelow = 2.9\n{MAIL}\n",
+     "[[alerts]] #1 bank: expected \"buy\" (the bank buys the currency) or \"sell\" (it sells it), got 'bid'"),
+    (f"[[alerts]]\ncurrency = 'USD'\ncity = 'Минск'\nbelow = 2.9\n{MAIL}\n",
+     "[[alerts]] #1 city: a city is for a bank rule: add bank = \"buy\" or \"sell\""),
+    (f"[[alerts]]\ncurrency = 'USD'\nbank = 'sell'\ncity = ' '\nbelow = 2.9\n{MAIL}\n",
+     "[[alerts]] #1 city: expected a city name as the bank writes it, like \"Минск\", got ' '"),
+    ("[banks]\nshow = ['page', 'line']\n", "[banks] show: expected \"auto\" or a list of 'page', 'ticker', 'charts',"
+                                          " got ['page', 'line']"),
     ("[[alerts]]\npublished = true\nnotify = ['json://127.0.0.1/x?token=s3cret']\n"
      "[[alerts]]\npublished = true\nnotify = ['json://127.0.0.1/x?token=other']\n",
      "[[alerts]] #2 notify: URL 1 (json://...): masked, it reads json://127.0.0.1/x like [[alerts]] #1 notify: "

@@ -10,7 +10,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from . import days, sources
-from .model import BASE, Quote, Rate
+from .model import BASE, Quote, Rate, per_unit_e16
 from .store import banks
 from .store.writer import Store
 
@@ -59,6 +59,12 @@ def check(source, quotes: list[Quote], official: dict[str, Rate]) -> tuple[list[
             if problem:
                 refused[q.code, q.against, q.side].append((q.point, describe(q.rate, problem)))
                 continue
+        try:
+            per_unit_e16(q.rate, scale, BASE)  # what the store compares: exact, or not stored
+        except ValueError:
+            refused[q.code, q.against, q.side].append(
+                (q.point, f"{q.rate} per {scale} is not a whole number of 10^-16 per unit; cannot be stored exactly"))
+            continue
         kept.append(q._replace(scale=scale, checked=expected is not None))
     lines = []
     for (code, against, side), bad in refused.items():

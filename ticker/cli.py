@@ -2,6 +2,7 @@
 
 import sqlite3
 import sys
+from contextlib import nullcontext
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def cli(ctx, config_file, db):
     ctx.obj = configuration.load(configuration.find(config_file), db, notify=notify)
 
 
-DELIVERING = ("fetch", "run", "alerts")  # the commands that deliver alerts (or test them)
+DELIVERING = ("fetch", "run", "alerts", "bank-fetch")  # the commands that deliver alerts (or test them)
 
 
 def _sync(config):
@@ -261,13 +262,18 @@ def convert(config, amount, source, target, day, precision):
 @click.option("--until", type=DAY, help="Last day [default: the last stored].")
 @click.option("--currency", "codes", type=CODE, multiple=True, help="Only this currency (repeatable).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file, replaced atomically [default: stdout].")
+@click.option("--bank", is_flag=True, help="The best bank buy and sell rates of each city and day instead: csv, spreadsheet, json or ndjson.")
+@click.option("--city", "cities", multiple=True, help="With --bank: only this city, as the bank writes it (repeatable) [default: every city].")
 @click.pass_obj
-def export(config, format_, since, until, codes, output):
+def export(config, format_, since, until, codes, output, bank, cities):
     """Every stored rate, streamed, for spreadsheets, scripts and ledgers."""
     from .outputs import atomic
     from .outputs import export as exporting
 
     _range(since, until)
+    if bank or cities:
+        _export_bank(config, format_, since, until, codes, output, bank, cities)
+        return
     conn = _reader(config)
     if output is None:
         exporting.export(conn, sys.stdout, format_, codes, since, until)
@@ -278,6 +284,28 @@ def export(config, format_, since, until, codes, output):
         except OSError as exc:
             raise click.FileError(str(output), exc.strerror or str(exc)) from None
     empty = exporting.nothing(conn, codes, since, until)
+    if empty:
+        click.echo(empty, err=True)
+
+
+def _export_bank(config, format_, since, until, codes, output, bank, cities):
+    """`ticker export --bank`: the best bank buy and sell rates of each city, currency and day."""
+    from .outputs import atomic
+    from .outputs import export as exporting
+
+    if not bank:
+        raise click.BadParameter("a city is for bank rates: add --bank", param_hint="--city")
+    if format_ not in exporting.BANK_FORMATS:
+        raise click.BadParameter(f"--bank exports {', '.join(exporting.BANK_FORMATS[:-1])} or"
+                                 f" {exporting.BANK_FORMATS[-1]}: a ledger takes one price a day, the official rate",
+                                 param_hint="--format")
+    conn = _reader(config)
+    try:
+        with atomic.replacing(output, "w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout) as out:
+            exporting.export_bank(conn, out, format_, cities, codes, since, until)
+    except OSError as exc:
+        raise click.FileError(str(output), exc.strerror or str(exc)) from None
+    empty = exporting.nothing_bank(conn, cities, codes, since, until)
     if empty:
         click.echo(empty, err=True)
 
@@ -294,7 +322,8 @@ def line(config, day, precision, as_json, write):
 
     precision = config.line.precision if precision is None else precision
     # One rendering for the screen and the files, so ticker.json is exactly what --json prints.
-    files = tickerfiles.render(_reader(config), config.line.currencies, day or days.today(), precision)
+    files = tickerfiles.render(_reader(config), config.line.currencies, day or days.today(), precision,
+                               configuration.shows_banks(config, "ticker"))
     if write:
         # Resolved once: a `latest` symlink swapped meanwhile cannot split the two files.
         folder = (config.charts.dir / "latest").resolve()
@@ -536,4 +565,9 @@ def bank_fetch(config):
     for line in done.refused:
         click.echo(f"Warning: {line}", err=True)
     click.echo(f"{sources.get(done.bank).short}: {done.points} points, {done.quotes} rates stored: "
-               f"{done.new} new or changed, {done.closed} no longer quoted")
+               f"{done.changed} new or changed, {done.ended} no longer quoted")
+    if any(alert.side for alert in config.alerts):
+        # As the daemon does after a poll: whoever stores new bank rates tells, exactly once.
+        from .outputs import alerts
+
+        alerts.run(config, say=lambda delivery: click.echo(delivery.line, err=bool(delivery.error)))

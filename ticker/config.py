@@ -141,6 +141,30 @@ def _schedule(value):
     return value if value == "" else _crontab(value)
 
 
+BANK_OUTPUTS = ("page", "ticker", "charts")  # where the best bank rates can show beside the official ones
+AUTO = "auto"
+
+
+def _outputs(value):
+    """ "auto", or a list of BANK_OUTPUTS (maybe empty)."""
+    if value == AUTO:
+        return AUTO
+    if isinstance(value, list) and all(isinstance(v, str) and v in BANK_OUTPUTS for v in value):
+        return tuple(dict.fromkeys(value))
+    raise ValueError(f'expected "auto" or a list of {", ".join(map(repr, BANK_OUTPUTS))}, got {value!r}')
+
+
+def shows_banks(config, output: str) -> str | None:
+    """The city whose best bank rates `output` ("page", "ticker", "charts") shows, or None when it shows none."""
+    return config.banks.city if output in config.banks.outputs else None
+
+
+def _city(value):
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueError(f'expected a city name as the bank writes it, like "Минск", got {value!r}')
+
+
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -199,6 +223,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "schedule": Key("", _schedule, 'crontab (day names) of the polls; "" for the source\'s own'),
         "cities": Key(ALL, _cities, 'cities to keep, as the bank writes them (["Минск"]), or ["*"] for all'),
     },
+    "banks": {
+        "show": Key(AUTO, _outputs, 'where the best bank buy and sell rates show beside the official ones: "page",'
+                                     ' "ticker", "charts"; "auto": all three while [belarusbank] enabled, else none'),
+        "city": Key("Минск", _city, "the city whose best bank rates the page, ticker files, charts and alerts show"),
+    },
 }
 
 
@@ -215,10 +244,12 @@ class Alert:
 
     number: int  # the table's place in the file, from 1: [[alerts]] #number
     kind: str  # above, below, move or published
-    source: str  # where the watched rate comes from: "nbrb", the official rates
+    source: str  # where the watched rate comes from: "nbrb", the official rates, or a bank ("belarusbank")
     code: str | None  # the currency; None for published
     level: Decimal | None  # BYN per 1 unit (above, below), or percent (move)
     notify: tuple[str, ...]  # Apprise URLs: secrets inside, never logged whole
+    side: str | None = None  # a bank rule: the best "buy" or "sell" rate of the city
+    city: str | None = None  # a bank rule: the city, as the bank writes it
 
     @property
     def rule(self) -> str:
@@ -226,6 +257,8 @@ class Alert:
             return "published"
         if self.kind == "move":
             return f"{self.code} moves {self.level}%"
+        if self.side:
+            return f"{self.code} best {self.side} in {self.city} {self.kind} {self.level}"
         return f"{self.code} {self.kind} {self.level}"
 
 
@@ -248,6 +281,12 @@ def _percent(value):
     if (percent := _positive_decimal(value)) is not None:
         return percent
     raise ValueError(f"expected a positive percentage like 1.0, got {_shown(value)}")
+
+
+def _side(value):
+    if value in ("buy", "sell"):
+        return value
+    raise ValueError(f'expected "buy" (the bank buys the currency) or "sell" (it sells it), got {_shown(value)}')
 
 
 def _true(value):
@@ -273,12 +312,14 @@ def _shown(value) -> str:
 
 # The keys of an [[alerts]] table, as data: README and its test read them like SCHEMA's.
 ALERT_KEYS: dict[str, Key] = {
-    "currency": Key(None, code, "the currency watched, at its official NBRB rate"),
+    "currency": Key(None, code, "the currency watched, at its official NBRB rate (or with `bank`, a bank's)"),
     "above": Key(None, _level, "fires when the rate rises above this many BYN per 1 unit"),
     "below": Key(None, _level, "fires when the rate falls below this many BYN per 1 unit"),
     "move_percent": Key(None, _percent, "fires when the rate moves at least this many percent from the day before"),
     "published": Key(None, _true, "true: fires when the next days' rates are published"),
     "notify": Key(None, _urls, "Apprise URLs to deliver to"),
+    "bank": Key(None, _side, '"buy" or "sell": watch the best bank rate of that side in a city instead'),
+    "city": Key(None, _city, "with `bank`: the city, as the bank writes it [default: [banks] city]"),
 }
 LEVELS_OF = {"above": "above", "below": "below", "move_percent": "move"}  # key -> event kind
 TABLES = ("alerts",)  # arrays of tables, beside SCHEMA's sections of keys
@@ -330,9 +371,26 @@ def _rule(values: dict, number: int, where: str, config) -> list[Alert]:
     currency = values["currency"]
     if not levels:
         raise ConfigError(f"{where}: {currency}: give above, below or move_percent")
+    if "bank" in values:
+        return _bank_rule(values, levels, number, where, config)
+    if "city" in values:
+        raise ConfigError(f'{where} city: a city is for a bank rule: add bank = "buy" or "sell"')
     if not track.all and currency not in track.currencies:
         raise ConfigError(f"{where} currency: {currency} is not recorded: add it to [track] currencies")
     return [Alert(number, LEVELS_OF[key], "nbrb", currency, values[key], notify) for key in levels]
+
+
+def _bank_rule(values: dict, levels: list[str], number: int, where: str, config) -> list[Alert]:
+    """A rule on a city's best bank rate: "USD best sell in Минск below 2.90", crossing levels only.
+
+    Bank rates are not tracked currencies: whatever the bank quotes is recorded.
+    """
+    if "move_percent" in levels:
+        raise ConfigError(f"{where} move_percent: a bank rule takes above or below (move_percent watches the"
+                          " official rate from one day to the next)")
+    city = values.get("city", config.banks.city)
+    return [Alert(number, LEVELS_OF[key], "belarusbank", values["currency"], values[key], values["notify"],
+                  values["bank"], city) for key in levels]
 
 
 def check_notify(alerts: tuple[Alert, ...], name: str) -> None:
@@ -428,6 +486,10 @@ def load(file: Path | None = None, db: str | None = None, notify: bool = True) -
                 raise ConfigError(f"{name}: [{section}] {key}: {exc}") from None
         setattr(config, section, SimpleNamespace(**values))
     config.track.all = config.track.currencies == ALL
+    # Bank rates beside the official ones only while they are polled, unless asked for: a one-off
+    # `ticker bank-fetch` goes stale within hours, and the ticker files are embedded in other sites.
+    show = config.banks.show
+    config.banks.outputs = (BANK_OUTPUTS if config.belarusbank.enabled else ()) if show == AUTO else show
     # Alert levels are money: read as written (3.00 is Decimal("3.00")), never through a binary float.
     exact = tomllib.loads(text, parse_float=Decimal) if "alerts" in raw else {}
     config.alerts = _alerts(exact["alerts"], name, config) if exact else ()

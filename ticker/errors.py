@@ -90,3 +90,7 @@ class BadRange(TickerError):
     """Bad range"""
 
     exit_code = 2  # a usage error, as click's for --since after --until
+
+
+class Superseded(TickerError):
+    """Not stored"""

@@ -10,10 +10,13 @@ import threading
 from datetime import date
 
 import pytest
+from click.testing import CliRunner
 from support import minsk, write_config
 from support.endpoints import Mailbox, Webhook
+from support.nbrb_data import recorded_rates
 
 from ticker import config as configuration
+from ticker.cli import cli
 from ticker.errors import AlertError
 from ticker.outputs import alerts
 from ticker.service.daemon import Daemon
@@ -434,3 +437,93 @@ def test_ticker_alerts_without_rules_says_where_to_add_them(tmp_path, nbrb):
     config = make_config(tmp_path, nbrb)
     assert ticker("--config", str(config.file), "alerts", "--test").output == (
         f"No alerts in {config.file}: add [[alerts]] tables (README: Alerts).\n")
+
+
+# -- rules on a city's best bank rate -----------------------------------------------------------
+
+
+@pytest.fixture
+def bank():
+    from support.banks import bank_server
+
+    with bank_server() as server:
+        yield server
+
+
+def bank_rules(tmp_path, nbrb, bank, hook):
+    from support.banks import bank_section
+
+    return configuration.load(write_config(
+        tmp_path, nbrb.url, track={"currencies": '["USD", "EUR", "RUB"]', "since": "2026-03-01"},
+        belarusbank=bank_section(bank),
+        alerts=[{"currency": '"USD"', "bank": '"sell"', "below": "2.07", "notify": toml_list(hook.url("sell"))},
+                {"currency": '"USD"', "bank": '"buy"', "city": '"минск"', "above": "2.06",
+                 "notify": toml_list(hook.url("buy"))}]))
+
+
+def test_a_bank_rule_fires_once_when_the_best_rate_crosses_and_a_failed_delivery_is_retried(tmp_path, nbrb, bank,
+                                                                                           hook):
+    from support.banks import answer, best_in, history
+
+    from ticker import bank_sync
+
+    config = bank_rules(tmp_path, nbrb, bank, hook)
+    with minsk("2026-03-10 11:00"):
+        Sync(config).backfill(until=date(2026, 3, 17))
+    answers = history()
+    best = [(at, best_in(points, "Минск", "USD_in"), best_in(points, "Минск", "USD_out")) for at, points in answers]
+    # The best buy crosses above 2.06 at 10:00 on the 12th; the best sell falls below 2.07 at 09:00 on the 17th.
+    assert [(at, str(buy), str(sell)) for at, buy, sell in best] == [
+        ("2026-03-10 12:00", "2.0550", "2.0680"), ("2026-03-12 10:00", "2.0650", "2.0780"),
+        ("2026-03-12 16:00", "2.0750", "2.0880"), ("2026-03-17 09:00", "2.0550", "2.0680"),
+        ("2026-03-17 12:00", "2.0550", "2.0600")]
+    done = []
+    for at, points in answers:
+        answer(bank, points)
+        if at == "2026-03-17 09:00":
+            hook.fail(500)  # the webhook is down for the first attempt of the sell rule's event
+        with minsk(at):
+            bank_sync.poll(config)
+            try:
+                done.append((at, [(d.rule, d.date, d.attempts, d.error is None) for d in alerts.run(config)]))
+            except AlertError as exc:
+                done.append((at, str(exc)))
+    # The first answer ever has nothing to cross from; an HTTP error's wording is Apprise's.
+    assert [step[0] for step in done] == [at for at, _ in answers]
+    assert done[0][1] == [] and done[2][1] == []
+    assert done[1][1] == [("USD best buy in минск above 2.06", "2026-03-12", 1, True)]
+    assert done[3][1].startswith("Could not deliver an alert: 1 of 1 deliveries failed, tried again at the next run;"
+                                 f" json://127.0.0.1:{hook.port}/sell: ")
+    assert done[4][1] == [("USD best sell in Минск below 2.07", "2026-03-17", 2, True)]
+    official = {day: text for (cur_id, day), (_, _, text) in recorded_rates().items() if cur_id == CUR_IDS["USD"]}
+    assert by_path(hook, 2) == {
+        "/buy": [("USD best buy in минск above 2.06 BYN",
+                  "Belarusbank buys USD at 2.0650 BYN in минск from 10:00 Minsk time, above 2.06 BYN\n"
+                  "Best of 165 points: пр. Дзержинского 18: Головной офис 795, Пн-Пт 09:00-19:00 and 1 more\n"
+                  f"NBRB official rate on Thursday 2026-03-12: {official['2026-03-12']} BYN")],
+        "/sell": [("USD best sell in Минск below 2.07 BYN",
+                   "Belarusbank sells USD at 2.0680 BYN in Минск from 09:00 Minsk time, below 2.07 BYN\n"
+                   "Best of 165 points: пр. Дзержинского 18: Головной офис 795, Пн-Пт 09:00-19:00 and 1 more\n"
+                   f"NBRB official rate on Tuesday 2026-03-17: {official['2026-03-17']} BYN")],
+    }
+    assert rows(config, "SELECT source, kind, rule, code, date, scale, rate_text, unit FROM alert_events ORDER BY id") == [
+        ("belarusbank", "above", "USD best buy in минск above 2.06", "USD", "2026-03-12", 1, "2.0650", "BYN"),
+        ("belarusbank", "below", "USD best sell in Минск below 2.07", "USD", "2026-03-17", 1, "2.0680", "BYN")]
+    with minsk("2026-03-17 12:30"):
+        assert alerts.run(config) == []  # delivered once: a rerun sends nothing
+
+
+def test_bank_fetch_delivers_a_bank_rule_as_fetch_does(tmp_path, nbrb, bank, hook):
+    from support.banks import answer, history
+
+    config = bank_rules(tmp_path, nbrb, bank, hook)
+    with minsk("2026-03-12 09:00"):
+        Sync(config).backfill(until=date(2026, 3, 12))
+    for at, points in history()[:2]:
+        answer(bank, points)
+        with minsk(at):
+            result = CliRunner().invoke(cli, ["--config", str(config.file), "bank-fetch"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (f"alert USD best buy in минск above 2.06 for 2026-03-12: delivered to"
+                                              f" json://127.0.0.1:{hook.port}/buy")
+    assert [title for title, _ in by_path(hook, 1)["/buy"]] == ["USD best buy in минск above 2.06 BYN"]

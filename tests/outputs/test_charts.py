@@ -361,3 +361,55 @@ def test_bad_chart_settings_are_config_errors(tmp_path, key, value, problem):
     config_file = write_config(tmp_path, "http://127.0.0.1:9", charts={key: value})
     result = run(config_file, "chart", code=2)
     assert result.output == f"Error: Bad configuration: {config_file}: [charts] {key}: {problem}\n"
+
+
+# --- the official rate with the best bank buy/sell band ([banks] show = ["charts"]) ------------
+
+
+def test_band_is_each_days_last_bank_rates_exactly_with_gaps_between(bank_db):
+    from support.banks import best_in, history
+
+    answers = dict(history())
+    # The last answer of each day in the window: 03-10 the recording, 03-12 the evening's rates
+    # (up by 0.02 in Minsk), 03-17 the head office selling cheaper; no answer on the other days.
+    last = {date(2026, 3, 10): answers["2026-03-10 12:00"], date(2026, 3, 12): answers["2026-03-12 16:00"],
+            date(2026, 3, 17): answers["2026-03-17 12:00"]}
+    expected = {day: (best_in(points, "Минск", "USD_in"), best_in(points, "Минск", "USD_out"))
+                for day, points in last.items()}
+    assert expected[date(2026, 3, 12)] == (Decimal("2.0750"), Decimal("2.0880"))
+    conn = reader.connect(bank_db)
+    first = date(2026, 2, 16)
+    bank = reader.bank_days(conn, "минск", first, date(2026, 3, 17), "USD")["USD"]
+    assert (bank.city, bank.scale) == ("Минск", 1)
+    assert {d: (b, s) for d, b, s in zip(bank.days, bank.buy, bank.sell) if b is not None} == expected
+    assert sum(b is None for b in bank.buy) == 30 - 3
+    fig = charts.band(reader.series(conn, "USD", first, date(2026, 3, 17)), bank)
+    bars = next(c for c in fig.axes[0].containers if c.get_label().startswith("best buy–sell"))
+    # A bar a day wide on each of those days only: from the best buy up to the best sell.
+    drawn = {as_days([np.datetime64("1970-01-01") + np.timedelta64(round(bar.get_x() + 0.5), "D")])[0]:
+             (bar.get_y(), bar.get_y() + bar.get_height(), bar.get_width()) for bar in bars}
+    assert drawn.keys() == expected.keys()
+    for day, (buy, sell) in expected.items():
+        assert drawn[day][0] == float(buy) and drawn[day][1] == pytest.approx(float(sell), abs=1e-12)
+        assert drawn[day][2] == 1.0
+    assert lines(fig)["rate"].get_ydata()[-1] == 2.9463
+    text = texts(fig)
+    assert "USD in BYN · 30 days · Минск" in text and "BYN per 1 USD · bank 2.0550–2.0600" in text
+    assert "Sources: NBRB, Belarusbank (each day's last rates) · as of 2026-03-17" in text
+
+
+def test_band_charts_are_real_pngs_only_for_windows_with_bank_rates(bank_db, tmp_path):
+    config_file = write_config(tmp_path, "http://127.0.0.1:9", database={"path": f'"{bank_db}"'},
+                               charts={"currencies": '["USD", "RUB"]', "windows": "[7, 30]"},
+                               banks={"show": '["charts"]'})
+    with minsk("2026-03-17 18:00"):
+        out = run(config_file, "chart").output
+        earlier = run(config_file, "chart", "--date", "2026-03-09").output
+    assert out.splitlines()[0].endswith(": overview-30.png usd-7.png usd-7-bank.png usd-30.png usd-30-bank.png"
+                                        " rub-7.png rub-7-bank.png rub-30.png rub-30-bank.png ticker.json ticker.txt")
+    # Nothing was polled before 03-10: no band in windows that end on 03-09.
+    assert earlier.splitlines()[0].endswith(": overview-30.png usd-7.png usd-30.png rub-7.png rub-30.png"
+                                            " ticker.json ticker.txt")
+    for name in ("usd-30-bank.png", "rub-7-bank.png"):
+        with Image.open(tmp_path / "charts" / "2026-03-17" / name) as image:
+            assert (image.format, image.size) == ("PNG", charts.PIXELS)

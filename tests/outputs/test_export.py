@@ -298,3 +298,78 @@ def test_spreadsheet_csv_reads_back_in_a_russian_locale_reader(recorded_db, tmp_
     assert [b for *_, b, _ in rows] == [v for *_, v in per_unit(expected)]
     assert (date(2026, 3, 17), "RUB", 100, Decimal("3.6709"), "BYN", 456, Decimal("0.036709"), 0) in rows
     assert "2026-03-17;RUB;100;3,6709;BYN;456;0,036709;0\r\n" in raw.decode("utf-8-sig")
+
+
+# -- bank rates: `ticker export --bank` -----------------------------------------------------------
+
+BANK_DAYS = {"2026-03-10": "2026-03-10 12:00", "2026-03-12": "2026-03-12 16:00", "2026-03-17": "2026-03-17 12:00"}
+
+
+def bank_rows(db, *args, code=0):
+    """What `ticker export --bank` writes, and its stderr."""
+    result = CliRunner().invoke(cli, ["--db", str(db), "export", "--bank", *args], catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result.stdout, result.stderr
+
+
+def test_bank_csv_has_each_days_last_best_rates_per_city_and_currency(bank_db):
+    from support.banks import best_in, history
+
+    answers = dict(history())
+    out, err = bank_rows(bank_db, "--city", "минск", "--currency", "USD", "--currency", "RUB")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == list(export.BANK_FIELDS) == ["date", "city", "code", "scale", "buy", "sell", "buy_byn_per_unit",
+                                                   "sell_byn_per_unit"]
+    expected = []
+    for day, at in BANK_DAYS.items():  # the last answer of each day with any
+        for code, scale in (("RUB", 100), ("USD", 1)):
+            buy, sell = (best_in(answers[at], "Минск", f"{code}_{side}") for side in ("in", "out"))
+            expected.append([day, "Минск", code, str(scale), str(buy), str(sell), str((buy / scale).normalize())
+                             if scale != 1 else str(buy), str((sell / scale).normalize()) if scale != 1 else str(sell)])
+    assert rows[1:] == expected and err == ""
+    assert expected[3] == ["2026-03-12", "Минск", "USD", "1", "2.0750", "2.0880", "2.0750", "2.0880"]
+    assert expected[0][4:] == ["3.2100", "3.2400", "0.0321", "0.0324"]  # RUB per 100, and per one rouble
+
+
+def test_bank_json_covers_every_city_and_currency_quoted(bank_db):
+    from support.banks import history, nonzero
+
+    answers = dict(history())
+    records = json.loads(bank_rows(bank_db, "--format", "json")[0])
+    expected = 0
+    for at in BANK_DAYS.values():
+        quoted = {}
+        for point in answers[at]:
+            quoted.setdefault(point["name"], set()).update(
+                key.split("_")[0] for key in nonzero(point) if key.count("_") == 1)
+        expected += sum(len(codes) for codes in quoted.values())
+    assert len(records) == expected > 1000
+    assert [r["city"] for r in records] == sorted(r["city"] for r in records)
+    for record in records:
+        assert isinstance(record["scale"], int) and all(
+            record[k] is None or re.fullmatch(DECIMAL, record[k]) for k in ("buy", "sell", "buy_byn_per_unit"))
+    brest = [r for r in records if (r["city"], r["code"], r["date"]) == ("Брест", "EUR", "2026-03-17")]
+    assert brest == [{"date": "2026-03-17", "city": "Брест", "code": "EUR", "scale": 1, "buy": "2.2300",
+                      "sell": "2.2620", "buy_byn_per_unit": "2.2300", "sell_byn_per_unit": "2.2620"}]
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--format", "ledger"], 2, "Error: Invalid value for --format: --bank exports csv, spreadsheet, json or ndjson:"
+                                " a ledger takes one price a day, the official rate"),
+    (["--city", "Minsk"], 1, "Error: No data: no bank rates for the city 'Minsk' (cities are named as the bank"
+                             " writes them: Минск, "),
+])
+def test_bank_export_refuses_what_it_cannot_do_in_one_line_and_writes_nothing(bank_db, tmp_path, args, code, message):
+    output = tmp_path / "bank.csv"
+    out, err = bank_rows(bank_db, *args, "--output", str(output), code=code)
+    assert (out + err).splitlines()[-1].startswith(message)
+    assert not output.exists()
+
+
+def test_city_is_for_the_bank_export_and_an_empty_one_says_so(bank_db):
+    result = CliRunner().invoke(cli, ["--db", str(bank_db), "export", "--city", "Минск"], catch_exceptions=False)
+    assert result.exit_code == 2 and "Invalid value for --city: a city is for bank rates: add --bank" in result.output
+    out, err = bank_rows(bank_db, "--city", "Минск", "--since", "2026-03-13", "--until", "2026-03-16")
+    assert list(csv.reader(io.StringIO(out))) == [list(export.BANK_FIELDS)]
+    assert err == ("Nothing to export: no bank rates in Минск from 2026-03-13 to 2026-03-16 in the database (it has"
+                   " 2026-03-10 to 2026-03-17)\n")

@@ -93,16 +93,29 @@ def test_the_page_has_the_full_table_of_today_and_of_tomorrow(site):
 
 @pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
 def test_in_chromium_nothing_overflows_every_image_loads_and_ticks_are_legible(site, browser, width, height):
+    in_chromium(site, browser, width, height, images=7)
+
+
+def in_chromium(site, browser, width, height, images, name="page"):
+    """The page at `width` x `height`: nothing scrolls sideways, every one of the `images` loads and
+    its tick labels are at least 11 CSS px, the header line is `ticker line`'s, unbroken."""
     tab = browser.new_page()
     try:
         tab.set_viewport_size({"width": width, "height": height})
         tab.goto(site["url"], wait_until="load", timeout=30_000)
-        # Scroll as a reader does, so that the lazy images load, then wait for each (with a deadline).
-        tab.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        # Scroll down as a reader does, half a screen at a time, so that every lazy image comes near
+        # enough to load; then wait for each (with a deadline).
+        tab.evaluate("""async () => {
+            for (let y = 0; y < document.body.scrollHeight; y += innerHeight / 2) {
+                window.scrollTo(0, y);
+                await new Promise(done => setTimeout(done, 50));
+            }
+            window.scrollTo(0, document.body.scrollHeight);
+        }""")
         tab.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         tab.evaluate("window.scrollTo(0, 0)")
-        tab.screenshot(path=ARTEFACTS / f"page-{width}x{height}.png", full_page=True)
+        tab.screenshot(path=ARTEFACTS / f"{name}-{width}x{height}.png", full_page=True)
         layout = tab.evaluate("""() => ({
             scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
             images: [...document.images].map(i => ({src: i.currentSrc, shown: i.clientWidth, natural: i.naturalWidth,
@@ -113,11 +126,67 @@ def test_in_chromium_nothing_overflows_every_image_loads_and_ticks_are_legible(s
     finally:
         tab.close()
     assert layout["scroll"] <= layout["client"] == width  # no horizontal scrolling
-    assert len(layout["images"]) == 7 and all(image["ok"] for image in layout["images"]), layout["images"]
+    assert len(layout["images"]) == images and all(image["ok"] for image in layout["images"]), layout["images"]
     for image in layout["images"]:
         assert image["natural"] == charts.PIXELS[0]
         # The tick labels as the reader sees them, in CSS pixels.
         assert TICK_PX * image["shown"] / image["natural"] >= 11, image
     assert " · ".join(item["text"].replace("\xa0", " ") for item in layout["items"]) == site["header"]
     assert all(item["lines"] == 1 and item["wrap"] == "nowrap" and " " not in item["text"] for item in layout["items"])
-    assert (ARTEFACTS / f"page-{width}x{height}.png").stat().st_size > 10_000
+    assert (ARTEFACTS / f"{name}-{width}x{height}.png").stat().st_size > 10_000
+
+
+# -- the best bank rates beside the official ones ([banks] show) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def bank_site(tmp_path_factory, bank_db):
+    """`ticker chart` on 2026-03-17 evening with every bank output shown, served over HTTP."""
+    folder = tmp_path_factory.mktemp("bank_site")
+    config_file = write_config(folder, "http://127.0.0.1:9", database={"path": f'"{bank_db}"'},
+                               banks={"show": '["page", "ticker", "charts"]'})
+    with minsk("2026-03-17 18:00"):
+        run(config_file, "chart")
+        table = json.loads(run(config_file, "table", "--json"))
+        header = run(config_file, "line").strip()
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder / "charts"))
+    handler.log_message = lambda *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield {"url": f"http://127.0.0.1:{server.server_address[1]}/index.html", "folder": folder / "charts",
+           "table": table, "header": header}
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_days_table_has_the_best_minsk_buy_and_sell_beside_each_official_rate(bank_site):
+    from support.banks import best_in, history
+
+    last = history()[-1][1]  # the last answer of 2026-03-17, 12:00 Minsk time
+    page = (bank_site["folder"] / "index.html").read_text(encoding="utf-8")
+    section = re.findall(r"<section>(.*?)</section>", page, re.S)[0]
+    assert ('<p class="note">Buy and Sell: the best Belarusbank rates in Минск as of 12:00 Minsk time, in the same'
+            " units: the bank buys the currency from you at the one and sells it to you at the other.</p>") in section
+    head = [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<th[^>]*>(.*?)</th>", section)]
+    assert head == ["Currency", "Name", "Rate, BYN", "Change", "%", "Buy", "Sell"]
+    rows = re.findall(r'<tr class="(?:up|down|none)">(.*?)</tr>', section)
+    assert len(rows) == len(bank_site["table"]["currencies"]) == 30
+    quoted = 0
+    for row, currency in zip(rows, bank_site["table"]["currencies"]):
+        cells = [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        code = currency["code"]
+        # Belarusbank quotes per NBRB's scale (the poll checks it): the rates as published.
+        buy, sell = (best_in(last, "Минск", f"{code}_{side}") if f"{code}_in" in last[0] else None
+                     for side in ("in", "out"))
+        assert cells[5:] == [str(buy) if buy else "", str(sell) if sell else ""], code
+        quoted += buy is not None
+    assert quoted == 12  # every currency some Minsk point quotes, UAH included
+    usd = next(r for r in rows if ">1\xa0USD<" in r)
+    assert '<td class="num bank">2.0550</td><td class="num bank">2.0600</td>' in usd
+    assert bank_site["header"].startswith("RUB 3.67 BYN ▼ (3.21/3.24) · USD 2.95 BYN ▲ (2.06/2.06)")
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_with_bank_rates_nothing_overflows_in_chromium_and_every_band_chart_loads(bank_site, browser, width, height):
+    # The trend and the band chart of USD, EUR and RUB over 30 and 365 days, and the overview.
+    in_chromium(bank_site, browser, width, height, images=13, name="page-banks")

@@ -119,3 +119,67 @@ def test_line_write_follows_a_latest_symlink(config_file, tmp_path):
     assert (tmp_path / "charts" / "latest").is_symlink()
     assert listing(target) == ["ticker.json", "ticker.txt"]
     assert (target / "ticker.txt").read_text("utf-8").startswith("RUB 3.6709 BYN ")
+
+
+# -- the best bank rates beside the official ones ([banks] show = ["ticker"]) -------------------
+
+
+def bank_config(tmp_path, bank_db, **banks):
+    return write_config(tmp_path, "http://127.0.0.1:9", database={"path": f'"{bank_db}"'}, banks=banks)
+
+
+def half_up(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def test_line_shows_the_best_minsk_buy_and_sell_as_the_days_last_answer_had_them(tmp_path, bank_db):
+    from support.banks import best_in, history
+
+    config_file = bank_config(tmp_path, bank_db, show='["ticker"]')
+    last = history()[-1][1]  # 2026-03-17 12:00 Minsk: the head office sells USD at 2.0600
+    best = {code: (best_in(last, "Минск", f"{code}_in"), best_in(last, "Минск", f"{code}_out"))
+            for code in ("RUB", "USD", "EUR")}
+    assert best["USD"] == (Decimal("2.0550"), Decimal("2.0600"))
+    with minsk("2026-03-17 18:00"):
+        data = json.loads(run(config_file, "line", "--json"))
+        text = run(config_file, "line")
+    for entry in data["currencies"]:
+        buy, sell = best[entry["code"]]
+        # Belarusbank quotes RUB per 100, as NBRB does: the same units as the official rate.
+        assert entry["bank"] == {"city": "Минск", "as_of": "2026-03-17T09:00:00Z", "scale": entry["scale"],
+                                 "buy": str(buy), "sell": str(sell)}
+    official = {e["code"]: Decimal(e["rate"]) for e in data["currencies"]}
+    expected = " · ".join(f"{code} {half_up(official[code])} BYN {mark} ({half_up(best[code][0])}/"
+                          f"{half_up(best[code][1])})" for code, mark in (("RUB", "▼"), ("USD", "▲"), ("EUR", "▲")))
+    assert text == data["line"] + "\n" == expected + "\n"
+    assert expected.startswith("RUB 3.67 BYN ▼ (3.21/3.24) · USD 2.95 BYN ▲ (2.06/2.06)")
+
+
+def test_a_past_day_shows_its_last_answer_and_a_day_without_one_shows_none(tmp_path, bank_db):
+    from support.banks import best_in, history
+
+    config_file = bank_config(tmp_path, bank_db, show='["ticker"]')
+    evening = dict(history())["2026-03-12 16:00"]  # Minsk's rates up by 0.02 since the recording
+    with minsk("2026-03-17 18:00"):
+        twelfth = json.loads(run(config_file, "line", "--date", "2026-03-12", "--json"))
+        eleventh = json.loads(run(config_file, "line", "--date", "2026-03-11", "--json"))
+    usd = next(e for e in twelfth["currencies"] if e["code"] == "USD")["bank"]
+    assert (usd["as_of"], usd["buy"], usd["sell"]) == (
+        "2026-03-12T13:00:00Z", str(best_in(evening, "Минск", "USD_in")), str(best_in(evening, "Минск", "USD_out")))
+    assert (usd["buy"], usd["sell"]) == ("2.0750", "2.0880")
+    assert [e["bank"] for e in eleventh["currencies"]] == [None, None, None]
+    assert "(" not in eleventh["line"]
+
+
+def test_bank_rates_show_by_default_only_while_the_bank_is_polled(tmp_path, bank_db):
+    for name in ("off", "polled", "asked"):
+        (tmp_path / name).mkdir()
+    polled = write_config(tmp_path / "polled", "http://127.0.0.1:9", database={"path": f'"{bank_db}"'},
+                          belarusbank={"enabled": "true"})
+    assert configuration.load(polled).banks.outputs == ("page", "ticker", "charts")
+    with minsk("2026-03-17 18:00"):
+        off = json.loads(run(bank_config(tmp_path / "off", bank_db), "line", "--json"))
+        shown = json.loads(run(polled, "line", "--json"))
+        asked = json.loads(run(bank_config(tmp_path / "asked", bank_db, show="[]", city='"Брест"'), "line", "--json"))
+    assert all("bank" not in e for e in off["currencies"] + asked["currencies"])
+    assert [e["bank"]["city"] for e in shown["currencies"]] == ["Минск"] * 3

@@ -199,3 +199,21 @@ def at(stamp: str):
     from datetime import datetime
 
     return datetime.fromisoformat(stamp).replace(tzinfo=days.minsk())
+
+
+def test_a_bank_poll_that_changed_rates_refreshes_what_shows_them(config, bank, caplog):
+    from ticker.outputs import alerts, publish
+
+    caplog.set_level(logging.INFO, "ticker")
+    # [belarusbank] enabled: the page, ticker files and charts show bank rates ([banks] show = "auto").
+    assert config.banks.outputs == ("page", "ticker", "charts") and config.alerts == ()
+    daemon = Daemon(config, hooks=[("the charts and ticker files", publish.refresh), ("the alerts", alerts.run)])
+    for at in ("2026-03-17 12:00", "2026-03-17 12:30"):  # new rates, then the same again
+        with minsk(at):
+            daemon.bank()
+    assert [m for m in caplog.messages if m.startswith("refreshed")] == ["refreshed the charts and ticker files"]
+    latest = config.charts.dir / "latest"
+    assert (latest / "usd-30-bank.png").is_file()
+    assert json.loads((latest / "ticker.json").read_text())["currencies"][1]["bank"]["buy"] == "2.0550"
+    page = (config.charts.dir / "index.html").read_text(encoding="utf-8")
+    assert "the best Belarusbank rates in Минск as of 12:00 Minsk time" in page

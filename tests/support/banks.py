@@ -84,3 +84,48 @@ def bank_section(server: FakeNBRB, **keys) -> dict[str, str]:
     """A [belarusbank] config section pointing at the local server, enabled, with fast retries."""
     return {"enabled": "true", "base_url": f'"{server.url}"', "timeout": "2", "retries": "1", "backoff": "0.02",
             **keys}
+
+
+def shifted(points: list[dict], city: str, delta: str, keys=("USD_in", "USD_out")) -> list[dict]:
+    """A copy of the answer in which every point of `city` quotes `delta` more for each non-zero `keys`
+    (4 decimals, as the bank writes them)."""
+    moved = copy.deepcopy(points)
+    for point in moved:
+        if point["name"] == city:
+            for key in keys:
+                if Decimal(point[key]):
+                    point[key] = str(Decimal(point[key]) + Decimal(delta))
+    return moved
+
+
+def best_in(points: list[dict], city: str, key: str) -> Decimal | None:
+    """The best value of `key` in `city`, computed from the answer: the highest `_in` (the bank buys),
+    the lowest `_out` (it sells); None when no point there quotes it."""
+    values = [Decimal(p[key]) for p in points if p["name"] == city and Decimal(p[key])]
+    if not values:
+        return None
+    return max(values) if key.endswith("_in") else min(values)
+
+
+# A fortnight of answers for the outputs' tests, (Minsk time, the answer): the recording, a day
+# without any, two answers on the 12th (rates up by 0.01 then 0.02 in Minsk), days without any, and
+# on the 17th the recording again, then the head office selling USD cheaper.
+def history() -> list[tuple[str, list[dict]]]:
+    recorded = recorded_points()
+    cheaper = copy.deepcopy(recorded)
+    next(p for p in cheaper if p["filial_id"] == "1433")["USD_out"] = "2.0600"
+    return [("2026-03-10 12:00", recorded), ("2026-03-12 10:00", shifted(recorded, "Минск", "0.0100")),
+            ("2026-03-12 16:00", shifted(recorded, "Минск", "0.0200")), ("2026-03-17 09:00", recorded),
+            ("2026-03-17 12:00", cheaper)]
+
+
+def poll_history(config, server: FakeNBRB, answers=None) -> None:
+    """Poll each of `answers` (default `history()`) from `server` at its Minsk time."""
+    from ticker import bank_sync
+
+    from . import minsk
+
+    for at, points in answers or history():
+        answer(server, points)
+        with minsk(at):
+            bank_sync.poll(config)

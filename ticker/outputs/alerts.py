@@ -10,6 +10,9 @@ is made through Apprise, one log line each, and a failed one is tried again at t
   floods anyone, and a day published ahead fires the day it is stored ("USD will be ...").
 - `published` fires once for each run of days published together (Thursday's session publishes
   Friday to Sunday): the header line of the first new day and each currency's change.
+- A bank rule (`bank = "sell"`, say) watches the best rate of that side in a city: it fires when
+  the best rate of an answer seen today crosses the level against the answer before, at most once
+  a day, on the bank's exact per-unit values.
 - Rates are compared as exact decimals from `rate_text`, in BYN per 1 unit; never as REAL.
 
 Apprise (and its plugins, a few hundred ms and about 13 MB) is imported only when something is
@@ -21,7 +24,7 @@ import logging
 import sqlite3
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from .. import days
@@ -47,6 +50,13 @@ class Event:
     quote: Rate | None
     title: str
     message: str
+    figure: tuple[int, str, str] | None = None  # a bank rate that fired: (scale, rate_text, unit)
+
+    @property
+    def recorded(self) -> tuple:
+        """(scale, rate_text, unit) of the rate that fired, as `alert_events` keeps it; Nones for published."""
+        q = self.quote
+        return self.figure or ((q.scale, format(q.rate, "f"), q.unit) if q else (None, None, None))
 
 
 @dataclass(frozen=True)
@@ -128,9 +138,46 @@ def evaluate(conn: sqlite3.Connection, config, today: date) -> list[Event]:
         seen.add(rule.rule)
         if rule.kind == "published":
             events += _published(conn, rule, today, config.line.currencies, config.line.precision)
+        elif rule.side:
+            events += _bank_crossings(conn, rule, today)
         else:
             events += _crossings(conn, rule, today)
     return events
+
+
+def _bank_crossings(conn, rule: Alert, today: date) -> list[Event]:
+    """The first answer seen today in which the city's best rate crossed the level, against the
+    answer before it (the day's first against the day before's last)."""
+    since = days.stamp(datetime.combine(today, time(), days.minsk()))
+    answers = reader.bank_answers(conn, rule.code, rule.city, rule.side, since)
+    for (_, was, _, _), (seen, now, text, scale) in zip(answers, answers[1:]):
+        fired = was <= rule.level < now if rule.kind == "above" else was >= rule.level > now
+        if fired and seen >= since:
+            return [_bank_event(conn, rule, seen, text, scale, today)]
+    return []
+
+
+def _bank_event(conn, rule: Alert, seen: str, text: str, scale: int, today: date) -> Event:
+    from .. import sources
+
+    rates = reader.bank_rates(conn, rule.code, rule.city, seen)  # where, and the official rate beside it
+    best = getattr(rates, rule.side)
+    who = rule.code if scale == 1 else f"{scale} {rule.code}"
+    verb = "buys" if rule.side == "buy" else "sells"
+    per = "" if scale == 1 else f" per 1 {rule.code}"
+    at = days.parse_stamp(seen).astimezone(days.minsk()).strftime("%H:%M")
+    bank = ", ".join(sorted({sources.get(p.bank).short for p in best.points}))
+    lines = [f"{bank} {verb} {who} at {text} BYN in {rule.city} from {at} Minsk time,"
+             f" {rule.kind} {rule.level} BYN{per}"]
+    first = best.points[0]
+    more = f" and {len(best.points) - 1} more" if len(best.points) > 1 else ""
+    lines.append(f"Best of {best.quoting} points: {first.address}: {first.label}, {first.hours}{more}")
+    if rates.official:
+        o = rates.official
+        per_scale = "" if o.scale == 1 else f" per {o.scale}"
+        lines.append(f"NBRB official rate on {_day(o.date)}: {o.rate} {o.unit}{per_scale}")
+    title = f"{rule.code} best {rule.side} in {rule.city} {rule.kind} {rule.level} BYN"
+    return Event(rule, today, today, None, title, "\n".join(lines), (scale, text, "BYN"))
 
 
 def _crossings(conn, rule: Alert, today: date) -> list[Event]:
@@ -218,14 +265,12 @@ def record(conn: sqlite3.Connection, events: list[Event], alerts) -> None:
     later hears of later events only.
     """
     for event in events:
-        q = event.quote
         with conn:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO alert_events (source, kind, rule, code, date, last_date, scale, rate_text,"
                 " unit, title, message, fired_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [event.rule.source, event.rule.kind, event.rule.rule, event.rule.code, event.date.isoformat(),
-                 event.last_date.isoformat(), q and q.scale, q and format(q.rate, "f"), q and q.unit,
-                 event.title, event.message, days.utcnow()],
+                 event.last_date.isoformat(), *event.recorded, event.title, event.message, days.utcnow()],
             )
             if cursor.rowcount:
                 conn.executemany(

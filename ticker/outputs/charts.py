@@ -35,11 +35,15 @@ LONG_WINDOW = 180
 TITLE, TEXT, SMALL, FOOT = 22, 18, 18, 14  # points: SMALL is the tick labels, legend and tags
 INK, MUTED, GRID = "#1a1a1a", "#666666", "#e3e3e3"
 LINE, AVERAGE, LOW, HIGH = "#1f5fa8", "#e08a1e", "#c0392b", "#1e8449"
+BAND = "#e08a1e"  # the bank band, from the best buy (its lower edge) to the best sell
 PALETTE = ["#1f5fa8", "#d1495b", "#2a9d8f", "#e08a1e", "#6a4c93", "#8c8c8c"]
 
 
-def plan(conn, day: date, currencies, windows, overview) -> list[tuple[str, str, partial]]:
-    """(file name, description, figure builder) for each chart of the day's set, overview first.
+def plan(conn, day: date, currencies, windows, overview,
+         bank_city: str | None = None) -> list[tuple[str, str, partial]]:
+    """(file name, description, figure builder) for each chart of the day's set, overview first;
+    with `bank_city`, also the official rate of each currency with the city's best bank buy/sell
+    band over each window in which any bank rate was seen (`usd-30-bank.png`).
 
     Every series is read here, before any drawing, so a currency that is not in the database or
     an empty window fails before a single file is written.
@@ -50,8 +54,13 @@ def plan(conn, day: date, currencies, windows, overview) -> list[tuple[str, str,
              partial(changes, group))]
     for code in currencies:
         for window in windows:
-            jobs.append((f"{code.lower()}-{window}.png", f"{code} in BYN over {window} days",
-                         partial(trend, _window(conn, code, day, window))))
+            official = _window(conn, code, day, window)
+            jobs.append((f"{code.lower()}-{window}.png", f"{code} in BYN over {window} days", partial(trend, official)))
+            bank = bank_city and reader.bank_days(conn, bank_city, official.days[0], day, code).get(code)
+            if bank:
+                jobs.append((f"{code.lower()}-{window}-bank.png",
+                             f"{code} in BYN over {window} days: the official rate and the best bank buy and sell"
+                             f" rates in {bank.city}", partial(band, official, bank)))
     return jobs
 
 
@@ -103,6 +112,37 @@ def trend(s: reader.Series) -> Figure:
     # The unit heads the chart rather than running up its side: the phone's width goes to the line.
     _frame(fig, ax, x, f"{s.code} in BYN · {window} days",
            f"{unit_label(s)} · {change:+.1f}% since {s.days[first]}", s.days[last])
+    ax.margins(y=0.14)
+    return fig
+
+
+def band(s: reader.Series, bank: reader.BankDays) -> Figure:
+    """The official rate over the window with the city's best bank buy and sell as a band around
+    it: each day's as its last answer had them, in the official rate's units; a day without bank
+    rates is a gap in the band, never bridged."""
+    x, y = _days(s.days), np.asarray(s.values, dtype=float)
+    # In the official rate's units, exactly (scales are powers of ten); floats only to draw.
+    exact = {side: [None if v is None else v * s.scale / bank.scale for v in values]
+             for side, values in (("buy", bank.buy), ("sell", bank.sell))}
+    buy, sell = (np.asarray([math.nan if v is None else float(v) for v in exact[side]]) for side in ("buy", "sell"))
+    fig, ax = _figure()
+    both = ~np.isnan(buy) & ~np.isnan(sell)
+    # A bar a day wide for each day with both rates: days in a row make a band, a lone day still
+    # shows, and a day without bank rates stays empty.
+    bars = ax.bar(x[both], (sell - buy)[both], bottom=buy[both], width=1.0, align="center", color=BAND,
+                  linewidth=0, label=f"best buy–sell, {bank.city}", gid="band")
+    for bar in bars:  # a bar's foot is no floor of the axis: the margins apply as to the line
+        bar.sticky_edges.y.clear()
+    ax.plot(x, y, color=LINE, linewidth=2.6, label=f"{s.code}, official rate", gid="rate")
+    stored = [n for n, v in enumerate(s.exact) if v is not None]
+    _tag(ax, x[stored[-1]], y[stored[-1]], _number(s.exact[stored[-1]]), LINE)
+    seen = np.flatnonzero(both)
+    note = unit_label(s)
+    if len(seen):  # the last day's band, written from the exact values
+        last = int(seen[-1])
+        note += f" · bank {_number(exact['buy'][last])}–{_number(exact['sell'][last])}"
+    _frame(fig, ax, x, f"{s.code} in BYN · {len(x)} days · {bank.city}", note, s.days[stored[-1]],
+           "Sources: NBRB, Belarusbank (each day's last rates)")
     ax.margins(y=0.14)
     return fig
 
@@ -162,7 +202,7 @@ def _figure():
     return fig, ax
 
 
-def _frame(fig, ax, x, title: str, note: str, as_of: date) -> None:
+def _frame(fig, ax, x, title: str, note: str, as_of: date, source: str = SOURCE) -> None:
     """The window as the x range, the title with a note on its right, the legend and the footer."""
     # The whole window, so days missing at its start show as a gap too.
     pad = max((x[-1] - x[0]) / 100, np.timedelta64(1, "D"))
@@ -174,7 +214,7 @@ def _frame(fig, ax, x, title: str, note: str, as_of: date) -> None:
     ax.legend(loc="upper left", bbox_to_anchor=(0.02, 0.835), bbox_transform=fig.transFigure,
               ncols=len(labels) if sum(map(len, labels)) <= 40 else 1, fontsize=SMALL, frameon=False, handlelength=1.2, columnspacing=1.0, borderaxespad=0,
               handletextpad=0.5)
-    fig.text(0.03, 0.035, f"{SOURCE} · as of {as_of}", fontsize=FOOT, color=MUTED, va="center")
+    fig.text(0.03, 0.035, f"{source} · as of {as_of}", fontsize=FOOT, color=MUTED, va="center")
 
 
 def _tag(ax, x, y, text: str, color: str) -> None:

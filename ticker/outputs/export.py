@@ -60,22 +60,22 @@ def _records(rows):
         yield day, code, scale, text, unit, cur_id, byn, periodicity
 
 
-def _csv(records, out):
+def _csv(records, out, fields=FIELDS):
     writer = csv.writer(out)
-    writer.writerow(FIELDS)
+    writer.writerow(fields)
     writer.writerows(records)
 
 
-def _ndjson(records, out):
+def _ndjson(records, out, fields=FIELDS):
     for record in records:
-        out.write(json.dumps(dict(zip(FIELDS, record))) + "\n")
+        out.write(json.dumps(dict(zip(fields, record)), ensure_ascii=False) + "\n")
 
 
-def _json(records, out):
+def _json(records, out, fields=FIELDS):
     # One element at a time, never the whole list: a JSON array that still streams.
     separator = "[\n  "
     for record in records:
-        out.write(separator + json.dumps(dict(zip(FIELDS, record))))
+        out.write(separator + json.dumps(dict(zip(fields, record)), ensure_ascii=False))
         separator = ",\n  "
     out.write("[]\n" if separator.startswith("[") else "\n]\n")
 
@@ -114,3 +114,68 @@ def _spreadsheet(records, out):
 
 FORMATS = {"csv": _csv, "spreadsheet": _spreadsheet, "json": _json, "ndjson": _ndjson, "beancount": _beancount,
            "ledger": _ledger}
+
+
+# -- bank rates (`ticker export --bank`) ----------------------------------------------------------
+
+BANK_FIELDS = ("date", "city", "code", "scale", "buy", "sell", "buy_byn_per_unit", "sell_byn_per_unit")
+BANK_FORMATS = ("csv", "spreadsheet", "json", "ndjson")  # ledgers take one price a day: the official rate
+
+
+def export_bank(conn, out, format: str = "csv", cities=(), codes=(), since=None, until=None) -> None:
+    """Write the best bank buy and sell rates of each city (all when `cities` is empty), currency
+    and day, as the day's last answer had them, to the text stream `out`: rows of BANK_FIELDS,
+    ordered by city, day and currency, `buy` and `sell` as published per `scale` units (empty for
+    a side no point of the city quoted), and each per ONE unit, exact."""
+    writer = {"csv": _csv, "spreadsheet": _bank_spreadsheet, "json": _json, "ndjson": _ndjson}[format]
+    # The cities are checked before the first byte is written: an unknown one is one line, no file.
+    writer(_bank_records(conn, [reader.bank_city(conn, c) for c in cities], codes, since, until), out, BANK_FIELDS)
+
+
+def _bank_records(conn, cities, codes, since, until):
+    extent = reader.bank_extent(conn)
+    if extent is None:
+        return
+    first, last = max(since or extent[0], extent[0]), min(until or extent[1], extent[1])
+    if first > last:
+        return
+    for city in cities or reader.bank_city_names(conn):
+        found = reader.bank_days(conn, city, first, last)
+        for n, day in enumerate(next(iter(found.values())).days if found else []):
+            for code in sorted(found):
+                series = found[code]
+                buy, sell = series.buy[n], series.sell[n]
+                if (codes and code not in codes) or (buy is None and sell is None):
+                    continue
+                yield (day.isoformat(), city, code, series.scale, _text(buy), _text(sell),
+                       _per_unit(buy, series.scale), _per_unit(sell, series.scale))
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _per_unit(value: Decimal | None, scale: int) -> str | None:
+    """As `byn_per_unit` of the official rates: the text itself per 1 unit, else exactly divided out."""
+    if value is None or scale == 1:
+        return _text(value)
+    return format((value / scale).normalize(), "f")  # exact: scales are powers of ten
+
+
+def _bank_spreadsheet(records, out, fields):
+    writer = spreadsheet(out)
+    writer.writerow(fields)
+    writer.writerows(record[:4] + tuple(decimal_comma(v) for v in record[4:]) for record in records)
+
+
+def nothing_bank(conn, cities=(), codes=(), since=None, until=None) -> str | None:
+    """What to tell a person whose bank selection matched no row; None when it matched some."""
+    for _ in _bank_records(conn, [reader.bank_city(conn, c) for c in cities], codes, since, until):
+        return None
+    extent = reader.bank_extent(conn)
+    if extent is None:
+        return "Nothing to export: no bank rates in the database; run `ticker bank-fetch`"
+    which = "".join(f" of {', '.join(items)}" for items in (codes,) if items) + (
+        f" in {', '.join(cities)}" if cities else "")
+    return f"Nothing to export: no bank rates{which} from {since or extent[0]} to {until or extent[1]} in the" \
+           f" database (it has {extent[0]} to {extent[1]})"

@@ -1,4 +1,5 @@
-"""The header line: `RUB 3.67 BYN ▲ · USD 2.95 BYN ▼ · EUR 3.37 BYN ▲`, and its exact JSON."""
+"""The header line: `RUB 3.67 BYN ▲ · USD 2.95 BYN ▼ · EUR 3.37 BYN ▲`, and its exact JSON; with bank
+rates shown, each item has the city's best buy and sell beside it: `USD 2.95 BYN ▼ (2.93/2.98)`."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -7,6 +8,7 @@ from decimal import Decimal
 from .. import days
 from ..model import PER_BYN, Rate, round_half_up
 from ..store import reader
+from ..store.reader import BankBest, BankRates
 
 MARKS = {"up": "▲", "down": "▼", "none": ""}
 
@@ -65,26 +67,51 @@ def ahead(conn, day: date) -> list[date]:
     return reader.after(conn, day) if day >= days.today() else []
 
 
-def item_text(item: Item, precision: int = 2) -> str:
+def in_scale(best: BankBest, scale: int) -> Decimal:
+    """A best bank rate per `scale` units (the official quote's), exactly: scales are powers of ten."""
+    return best.rate if best.scale == scale else (best.rate * scale / best.scale).normalize()
+
+
+def item_text(item: Item, precision: int = 2, bank: BankRates | None = None) -> str:
+    """`USD 2.95 BYN ▲`, and with `bank` the city's best buy and sell in the same units: `(2.93/2.98)`."""
     q = item.quote
     mark = MARKS[item.direction]
-    return f"{q.code} {round_half_up(q.rate, precision)} {q.unit}" + (f" {mark}" if mark else "")
+    text_ = f"{q.code} {round_half_up(q.rate, precision)} {q.unit}" + (f" {mark}" if mark else "")
+    if bank and q.unit == "BYN":
+        sides = [best and str(round_half_up(in_scale(best, q.scale), precision)) for best in (bank.buy, bank.sell)]
+        text_ += f" ({sides[0] or '–'}/{sides[1] or '–'})"
+    return text_
 
 
-def text(line: list[Item], precision: int = 2) -> str:
-    return " · ".join(item_text(item, precision) for item in line)
+def text(line: list[Item], precision: int = 2, banks: dict[str, BankRates] | None = None) -> str:
+    """The header line; with `banks` (code -> the city's best bank rates) each item shows them too."""
+    return " · ".join(item_text(item, precision, (banks or {}).get(item.quote.code)) for item in line)
 
 
-def as_json(line: list[Item], day: date, precision: int = 2, upcoming: list[tuple[date, list[Item]]] = ()) -> dict:
+def as_json(line: list[Item], day: date, precision: int = 2, upcoming: list[tuple[date, list[Item]]] = (),
+            banks: dict[str, BankRates] | None = None) -> dict:
     """Exact values as decimal strings, so no reader meets a binary float. `upcoming`: the days
-    already published after `day`, each with its line (see `ahead`)."""
+    already published after `day`, each with its line (see `ahead`). With `banks` (the city's best
+    bank rates, see `reader.bank_on_day`), each currency of `day` has `bank`: null when none."""
+    currencies = [_currency(item) for item in line]
+    if banks is not None:
+        for entry, item in zip(currencies, line):
+            entry["bank"] = _bank(banks.get(item.quote.code), item.quote)
     return {
         "date": day.isoformat(),
-        "line": text(line, precision),
-        "currencies": [_currency(item) for item in line],
+        "line": text(line, precision, banks),
+        "currencies": currencies,
         "ahead": [{"date": later.isoformat(), "line": text(found, precision),
                    "currencies": [_currency(item) for item in found]} for later, found in upcoming],
     }
+
+
+def _bank(rates: BankRates | None, quote: Rate) -> dict | None:
+    if rates is None or quote.unit != "BYN":
+        return None
+    return {"city": rates.city, "as_of": rates.as_of, "scale": quote.scale,
+            **{side: best and str(in_scale(best, quote.scale)) for side, best in (("buy", rates.buy),
+                                                                                    ("sell", rates.sell))}}
 
 
 def _currency(item: Item) -> dict:

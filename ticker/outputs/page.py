@@ -1,7 +1,7 @@
 """index.html: the header line, the day's official table (and the next rates NBRB has set, once
 published), and the charts. A static page, no script, readable on a 390 px phone.
 
-The table is a list of columns, so that more (bank buy/sell rates) are one entry each.
+The table is a list of columns: the best bank buy and sell rates of a city are two more.
 """
 
 import html
@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
+from ..days import minsk, parse_stamp
+from ..store.reader import BankRates
 from . import table as tables
-from .line import MARKS, Item, item_text
+from .line import MARKS, Item, in_scale, item_text
 
 NBSP = "\u00a0"
 
@@ -30,7 +32,8 @@ COLUMNS = [
     Column("Currency", lambda r: f"{r.quote.scale}{NBSP}{r.quote.code}", "code"),
     Column("Name", lambda r: html.escape(r.name), "name"),
     Column("Rate, BYN", lambda r: f"{r.quote.rate}" + ("" if r.quote.unit == "BYN" else f"{NBSP}{r.quote.unit}"), "num"),
-    Column("Change", lambda r: f"{MARKS[r.direction]}{NBSP}{_signed(r.change)}".strip(NBSP), "num change"),
+    # "abs" gives way on a phone when the bank columns need the room; "%" stays, in the same colour.
+    Column("Change", lambda r: f"{MARKS[r.direction]}{NBSP}{_signed(r.change)}".strip(NBSP), "num change abs"),
     Column("%", lambda r: "" if r.change_pct is None else f"{r.change_pct:+}%", "num change"),
 ]
 
@@ -42,12 +45,52 @@ class Chart:
     size: tuple[int, int]  # pixels
 
 
+@dataclass(frozen=True)
+class Banks:
+    """The best bank rates of a city the page shows: in the day's table (`table`), and in the
+    header line as ticker.txt has them (`line`); code -> BankRates, as the last answer of the day."""
+
+    city: str
+    rates: dict[str, BankRates]
+    table: bool
+    line: bool
+
+
+def _bank_columns(banks: Banks) -> list[Column]:
+    """Buy and Sell beside each official rate, in its units: the bank buys the currency from you at the one
+    and sells it to you at the other."""
+
+    def cell(side: str):
+        def show(r: tables.Row) -> str:
+            rates = banks.rates.get(r.quote.code)
+            best = rates and getattr(rates, side)
+            return str(in_scale(best, r.quote.scale)) if best and r.quote.unit == "BYN" else ""
+        return show
+
+    return [Column("Buy", cell("buy"), "num bank"), Column("Sell", cell("sell"), "num bank")]
+
+
+def _bank_note(banks: Banks, day: date) -> str:
+    if not banks.rates:
+        return f"No bank rates were seen in {html.escape(banks.city)} on {day}."
+    as_of = max(r.as_of for r in banks.rates.values())
+    shown = parse_stamp(as_of).astimezone(minsk()).strftime("%H:%M")
+    return (f"Buy and Sell: the best Belarusbank rates in {html.escape(banks.city)} as of {shown} Minsk time, in the"
+            " same units: the bank buys the currency from you at the one and sells it to you at the other.")
+
+
 def render(day: date, line: list[Item], precision: int, today: tables.Table, ahead: list[tables.Table],
-           charts: list[Chart], links: list[str]) -> str:
+           charts: list[Chart], links: list[str], banks: Banks | None = None) -> str:
     """The page for `day`: `line` (the header line's items), `today` (that day's table), `ahead`
-    (the tables of days already published with new rates), `charts` and `links` in latest/."""
-    header = " · ".join(_item(item, precision) for item in line)
-    sections = [_table(today, f"Official rates in force on {day:%A}, {day}")]
+    (the tables of days already published with new rates), `charts` and `links` in latest/; and
+    with `banks`, the best bank rates of a city beside the official ones of `day`."""
+    shown = banks.rates if banks and banks.line else {}
+    header = " · ".join(_item(item, precision, shown.get(item.quote.code)) for item in line)
+    columns, note = COLUMNS, ""
+    if banks and banks.table:
+        columns = COLUMNS + (_bank_columns(banks) if banks.rates else [])
+        note = f'<p class="note">{_bank_note(banks, day)}</p>\n'
+    sections = [_table(today, f"Official rates in force on {day:%A}, {day}", columns, note)]
     sections += [_table(t, f"Published ahead: in force on {t.day:%A}, {t.day}") for t in ahead]
     figures = "".join(
         f'<figure><img src="latest/{html.escape(c.name)}" alt="{html.escape(c.text)}" width="{c.size[0]}"'
@@ -71,13 +114,14 @@ th, td {{ padding: 0.25rem 0.5rem; border-bottom: 1px solid #e3e3e3; text-align:
 thead th {{ font-weight: 600; color: #444; }}
 .num {{ text-align: right; }}
 .name {{ white-space: normal; }}
+.bank {{ background: #f4f7fb; }}
 .up .change {{ color: #1e7a44; }}
 .down .change {{ color: #b8322a; }}
 .charts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 30rem), 1fr)); gap: 1rem; margin-top: 1.5rem; }}
 figure {{ margin: 0; }}
 img {{ width: 100%; height: auto; max-width: {max((c.size[0] for c in charts), default=1000)}px; display: block; }}
 @media (max-width: 40rem) {{
-  .name {{ display: none; }}
+  .name, table.banks .abs {{ display: none; }}
   table {{ font-size: 0.875rem; }}
   th, td {{ padding: 0.25rem 0.25rem; }}
   .line {{ font-size: 1.25rem; }}
@@ -100,19 +144,24 @@ number of units shown (100{NBSP}RUB), with the change against the day before.</p
 """
 
 
-def _item(item: Item, precision: int) -> str:
+def _item(item: Item, precision: int, bank: BankRates | None = None) -> str:
     """One item of the header line, never broken inside: non-breaking spaces, and nowrap."""
     q = item.quote
     title = f"{q.rate} {q.unit} per {q.scale} {q.code}"
+    if bank:
+        title += "; best bank " + ", ".join(f"{side} {best.rate} per {best.scale}" for side, best in (
+            ("buy", bank.buy), ("sell", bank.sell)) if best) + f" in {bank.city}"
     return (f'<span class="item {item.direction}" title="{html.escape(title)}">'
-            f"{html.escape(item_text(item, precision)).replace(' ', NBSP)}</span>")
+            f"{html.escape(item_text(item, precision, bank)).replace(' ', NBSP)}</span>")
 
 
-def _table(t: tables.Table, title: str) -> str:
-    head = "".join(f'<th scope="col" class="{c.css}">{c.title}</th>' for c in COLUMNS)
+def _table(t: tables.Table, title: str, columns: list[Column] = COLUMNS, note: str = "") -> str:
+    head = "".join(f'<th scope="col" class="{c.css}">{c.title}</th>' for c in columns)
     rows = "".join(
         f'<tr class="{r.direction}">'
-        + "".join(f'<td class="{c.css}">{c.cell(r)}</td>' for c in COLUMNS)
+        + "".join(f'<td class="{c.css}">{c.cell(r)}</td>' for c in columns)
         + "</tr>\n" for r in t.rows)
-    return (f'<section>\n<h2>{title}</h2>\n<table>\n<caption>Change in BYN and % against {t.previous_day}</caption>\n'
+    css = ' class="banks"' if any("bank" in c.css for c in columns) else ""
+    return (f'<section>\n<h2>{title}</h2>\n{note}<table{css}>\n'
+            f'<caption>Change in BYN and % against {t.previous_day}</caption>\n'
             f"<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</section>\n")

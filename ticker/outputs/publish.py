@@ -86,6 +86,7 @@ class Published:
 
 def build(config, day: date, out: Path | None = None, currencies=(), windows=()) -> Published:
     """Render the day's set into out/YYYY-MM-DD/ and, unless a later day's set is there, latest/."""
+    from ..config import shows_banks
     from ..store import reader
     from . import charts, line, page, table, tickerfiles
 
@@ -93,15 +94,22 @@ def build(config, day: date, out: Path | None = None, currencies=(), windows=())
     conn = reader.connect(config.database.path)
     try:
         # Everything is read before anything is written: bad input leaves no file behind.
-        files = tickerfiles.render(conn, config.line.currencies, day, config.line.precision)
+        in_line, in_page = shows_banks(config, "ticker"), shows_banks(config, "page")
+        files = tickerfiles.render(conn, config.line.currencies, day, config.line.precision, in_line)
         items = line.items(conn, config.line.currencies, day)
         today = table.build(conn, day)
         # The next rates NBRB has set: a day published ahead that changes something (Saturday
         # and Sunday repeat Friday; Friday afternoon's news is Monday).
         ahead = [t for t in (table.build(conn, later) for later in today.ahead)
                  if any(r.direction != "none" for r in t.rows)][:1]
+        banks = None
+        if in_line or in_page:
+            codes = _unique([*config.line.currencies, *(r.quote.code for r in today.rows)])
+            city = config.banks.city
+            banks = page.Banks(city, reader.bank_on_day(conn, codes, city, day), bool(in_page), bool(in_line))
         jobs = charts.plan(conn, day, _unique(currencies or config.charts.currencies),
-                           _unique(windows or config.charts.windows), config.line.currencies)
+                           _unique(windows or config.charts.windows), config.line.currencies,
+                           shows_banks(config, "charts"))
     finally:
         conn.close()
     try:
@@ -121,7 +129,7 @@ def build(config, day: date, out: Path | None = None, currencies=(), windows=())
                 shown = [page.Chart(n, text, charts.PIXELS) for n, text, _ in jobs if (staged / n).is_file()]
                 links = [name for name in ("ticker.txt", "ticker.json") if (staged / name).is_file()]
                 atomic.write_text(out / INDEX, page.render(day, items, config.line.precision, today, ahead,
-                                                           shown, links))
+                                                           shown, links, banks))
             _sweep(out)
     except OSError as exc:
         raise ChartError(f"{exc.filename or out}: {exc.strerror or exc}") from None

@@ -23,7 +23,7 @@ from .. import __version__, days, sources
 from ..days import stamp
 from ..errors import ConfigError, Incomplete, Interrupted, TickerError
 from . import health, schedule
-from .hooks import HOOKS
+from .hooks import AFTER_BANK_RATES, HOOKS
 from .hooks import load as load_hook
 from .lock import hold, shown
 
@@ -110,11 +110,13 @@ class Daemon:
                 log.warning("%s", line)
             if len(done.refused) > REFUSALS_LOGGED:
                 log.warning("%s: %d more refused", BANK, len(done.refused) - REFUSALS_LOGGED)
-            what = (f"{done.points} points, {done.quotes} rates: {done.new} new or changed, {done.closed} no longer"
+            what = (f"{done.points} points, {done.quotes} rates: {done.changed} new or changed, {done.ended} no longer"
                     f" quoted" + (f", {len(done.refused)} refused" if done.refused else ""))
             log.info("%s: %s", BANK, what)
             health.job_write(path, BANK, running_since=None, next_run=self._bank_next(),
                              last_success_at=stamp(_now()), last_success=what, failures=0)
+            if (done.changed or done.ended) and not self.stopping:
+                self._after_new_rates(lambda what: AFTER_BANK_RATES.get(what, lambda config: False)(self.config))
         except Exception as exc:
             message = _one_line(exc)
             log.error("%s poll failed: %s", BANK, message)
@@ -234,11 +236,14 @@ class Daemon:
             self.job = None
             self.save()
 
-    def _after_new_rates(self) -> None:
-        """Run every hook in turn; a failing one is one log line and `last_error`, and the next still runs."""
+    def _after_new_rates(self, wanted=lambda what: True) -> None:
+        """Run every hook (or those `wanted(what)`) in turn; a failing one is one log line and
+        `last_error`, and the next still runs."""
         for what, hook in self.hooks:
             if self.stopping:
                 return
+            if not wanted(what):
+                continue
             try:
                 hook(self.config)
                 log.info("refreshed %s", what)

@@ -10,6 +10,14 @@ HOOKS = [
 ]
 
 
+# Which of them also run after a bank poll that changed a rate, and when: only what shows or
+# watches bank rates, so that polling every 30 minutes never redraws the charts for nothing.
+AFTER_BANK_RATES = {
+    "the charts and ticker files": lambda config: bool(config.banks.outputs),
+    "the alerts": lambda config: any(alert.side for alert in config.alerts),
+}
+
+
 def load(spec: str):
     module, name = spec.split(":")
     return getattr(import_module(module), name)

@@ -3,7 +3,7 @@
 import math
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import NoReturn
@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from ..days import each_day, minsk
 from ..errors import DatabaseError, NoData
-from ..model import MONTHLY, Rate, in_force_until, set_from
+from ..model import E16, MONTHLY, Rate, in_force_until, set_from
 from . import access
 
 
@@ -381,7 +381,7 @@ class BankRates:
 
 
 def _banks_stored(conn: sqlite3.Connection) -> None:
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bank_rates'").fetchone() or \
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bank_point_sets'").fetchone() or \
             not conn.execute("SELECT 1 FROM bank_polls WHERE status = 'ok' LIMIT 1").fetchone():
         raise NoData("no bank rates in the database; run `ticker bank-fetch`, or enable [belarusbank] for `ticker run`")
 
@@ -390,8 +390,46 @@ def bank_cities(conn: sqlite3.Connection) -> list[tuple[str, int]]:
     """(city, points) of every city with bank rates now, the most points first."""
     _banks_stored(conn)
     return [(city, n) for city, n in conn.execute(
-        "SELECT p.city, count(DISTINCT p.id) AS n FROM bank_rates AS r INDEXED BY bank_rates_open"
-        " JOIN bank_points AS p ON p.id = r.point WHERE r.last_seen IS NULL GROUP BY p.city ORDER BY n DESC, p.city")]
+        "SELECT p.city, count(*) AS n FROM bank_point_sets AS ps INDEXED BY bank_point_sets_open"
+        " JOIN bank_points AS p ON p.id = ps.point WHERE ps.last_poll IS NULL AND ps.rate_set IS NOT NULL"
+        " GROUP BY p.city ORDER BY n DESC, p.city")]
+
+
+def bank_city(conn: sqlite3.Connection, city: str) -> str:
+    """The city as the bank writes it, whatever the case given; NoData naming the cities there are."""
+    _banks_stored(conn)
+    cities = {name.casefold(): name for (name,) in conn.execute("SELECT DISTINCT city FROM bank_points")}
+    if city.casefold() not in cities:
+        known = bank_cities(conn)
+        shown = ", ".join(name for name, _ in known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
+        raise NoData(f"no bank rates for the city {city!r} (cities are named as the bank writes them: {shown})")
+    return cities[city.casefold()]
+
+
+# The rates against BYN that the points of a city quote: now (their open rows in bank_point_sets),
+# or in the last good answer of each bank at or before a moment (the row covering that poll).
+BANK_ROWS = """SELECT p.bank, p.point_id, p.label, p.address, p.hours, p.id AS point, ps.first_poll,
+       v.id AS value, v.code, v.side, v.scale, v.rate_text, v.per_unit_e16, v.checked, s.effective_at, {as_of} AS as_of
+FROM {polls}bank_points AS p
+JOIN bank_point_sets AS ps {span}
+JOIN bank_sets AS s ON s.id = ps.rate_set
+JOIN bank_set_values AS m ON m.rate_set = ps.rate_set
+JOIN bank_values AS v ON v.id = m.value
+WHERE p.city = :city AND v.against = 'BYN' AND v.code IN ({codes})"""
+NOW = {"as_of": "p.last_seen", "polls": "",
+       "span": "INDEXED BY bank_point_sets_open ON ps.point = p.id AND ps.last_poll IS NULL"}
+AT = {"as_of": "polls.seen",
+      # The polls first (CROSS JOIN keeps them there), so that each point's row is one seek.
+      "polls": "(SELECT bank, max(id) AS poll, max(finished_at) AS seen FROM bank_polls"
+               " WHERE status = 'ok' AND finished_at <= :at GROUP BY bank) AS polls CROSS JOIN ",
+      "span": "ON ps.point = p.id AND p.bank = polls.bank AND ps.first_poll = (SELECT max(first_poll) FROM bank_point_sets"
+              " WHERE point = p.id AND first_poll <= polls.poll) AND coalesce(ps.last_poll, polls.poll) >= polls.poll"}
+
+
+def _bank_rows(conn: sqlite3.Connection, city: str, codes: list[str], at: str | None) -> list[sqlite3.Row]:
+    names = [f":code{n}" for n in range(len(codes))]
+    query = BANK_ROWS.format(codes=", ".join(names), **(NOW if at is None else AT))
+    return conn.execute(query, {"city": city, "at": at, **dict(zip((n[1:] for n in names), codes))}).fetchall()
 
 
 def bank_rates(conn: sqlite3.Connection, code: str, city: str, at: str | None = None) -> BankRates:
@@ -400,70 +438,208 @@ def bank_rates(conn: sqlite3.Connection, code: str, city: str, at: str | None = 
 
     Raises NoData naming what is there when the city or the currency has no bank rates.
     """
-    _banks_stored(conn)
-    cities = {name.casefold(): name for (name,) in conn.execute("SELECT DISTINCT city FROM bank_points")}
-    if city.casefold() not in cities:
-        known = bank_cities(conn)
-        shown = ", ".join(name for name, _ in known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
-        raise NoData(f"no bank rates for the city {city!r} (cities are named as the bank writes them: {shown})")
-    city = cities[city.casefold()]
-    columns = ("p.bank, p.point_id, p.label, p.address, p.hours, r.id, r.side, r.scale, r.rate_text, r.checked,"
-               " r.effective_at, r.first_seen")
-    where = "p.city = :city AND r.code = :code AND r.against = 'BYN'"
-    if at is None:
-        rows = conn.execute(f"SELECT {columns}, p.last_seen AS as_of FROM bank_points AS p"
-                            f" JOIN bank_rates AS r INDEXED BY bank_rates_open ON r.point = p.id"
-                            f" WHERE {where} AND r.last_seen IS NULL",
-                            {"city": city, "code": code}).fetchall()
-    else:
-        # The rows the bank's last good answer at or before `at` quoted: seen from first_seen to
-        # last_seen (the point's while still quoted). Same-second polls: the newest row wins below.
-        rows = conn.execute(
-            f"WITH polls AS (SELECT bank, max(finished_at) AS seen FROM bank_polls"
-            f"               WHERE status = 'ok' AND finished_at <= :at GROUP BY bank)"
-            f" SELECT {columns}, polls.seen AS as_of FROM bank_points AS p JOIN polls ON polls.bank = p.bank"
-            f" JOIN bank_rates AS r ON r.point = p.id"
-            f" WHERE {where} AND r.first_seen <= polls.seen AND coalesce(r.last_seen, p.last_seen) >= polls.seen",
-            {"city": city, "code": code, "at": at}).fetchall()
-    newest = {}
-    for row in sorted(rows, key=lambda row: (row["first_seen"], row["id"])):
-        newest[row["bank"], row["point_id"], row["side"]] = row
-    if not newest:
+    city = bank_city(conn, city)
+    found = bank_rates_of(conn, [code], city, at)
+    if code not in found:
         quoted = ", ".join(c for (c,) in conn.execute(
-            "SELECT DISTINCT r.code FROM bank_rates AS r INDEXED BY bank_rates_open JOIN bank_points AS p"
-            " ON p.id = r.point WHERE p.city = ? AND r.against = 'BYN' AND r.last_seen IS NULL ORDER BY r.code", [city]))
+            "SELECT DISTINCT v.code FROM bank_points AS p JOIN bank_point_sets AS ps INDEXED BY bank_point_sets_open"
+            " ON ps.point = p.id AND ps.last_poll IS NULL JOIN bank_set_values AS m ON m.rate_set = ps.rate_set"
+            " JOIN bank_values AS v ON v.id = m.value WHERE p.city = ? AND v.against = 'BYN' ORDER BY v.code", [city]))
         when = f" at {at}" if at else ""
         raise NoData(f"no bank rates for {code} in {city}{when} (quoted there now: {quoted or 'nothing'})")
-    as_of = max(row["as_of"] for row in newest.values())
-    sides = {side: _best(side, [row for row in newest.values() if row["side"] == side]) for side in ("buy", "sell")}
-    official = None
-    minsk_day = datetime.fromisoformat(as_of.replace("Z", "+00:00")).astimezone(minsk()).date()
-    row = conn.execute(f"SELECT {COLUMNS} FROM rates WHERE code = ? AND date = ?",
-                       [code, minsk_day.isoformat()]).fetchone()
-    if row:
-        official = _rate(row)
-    return BankRates(code, city, as_of, sides["buy"], sides["sell"], official)
+    return found[code]
 
 
-def _best(side: str, rows: list) -> BankBest | None:
+def bank_rates_of(conn: sqlite3.Connection, codes, city: str, at: str | None = None) -> dict[str, BankRates]:
+    """`bank_rates` of each of `codes` that `city` (as the bank writes it) has rates for; {} when none."""
+    rows = _bank_rows(conn, city, list(codes), at)
+    by_code: dict[str, list] = {}
+    for row in rows:
+        by_code.setdefault(row["code"], []).append(row)
+    found = {}
+    for code, code_rows in by_code.items():
+        as_of = max(row["as_of"] for row in code_rows)
+        sides = {side: _best(conn, side, [row for row in code_rows if row["side"] == side]) for side in ("buy", "sell")}
+        minsk_day = datetime.fromisoformat(as_of.replace("Z", "+00:00")).astimezone(minsk()).date()
+        found[code] = BankRates(code, city, as_of, sides["buy"], sides["sell"], find(conn, code, minsk_day))
+    return found
+
+
+def _best(conn: sqlite3.Connection, side: str, rows: list) -> BankBest | None:
     if not rows:
         return None
-    # Exact decimals: the bank buys at the highest rate and sells at the lowest that is best for a client.
-    rates = [(Decimal(row["rate_text"]) / row["scale"], row) for row in rows]
-    best = (max if side == "buy" else min)(per_unit for per_unit, _ in rates)
-    at_best = [row for per_unit, row in rates if per_unit == best]
+    # Exact integers per one unit: the bank buys at the highest rate and sells at the lowest that is best for a client.
+    best = (max if side == "buy" else min)(row["per_unit_e16"] for row in rows)
+    at_best = [row for row in rows if row["per_unit_e16"] == best]
     points = sorted((BankPoint(row["bank"], row["point_id"], row["label"], row["address"], row["hours"],
-                               row["effective_at"], row["first_seen"]) for row in at_best),
+                               row["effective_at"], _since(conn, row)) for row in at_best),
                     key=lambda p: (p.address, p.label, p.point_id))
     first = at_best[0]
     return BankBest(side, Decimal(first["rate_text"]), first["scale"], all(row["checked"] for row in at_best),
                     points, len(rows))
 
 
+def _since(conn: sqlite3.Connection, row) -> str:
+    """When the point began quoting the value of `row` without a break: walking back over its rows in
+    bank_point_sets (which follow each other without a gap) while each quoted the same value."""
+    start = row["first_poll"]
+    for first_poll, quoted in conn.execute(
+            "SELECT first_poll, EXISTS (SELECT 1 FROM bank_set_values WHERE rate_set = ps.rate_set AND value = ?)"
+            " FROM bank_point_sets AS ps WHERE point = ? AND first_poll < ? ORDER BY first_poll DESC",
+            [row["value"], row["point"], start]):
+        if not quoted:
+            break
+        start = first_poll
+    return conn.execute("SELECT finished_at FROM bank_polls WHERE id = ?", [start]).fetchone()[0]
+
+
+def _has_banks(conn: sqlite3.Connection) -> bool:
+    try:
+        _banks_stored(conn)
+    except NoData:
+        return False
+    return True
+
+
+def bank_on_day(conn: sqlite3.Connection, codes, city: str, day: date) -> dict[str, BankRates]:
+    """`bank_rates` of each of `codes` as the last answer seen on the Minsk day `day` (the latest
+    answer, for today) saw them; codes without bank rates that day are left out, and with no bank
+    rates at all (none stored, an unknown city) the answer is {}: bank rates beside the official
+    ones are never a reason to fail."""
+    from ..days import stamp, today
+
+    city = _bank_city_or_none(conn, city)
+    if city is None:
+        return {}
+    at = None if day >= today() else stamp(datetime.combine(day, time.max, minsk()))
+    found = bank_rates_of(conn, codes, city, at)
+    return {code: rates for code, rates in found.items() if _minsk_day(rates.as_of) == day}
+
+
+def _minsk_day(utc: str) -> date:
+    return datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone(minsk()).date()
+
+
+@dataclass(frozen=True)
+class BankDays:
+    """A city's best bank buy and sell rates of `code` on each calendar day from `days[0]`, as the
+    last answer seen that day (Minsk time) had them: the rates in force at the day's end, as an
+    official rate is a day's. BYN per `scale` units, exact; None on a day without such an answer."""
+
+    code: str
+    city: str
+    scale: int  # the scale of the last day's rates: "BYN per 100 RUB"
+    days: list[date]
+    buy: list[Decimal | None]
+    sell: list[Decimal | None]
+
+
+# The best rate of each currency and side among the values a city's points quoted in the answer
+# of each bucket (a day, through its last answer, or one answer): one seek per point and bucket
+# finds the row of bank_point_sets in force then, and points quoting one set (most of a city) read
+# its values once.
+BANK_BUCKETS = """WITH buckets (bank, bucket, poll) AS ({buckets}),
+quoted AS (SELECT DISTINCT b.bucket, ps.rate_set FROM buckets AS b
+           CROSS JOIN bank_points AS p ON p.bank = b.bank AND p.city = :city
+           JOIN bank_point_sets AS ps ON ps.point = p.id AND ps.first_poll = (
+               SELECT max(first_poll) FROM bank_point_sets WHERE point = p.id AND first_poll <= b.poll)
+           WHERE ps.rate_set IS NOT NULL AND coalesce(ps.last_poll, b.poll) >= b.poll)
+SELECT q.bucket, v.code, v.side, v.scale, v.rate_text, v.per_unit_e16,
+       max(CASE v.side WHEN 'buy' THEN v.per_unit_e16 ELSE -v.per_unit_e16 END)
+FROM quoted AS q JOIN bank_set_values AS m ON m.rate_set = q.rate_set
+JOIN bank_values AS v ON v.id = m.value AND v.against = 'BYN'{codes}
+GROUP BY q.bucket, v.code, v.side ORDER BY q.bucket"""
+DAY_BUCKETS = ("SELECT bank, date(finished_at, '+3 hours'), max(id) FROM bank_polls"
+               " WHERE status = 'ok' AND finished_at >= :since AND finished_at < :until GROUP BY bank, 2")
+ANSWER_BUCKETS = ("SELECT bank, id, id FROM bank_polls WHERE status = 'ok' AND id >= coalesce("
+                  "(SELECT max(id) FROM bank_polls WHERE status = 'ok' AND finished_at < :since), 0)")
+
+
+def _buckets(conn: sqlite3.Connection, buckets: str, city: str, window: dict, code: str | None = None):
+    """{(bucket, code, side): (per_unit_e16, rate_text, scale)}: the best of each side, of every bank in the city."""
+    best = {}
+    query = BANK_BUCKETS.format(buckets=buckets, codes=" AND v.code = :code" if code else "")
+    for bucket, code_, side, scale, text, per_unit, _ in conn.execute(query, {**window, "city": city, "code": code}):
+        kept = best.get((bucket, code_, side))
+        if kept is None or (per_unit > kept[0] if side == "buy" else per_unit < kept[0]):
+            best[bucket, code_, side] = (per_unit, text, scale)
+    return best
+
+
+def _bank_city_or_none(conn: sqlite3.Connection, city: str) -> str | None:
+    if not _has_banks(conn):
+        return None
+    try:
+        return bank_city(conn, city)
+    except NoData:
+        return None
+
+
+def bank_days(conn: sqlite3.Connection, city: str, first: date, last: date, code: str | None = None
+              ) -> dict[str, BankDays]:
+    """Each currency's (or only `code`'s) best buy and sell against BYN in `city` on each day from
+    `first` to `last` (Minsk days), exact; the currencies without any in that window are left out,
+    and an unknown city or no bank rates at all give {}."""
+    from ..days import stamp
+
+    city = _bank_city_or_none(conn, city)
+    if city is None:
+        return {}
+    best = _buckets(conn, DAY_BUCKETS, city, {
+        "since": stamp(datetime.combine(first, time(), minsk())),
+        "until": stamp(datetime.combine(last + timedelta(days=1), time(), minsk()))}, code)
+    days_ = list(each_day(first, last))
+    found = {}
+    for code_ in sorted({key[1] for key in best}):
+        scale = best[max(key for key in best if key[1] == code_)][2]  # the last day's
+
+        def per_scale(day: date, side: str) -> Decimal | None:
+            rate = best.get((day.isoformat(), code_, side))
+            if rate is None:
+                return None
+            per_unit, text, its_scale = rate
+            if its_scale == scale:
+                return Decimal(text)
+            return (Decimal(per_unit) * scale / E16).normalize()  # exact: scales are powers of ten
+
+        found[code_] = BankDays(code_, city, scale, days_, [per_scale(d, "buy") for d in days_],
+                                [per_scale(d, "sell") for d in days_])
+    return found
+
+
+def bank_answers(conn: sqlite3.Connection, code: str, city: str, side: str,
+                 since: str) -> list[tuple[str, Decimal, str, int]]:
+    """The best `side` rate of `code` against BYN in `city` in each good answer seen from the UTC
+    stamp `since` on, after the last one before it: (the answer's time, BYN per ONE unit exactly,
+    the rate as published, its scale), oldest first. An answer in which no point of the city
+    quoted it is left out; [] when there is none (or no bank rates at all)."""
+    city = _bank_city_or_none(conn, city)
+    if city is None:
+        return []
+    best = _buckets(conn, ANSWER_BUCKETS, city, {"since": since}, code)
+    polls = sorted({poll for poll, _, _ in best})
+    seen = dict(conn.execute(f"SELECT id, finished_at FROM bank_polls WHERE id IN ({', '.join(map(str, polls))})"))
+    return [(seen[poll], Decimal(per_unit) / E16, text, scale)
+            for (poll, _, row_side), (per_unit, text, scale) in sorted(best.items()) if row_side == side]
+
+
+def bank_extent(conn: sqlite3.Connection) -> tuple[date, date] | None:
+    """The first and last Minsk day with a good bank answer; None before any."""
+    if not _has_banks(conn):
+        return None
+    first, last = conn.execute("SELECT min(finished_at), max(finished_at) FROM bank_polls WHERE status = 'ok'").fetchone()
+    return _minsk_day(first), _minsk_day(last)
+
+
+def bank_city_names(conn: sqlite3.Connection) -> list[str]:
+    """Every city any bank point was ever listed in, as the bank writes it, in order."""
+    return [city for (city,) in conn.execute("SELECT DISTINCT city FROM bank_points ORDER BY city")]
+
+
 def bank_last_poll(conn: sqlite3.Connection) -> dict | None:
-    """The last bank answer stored (bank, finished_at, points, quotes, rows_new, refused), or None."""
+    """The last bank answer stored (bank, finished_at, points, quotes, changed, ended, refused), or None."""
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bank_polls'").fetchone():
         return None
-    row = conn.execute("SELECT bank, finished_at, points, quotes, rows_new, refused FROM bank_polls"
+    row = conn.execute("SELECT bank, finished_at, points, quotes, changed, ended, refused FROM bank_polls"
                        " WHERE status = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
     return dict(row) if row else None
