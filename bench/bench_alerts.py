@@ -66,15 +66,6 @@ def _config(folder: Path, rules: str) -> Path:
     return path
 
 
-def _median_ms(work, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
-
-
 def _hook_vs_header_line(folder: Path, today: date) -> tuple[float, float]:
     """One run of the alerts hook with five rules and nothing to fire, beside the header line's
     rendering from the same database (both open their own connection)."""
@@ -92,7 +83,7 @@ def _hook_vs_header_line(folder: Path, today: date) -> tuple[float, float]:
         assert alerts.run(config) == []
 
     hook()  # warm: the first run opens files and compiles statements
-    return _median_ms(hook, 200), _median_ms(header, 200)
+    return common.median_ms(hook, 200), common.median_ms(header, 200)
 
 
 def _deliveries(hook: Webhook, box: Mailbox, runs: int = 40) -> dict[str, float]:

@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import time_machine
-from common import ratio_row
+from common import median_ms, ratio_row
 
 from ticker import bank_sync, days
 from ticker import config as configuration
@@ -193,20 +193,11 @@ def _query_ms(path: Path) -> dict[str, float]:
     timings = {}
     for name, sql in [*QUERIES.items(), SINCE, HISTORY, HISTORY_PLAIN]:
         conn.execute(sql).fetchall()
-        timings[name] = _median_ms(lambda: conn.execute(sql).fetchall())
+        timings[name] = median_ms(lambda: conn.execute(sql).fetchall(), 30)
     reader.bank_rates(conn, "USD", "Минск")
-    timings["ticker bank USD (reader)"] = _median_ms(lambda: reader.bank_rates(conn, "USD", "Минск"))
+    timings["ticker bank USD (reader)"] = median_ms(lambda: reader.bank_rates(conn, "USD", "Минск"), 30)
     conn.close()
     return timings
-
-
-def _median_ms(work, runs: int = 30) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
 
 
 def run():

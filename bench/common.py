@@ -76,3 +76,13 @@ def backfilled(folder: Path, since, until) -> Path:
         sync.backfill(until=until)
         sync.store.close()
     return folder / "rates.sqlite"
+
+
+def median_ms(work, runs: int) -> float:
+    """The median wall time of `runs` calls of `work()`, in milliseconds."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000

@@ -92,6 +92,15 @@ def monthly_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def bank():
+    """The Belarusbank fake serving the recorded 2019 answer (support.banks)."""
+    from support.banks import bank_server
+
+    with bank_server() as server:
+        yield server
+
+
+@pytest.fixture
 def store(tmp_path):
     """An empty store, migrated."""
     store = Store(tmp_path / "rates.sqlite")

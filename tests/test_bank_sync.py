@@ -13,7 +13,6 @@ from support import minsk, write_config
 from support.banks import (
     answer,
     bank_section,
-    bank_server,
     like_2026,
     nonzero,
     recorded_points,
@@ -26,12 +25,6 @@ from ticker.store import reader
 from ticker.sync import Sync
 
 DAY = "2026-03-17"
-
-
-@pytest.fixture
-def bank():
-    with bank_server() as server:
-        yield server
 
 
 def make_config(tmp_path, nbrb, bank, **keys):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from support import minsk, write_config
-from support.banks import answer, bank_section, bank_server, nonzero, recorded_points
+from support.banks import answer, bank_section, nonzero, recorded_points
 
 from ticker import config as configuration
 from ticker.cli import cli
@@ -21,12 +21,6 @@ def run(*args, code=0):
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     assert result.exit_code == code, result.output + result.stderr
     return result
-
-
-@pytest.fixture
-def bank():
-    with bank_server() as server:
-        yield server
 
 
 @pytest.fixture

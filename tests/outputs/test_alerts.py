@@ -442,14 +442,6 @@ def test_ticker_alerts_without_rules_says_where_to_add_them(tmp_path, nbrb):
 # -- rules on a city's best bank rate -----------------------------------------------------------
 
 
-@pytest.fixture
-def bank():
-    from support.banks import bank_server
-
-    with bank_server() as server:
-        yield server
-
-
 def bank_rules(tmp_path, nbrb, bank, hook):
     from support.banks import bank_section
 

@@ -4,6 +4,7 @@ table, the next day's once published, the header line unbroken, and charts legib
 The screenshots are kept as test artefacts in build/artefacts/ ($TICKER_ARTEFACTS overrides it).
 """
 
+import contextlib
 import functools
 import html
 import json
@@ -38,6 +39,20 @@ def run(config_file, *args) -> str:
     return result.output
 
 
+@contextlib.contextmanager
+def served(folder: Path):
+    """The URL of folder/index.html on a real local web server, while the block runs."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, recorded_db):
     """`ticker chart` on Monday 2026-03-16 evening, over the recorded database, served over HTTP."""
@@ -48,14 +63,8 @@ def site(tmp_path_factory, recorded_db):
         tables = {day: json.loads(run(config_file, "table", "--date", day, "--json"))
                   for day in ("2026-03-16", "2026-03-17")}
         header = run(config_file, "line").strip()
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder / "charts"))
-    handler.log_message = lambda *args: None
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{server.server_address[1]}/index.html", "folder": folder / "charts",
-           "tables": tables, "header": header}
-    server.shutdown()
-    server.server_close()
+    with served(folder / "charts") as url:
+        yield {"url": url, "folder": folder / "charts", "tables": tables, "header": header}
 
 
 @pytest.fixture(scope="module")
@@ -149,14 +158,8 @@ def bank_site(tmp_path_factory, bank_db):
         run(config_file, "chart")
         table = json.loads(run(config_file, "table", "--json"))
         header = run(config_file, "line").strip()
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder / "charts"))
-    handler.log_message = lambda *args: None
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{server.server_address[1]}/index.html", "folder": folder / "charts",
-           "table": table, "header": header}
-    server.shutdown()
-    server.server_close()
+    with served(folder / "charts") as url:
+        yield {"url": url, "folder": folder / "charts", "table": table, "header": header}
 
 
 def test_the_days_table_has_the_best_minsk_buy_and_sell_beside_each_official_rate(bank_site):

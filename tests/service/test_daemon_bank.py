@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 from support import minsk, write_config
-from support.banks import answer, bank_section, bank_server, nonzero, recorded_points
+from support.banks import answer, bank_section, nonzero, recorded_points
 from support.nbrb_data import synthetic_server
 from test_daemon_run import NEVER, daemon_config, launch, query, today  # noqa: F401 (launch is a fixture)
 
@@ -20,12 +20,6 @@ from ticker.service.daemon import Daemon
 from ticker.sync import Sync
 
 COUNT = sum(len(nonzero(p)) for p in recorded_points())
-
-
-@pytest.fixture
-def bank():
-    with bank_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from decimal import Decimal
 from ..days import utcnow
 from ..errors import Superseded
 from ..model import BASE, Point, Quote, Rate, per_unit_e16
+from .schema import immediate
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Poll:
 @contextmanager
 def polling(db, bank: str):
     """Record one poll of `bank` in `bank_polls`, committed before and after the work."""
-    with db.atomic():
+    with immediate(db):
         cursor = db.execute("INSERT INTO bank_polls (bank, started_at, status) VALUES (?, ?, 'running')",
                             [bank, utcnow()])
     poll = Poll(cursor.lastrowid, bank)
@@ -48,27 +49,13 @@ def polling(db, bank: str):
         status, error = "error", str(exc) or type(exc).__name__
         raise
     finally:
-        with db.atomic():
+        with immediate(db):
             db.execute(
                 "UPDATE bank_polls SET finished_at = ?, status = ?, points = ?, quotes = ?, changed = ?, ended = ?,"
                 " refused = ?, error = ? WHERE id = ?",
                 [poll.seen_at or utcnow(), status, poll.points, poll.quotes, poll.changed, poll.ended,
                  len(poll.refused), error, poll.id],
             )
-
-
-@contextmanager
-def _immediate(db):
-    """A transaction that takes the write lock before it reads, waiting its turn (busy_timeout). A
-    deferred one that reads and then writes fails at once, without waiting, when the NBRB job in
-    the daemon's other thread committed in between."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.conn.rollback()
-        raise
-    db.conn.commit()
 
 
 def official(db, codes, day: date, lookback: int) -> dict[str, Rate]:
@@ -95,7 +82,7 @@ def write(db, poll: Poll, points: list[Point], quotes: list[Quote]) -> None:
     Raises Superseded, storing nothing, when an answer of a later poll was stored meanwhile.
     """
     now = utcnow()
-    with _immediate(db):
+    with immediate(db):
         previous = db.execute("SELECT max(id) FROM bank_polls WHERE bank = ? AND status = 'ok'",
                               [poll.bank]).fetchone()[0]
         if previous is not None and previous > poll.id:
