@@ -261,3 +261,32 @@ def test_fetch_records_the_monthly_rate_in_force_on_the_day_too(tmp_path, nbrb):
         nbrb.reset_log()
         assert run("--config", str(config), "fetch", "--date", "2022-07-15") == "2022-07-15  nothing new\n"
     assert [q["periodicity"] for _, q in nbrb.requests] == ["0"]  # July's monthly rate is stored: not asked again
+
+
+# -- every error is one line ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, line", [
+    (["table", "--date", "2026-13-01"],
+     "Error: Invalid value for '--date': '2026-13-01' is not a date like 2024-01-10, today, tomorrow or yesterday"),
+    (["convert", "abc", "USD"], "Error: Invalid value for 'AMOUNT': 'abc' is not an amount like 100 or -1250.50"),
+    (["rate"], "Error: Missing argument 'CODE'."),
+    (["frobnicate"], "Error: No such command 'frobnicate'."),
+])
+def test_a_usage_error_is_one_line_exit_2(recorded_db, args, line):
+    result = CliRunner().invoke(cli, ["--db", str(recorded_db), *args], catch_exceptions=False)
+    assert (result.exit_code, result.output) == (2, line + "\n")
+
+
+def test_a_file_the_system_refuses_is_one_line_naming_it(recorded_db, tmp_path):
+    (tmp_path / "charts").write_text("a file where the charts folder should be")
+    config = write_config(tmp_path, "http://127.0.0.1:9", database={"path": f'"{recorded_db}"'})
+    result = CliRunner().invoke(cli, ["--config", str(config), "line", "--date", "2026-03-17", "--write"],
+                                catch_exceptions=False)
+    assert (result.exit_code, result.output) == (1, f"Error: {tmp_path / 'charts' / 'latest'}: Not a directory\n")
+
+
+def test_a_full_disk_under_an_export_is_one_line(recorded_db):
+    done = subprocess.run([str(Path(sys.executable).with_name("ticker")), "--db", str(recorded_db), "export"],
+                          stdout=open("/dev/full", "w"), stderr=subprocess.PIPE, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (1, "Error: No space left on device\n")

@@ -14,7 +14,7 @@ from support.nbrb_data import recorded_rates
 
 from ticker import config as configuration
 from ticker.days import each_day
-from ticker.errors import Incomplete, NoData, NotQuoted
+from ticker.errors import Incomplete, NoData
 from ticker.sync import GIVE_UP, ROUNDS, SHOWN, WORKERS, Sync
 
 
@@ -191,14 +191,16 @@ def test_the_fault_mix_ends_with_every_row_exact(tmp_path):
         assert len(conn.execute(query).fetchall()) == 10 * 2633
 
 
-def test_unknown_code_is_reported_by_the_first_fetch(tmp_path, nbrb):
+def test_an_unknown_code_is_said_once_and_never_stops_the_others(tmp_path, nbrb):
     sync = make_sync(tmp_path, nbrb, track={"currencies": '["USD", "XYZ"]', "since": "2024-01-01"})
-    with pytest.raises(NotQuoted, match=r"^Not quoted by NBRB: XYZ is not in its catalogue$"):
-        sync.backfill(until=date(2024, 1, 31))
-    assert rows(sync, "SELECT count(*) FROM rates") == [(0,)]
-    with minsk("2026-03-17 18:51"), pytest.raises(NotQuoted, match="XYZ is not in its catalogue"):
-        sync.fetch()
-    assert rows(sync, "SELECT count(*) FROM rates") == [(0,)]
+    said = "XYZ: NBRB does not quote it (it is not in NBRB's catalogue of currencies)"
+    sync.backfill(until=date(2024, 1, 31))
+    assert rows(sync, "SELECT code, count(*) FROM rates GROUP BY code") == [("USD", 31)]
+    assert sync.notes == [said]
+    with minsk("2026-03-17 18:51"):
+        [(day, new, _)] = sync.fetch()
+    assert (day, [r.code for r in new]) == (date(2026, 3, 17), ["USD"])
+    assert sync.notes == [said]
 
 
 # -- currencies that end or change kind ---------------------------------------------------------

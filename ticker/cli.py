@@ -1,5 +1,7 @@
 """The `ticker` command line: one click group, heavy imports inside the commands that need them."""
 
+import errno
+import os
 import sqlite3
 import sys
 from contextlib import nullcontext
@@ -60,7 +62,9 @@ AMOUNT = Amount()
 
 
 class Group(click.Group):
-    """Turns the package's typed errors, and SQLite's, into one line and their exit status."""
+    """Turns every error a person can meet into one line and an exit status: the package's typed
+    errors, SQLite's, a file or folder the system refuses (a full disk, no permission), and click's
+    usage errors (without the usage text: `--help` has it)."""
 
     def invoke(self, ctx):
         try:
@@ -69,9 +73,22 @@ class Group(click.Group):
             except sqlite3.Error as exc:  # a locked, corrupt, foreign or unwritable file
                 raise DatabaseError(f"{ctx.obj.database.path}: {exc}") from None
         except TickerError as exc:
-            error = click.ClickException(str(exc))
-            error.exit_code = exc.exit_code
-            raise error from None
+            raise _one_line(str(exc), exc.exit_code) from None
+        except click.UsageError as exc:
+            raise _one_line(exc.format_message(), exc.exit_code) from None
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise  # a reader that left (`ticker export | head`): click ends quietly
+            if exc.errno == errno.ENOSPC or exc.filename is None:
+                sys.stdout = open(os.devnull, "w")  # what stdout still buffers can never be written
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise _one_line(f"{where}{exc.strerror or exc}", 1) from None
+
+
+def _one_line(message: str, exit_code: int) -> click.ClickException:
+    error = click.ClickException(message)
+    error.exit_code = exit_code
+    return error
 
 
 @click.group(cls=Group)

@@ -54,9 +54,6 @@ class Incomplete(SourceError):
         self.result = result
 
 
-class NotQuoted(SourceError):
-    """Not quoted by {source}"""
-
 
 class DatabaseError(TickerError):
     """Database error"""

@@ -25,7 +25,6 @@ from .errors import (
     DamagedResponse,
     Incomplete,
     NoData,
-    NotQuoted,
     SourceError,
     SourceUnavailable,
 )
@@ -185,12 +184,13 @@ class Sync:
         2022-07-31, daily since): that list's Sync records them, and says what there is to say
         about a code it alone quotes ([] here).
 
-        Raises NotQuoted when `code` is in none of the catalogue's lists.
+        A code in none of the catalogue's lists (a typo in [track] currencies, say) is one such line
+        too: it never stops the other codes from being recorded.
         """
         short, periodicity = self.source.short, self.source.periodicity
         periods = sorted((r for r in records if r.code == code), key=lambda r: r.start)
         if not periods:
-            raise NotQuoted(short, f"{code} is not in its catalogue")
+            return [f"{code}: {short} does not quote it (it is not in {short}'s catalogue of currencies)"]
         lists = {r.periodicity for r in periods}
         if periodicity not in lists:
             return []
@@ -347,7 +347,7 @@ class Sync:
         days, as long as the source has published them.
 
         Returns [(day, new rates, [(changed rate, old text)])]. A named code missing from a day's
-        list for a reason the catalogue gives is a note; for no reason, a NotQuoted raised once
+        list for a reason the catalogue gives is a note; for no reason, an Incomplete raised once
         the other codes are stored.
         """
         today = days.today()
