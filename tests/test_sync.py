@@ -159,6 +159,24 @@ def test_a_source_that_is_down_is_not_asked_for_the_rest_of_the_plan(tmp_path, n
     assert rows(sync, "SELECT count(*) FROM rates") == [(0,)]
 
 
+def test_one_currency_failing_throughout_never_stops_the_others_being_asked(tmp_path):
+    from support.nbrb_data import synthetic_server
+
+    # EUR (Cur_ID 451 since 2021-07-09) answers 503 to every request: five yearly spans since
+    # 2022-01-01, each tried three times (retries = 2), in every round. Asked one currency after
+    # another, its failures in a row would say "the source is down" and stop USD and RUB.
+    with synthetic_server(since="2022-01-01", until="2026-03-17") as server:
+        sync = make_sync(tmp_path, server, track={"currencies": '["EUR", "USD", "RUB"]', "since": "2022-01-01"})
+        server.script("/exrates/rates/dynamics/451", *[(503, {}, b"busy")] * 3 * 5 * (1 + ROUNDS))
+        with pytest.raises(Incomplete) as failed:
+            sync.backfill(until=date(2026, 3, 17))
+    # Only EUR is named (in the rounds at the end, EUR alone is left to ask: it may be given up).
+    assert re.match(r"NBRB answered only in part: [^:]*: EUR 2022-01-01\.\.2026-03-17 \(Could not reach NBRB: ",
+                    str(failed.value))
+    days = (date(2026, 3, 17) - date(2022, 1, 1)).days + 1
+    assert dict(rows(sync, "SELECT code, count(*) FROM rates GROUP BY code")) == {"USD": days, "RUB": days}
+
+
 def test_a_truncated_response_is_retried_and_never_stored(usd_gbp, nbrb):
     nbrb.script("/exrates/rates/dynamics/429", (200, {"Content-Type": "application/json"},
                                                 b'[{"Cur_ID":429,"Date":"2024-01-01T00:00:00","Cur_Offi'))

@@ -15,6 +15,7 @@ import logging
 import queue
 import threading
 from collections import Counter, deque
+from itertools import zip_longest
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -35,7 +36,7 @@ log = logging.getLogger("ticker")
 
 CATALOGUE_MAX_AGE = timedelta(days=1)
 ROUNDS = 3  # rounds, at the end of a backfill, for the requests set aside
-GIVE_UP = 3  # requests failing in a row (each after its retries) that end a pass: the source is down
+GIVE_UP = 3  # currencies failing in a row (each request after its retries) that end a pass: the source is down
 SHOWN = 8  # currencies named in the line about what still fails
 # Spans asked at once: their waits (an answer that never comes, the backoff before a retry)
 # overlap instead of adding up, and four connections stay polite to a public API (a browser
@@ -268,7 +269,7 @@ class Sync:
         detail = self._named(f"{','.join(codes or self.config.track.currencies)} {since}..{until or f'{today}+'}")
         with self.store.attempt("backfill", detail) as attempt:
             plan = self.plan(codes, since, until or today)
-            requests = list(plan)
+            requests = _interleaved(plan)
             state = Progress(len({code for served in plan.values() for code in served}), len(requests),
                              sum((b - a).days + 1 for _, a, b in requests))
             failures, gave_up = self._spans(requests, plan, attempt, summary, state, progress)
@@ -295,10 +296,13 @@ class Sync:
         """Ask for the spans, WORKERS at a time, and store each as it arrives, in this thread.
 
         Returns ([(request, error)] for those still failing, in plan order; whether it gave up):
-        after GIVE_UP failures in a row, the rest of the list is set aside unasked (those already
-        asked are still taken in). `plan` maps each request to the codes it serves."""
+        after GIVE_UP failures in a row of different currencies, the rest of the list is set aside
+        unasked (those already asked are still taken in). `plan` maps each request to the codes it serves."""
         failures = []
-        streak, gave_up = 0, False
+        streak, failing, gave_up = 0, set(), False
+        # The source is down when GIVE_UP requests fail in a row for different currencies; one
+        # currency failing throughout says nothing of the others (unless there are no others).
+        alone = len({tuple(plan[request]) for request in requests}) == 1
         left = Counter(code for request in requests for code in plan[request])
         with _Asking(self.source.span, requests) as asking:
             for request, answer in asking:
@@ -307,13 +311,14 @@ class Sync:
                     failures.append((request, answer))
                     state.failed += 1
                     streak += 1
-                    if streak >= GIVE_UP and not gave_up:
+                    failing.add(tuple(plan[request]))
+                    if (len(failing) >= GIVE_UP or alone and streak >= GIVE_UP) and not gave_up:
                         gave_up = True
                         failures += [(rest, answer) for rest in asking.stop()]
                 elif isinstance(answer, BaseException):
                     raise answer
                 else:
-                    streak = 0
+                    streak, failing = 0, set()
                     # A list answers for every currency in it: keep those the request was asked for.
                     new, changed = self.store.write([r for r in answer if r.code in plan[request]], attempt)
                     _count(summary, new, changed)
@@ -438,6 +443,17 @@ def _count(summary: dict[str, list[int]], new: list[Rate], changed) -> None:
         summary.setdefault(r.code, [0, 0])[0] += 1
     for r, _ in changed:
         summary.setdefault(r.code, [0, 0])[1] += 1
+
+
+def _interleaved(plan: dict[tuple, list[str]]) -> list[tuple]:
+    """The planned requests taking the currencies in turn (each one's spans in date order), so
+    that failures in a row are different currencies' and say the source is down, while one
+    currency that fails throughout (a hole at the source) never stops the others being asked."""
+    by_codes: dict[tuple, list[tuple]] = {}
+    for request, codes in plan.items():
+        by_codes.setdefault(tuple(codes), []).append(request)
+    turns = zip_longest(*by_codes.values())
+    return [request for turn in turns for request in turn if request is not None]
 
 
 def _still_failing(failures, rounds: int, gave_up: bool, listing: str) -> str:
