@@ -77,6 +77,24 @@ def test_convert_refuses_bad_arguments_naming_them(rates, kwargs, message):
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda r: r.on("USD", "2026-02-30"),
+     "day: expected a date, YYYY-MM-DD, today, tomorrow or yesterday, got '2026-02-30'"),
+    (lambda r: r.on("USD", "17.03.2026"),
+     "day: expected a date, YYYY-MM-DD, today, tomorrow or yesterday, got '17.03.2026'"),
+    (lambda r: r.on("USD", 20260317), "day: expected a date, YYYY-MM-DD, today, tomorrow or yesterday, got 20260317"),
+    (lambda r: r.on(None), "code: expected a three-letter currency code, got None"),
+    (lambda r: r.quote("US"), "code: expected a three-letter currency code, got 'US'"),
+    (lambda r: list(r.series("USD", since="last week")),
+     "since: expected a date, YYYY-MM-DD, today, tomorrow or yesterday, got 'last week'"),
+    (lambda r: r.convert(1, "USD", "€", "2024-01-10"), "target: expected a three-letter currency code, got '€'"),
+])
+def test_arguments_that_cannot_be_meant_are_a_value_error_naming_them(rates, call, message):
+    with pytest.raises(ValueError) as caught:
+        call(rates)
+    assert str(caught.value) == message
+
+
 def test_days_may_be_words(rates):
     with minsk("2026-03-18 09:00"):
         assert rates.on("USD", "yesterday") == Decimal("2.9463")

@@ -74,7 +74,7 @@ def test_rate_on_2024_01_10_fetched_and_shown(tmp_path, nbrb):
     config = write_config(tmp_path, nbrb.url, track={"currencies": '["USD", "EUR"]'})
     with minsk("2024-01-10 09:00"):
         out = run("--config", str(config), "fetch", "--date", "2024-01-10")
-        assert "2024-01-10  USD  3.1949 BYN per 1  new" in out
+        assert out == "2024-01-10  1 EUR = 3.4965 BYN  new\n2024-01-10  1 USD = 3.1949 BYN  new\n"
         assert run("--config", str(config), "rate", "USD") == "2024-01-10  1 USD = 3.1949 BYN  (NBRB Cur_ID 431)\n"
 
 
@@ -245,6 +245,12 @@ def test_the_days_table_lists_the_monthly_currencies_in_force_and_says_so(monthl
     text = run(*db, "table", "--date", "2026-03-17")
     [krw] = [line for line in text.splitlines() if "KRW" in line]
     assert krw.split()[:2] == ["1000", "KRW"] and krw.endswith("set monthly on 2026-03-01")
+    # A day NBRB has not published: no table, though March's monthly rates are in force on it.
+    with minsk("2026-03-17 18:51"):
+        result = CliRunner().invoke(cli, [*db, "table", "--date", "2026-03-20"], catch_exceptions=False)
+    assert (result.exit_code, result.output) == (1, "Error: No data: the rates for 2026-03-20 are not published yet"
+                                                    " (NBRB publishes rates after the morning session, Minsk time, for"
+                                                    " the next working day); the database has rates up to 2026-03-17\n")
     # The first of the month: the rate set that day, against February's the day before.
     first = {c["code"]: c for c in json.loads(run(*db, "table", "--date", "2026-03-01", "--json"))["currencies"]}
     assert (first["KRW"]["set_on"], first["KRW"]["rate"]) == ("2026-03-01", "2.1367")
@@ -255,7 +261,7 @@ def test_fetch_records_the_monthly_rate_in_force_on_the_day_too(tmp_path, nbrb):
     config = write_config(tmp_path, nbrb.url, track={"currencies": '["USD", "BRL"]'})
     with minsk("2026-03-17 18:51"):
         out = run("--config", str(config), "fetch", "--date", "2022-07-15")
-        assert out == "2022-07-15  USD  2.5300 BYN per 1  new\nBRL  1 new, 0 revised (monthly)\n"
+        assert out == "2022-07-15  1 USD = 2.5300 BYN  new\nBRL  1 new, 0 revised (monthly)\n"
         assert run("--config", str(config), "rate", "BRL", "--date", "2022-07-15") == (
             "2022-07-15  10 BRL = 5.6123 BYN  (set monthly on 2022-07-01; NBRB Cur_ID 326)\n")
         nbrb.reset_log()

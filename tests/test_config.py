@@ -60,6 +60,10 @@ def test_env_var_names_the_config(tmp_path, monkeypatch):
     ("[track]\ncurrencies = 'USD'\n", "[track] currencies: expected a non-empty list of currency codes, got 'USD'"),
     ("[track]\nsince = '2016-13-01'\n", "[track] since: expected a date like 2016-07-01, got '2016-13-01'"),
     ("[line]\ncurrencies = []\n", "[line] currencies: expected a non-empty list of currency codes, got []"),
+    ("[line]\ncurrencies = ['USD', 'byn']\n",
+     "[line] currencies: BYN is a Belarusian rouble, the unit every rate is in, not a currency with a rate"),
+    ("[charts]\ncurrencies = ['BYR']\n",
+     "[charts] currencies: BYR is a Belarusian rouble, the unit every rate is in, not a currency with a rate"),
     ("database = 'x.sqlite'\n", "database: expected a [database] table"),
 ])
 def test_a_bad_config_is_one_line_exit_2_and_writes_nothing(tmp_path, text, problem):

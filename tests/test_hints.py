@@ -21,6 +21,8 @@ def run(*args, code=0):
 @pytest.mark.parametrize("args, message", [
     (["rate", "USD", "--date", "2026-12-25"],
      f"the USD rate for 2026-12-25 is not published yet ({PUBLISHED}); the database has USD up to 2026-03-17"),
+    (["rate", "USD", "--date", "9999-12-31"],
+     f"the USD rate for 9999-12-31 is not published yet ({PUBLISHED}); the database has USD up to 2026-03-17"),
     (["rate", "USD", "--date", "tomorrow"],
      f"the USD rate for 2026-03-18 is not published yet ({PUBLISHED}); the database has USD up to 2026-03-17"),
     (["convert", "100", "USD", "--date", "2027-01-01"],
@@ -90,6 +92,14 @@ def test_a_since_after_the_default_until_is_a_usage_error_too(tmp_path, nbrb):
         assert run("--config", str(config), "backfill", "--since", "2026-04-01", code=2).output == (
             "Error: Bad range: --since 2026-04-01 is after today (2026-03-17); `ticker fetch` records the days"
             " NBRB has already published after today\n")
+
+
+def test_fetch_of_a_day_before_nbrbs_first_rate_says_so_without_asking(tmp_path, nbrb):
+    config = write_config(tmp_path, nbrb.url, track={"currencies": '["USD"]'})
+    with minsk(TODAY):
+        assert run("--config", str(config), "fetch", "--date", "1990-01-01", code=1).output == (
+            "Error: No data: NBRB has no daily rates before 1991-01-01\n")
+    assert [path for path, _ in nbrb.requests] == ["/exrates/currencies"]
 
 
 def test_an_empty_export_says_so_on_stderr(recorded_db):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import days
 from .model import Rate, per_unit
+from .model import code as model_code
 from .outputs import convert as conversions
 from .store import reader
 
@@ -31,7 +32,7 @@ class Rates:
     def quote(self, code: str, day: Day = None) -> Rate:
         """The stored row in force on `day`: `rate` in `unit` per `scale` units, exactly as published.
         A monthly currency's (`periodicity` 1) is the one set that month, dated the day it was set."""
-        return reader.rate(self._conn, code.upper(), _day(day) or days.today())
+        return reader.rate(self._conn, _code(code), _day(day) or days.today())
 
     def on(self, code: str, day: Day = None) -> Decimal:
         """BYN per ONE unit of `code` in force on `day`: the scale and any BYR/BYB unit divided out."""
@@ -42,10 +43,10 @@ class Rates:
         order; for a monthly currency, each day a rate was set (and the one in force on `since`).
 
         ValueError when `since` is after `until`."""
-        since, until = _day(since), _day(until)
+        since, until = _day(since, "since"), _day(until, "until")
         if since and until and since > until:
             raise ValueError(f"since: {since} is after until {until}")
-        rows = reader.history(self._conn, [code.upper()], since, until)
+        rows = reader.history(self._conn, [_code(code)], since, until)
         return ((date.fromisoformat(d), per_unit(Decimal(text), scale, unit))
                 for d, _, scale, text, unit, _, _ in rows)
 
@@ -64,7 +65,8 @@ class Rates:
             precision = conversions.precision(precision)
         except ValueError as exc:
             raise ValueError(f"precision: {exc}") from None
-        result = conversions.convert(self._conn, amount, source.upper(), target.upper(), _day(day) or days.today())
+        result = conversions.convert(self._conn, amount, _code(source, "source"), _code(target, "target"),
+                                     _day(day) or days.today())
         return result.value if precision is None else result.rounded(precision)
 
     def close(self) -> None:
@@ -77,6 +79,19 @@ class Rates:
         self.close()
 
 
-def _day(value: Day) -> date | None:
-    """A date, None, or a string: `YYYY-MM-DD`, `today`, `tomorrow` or `yesterday` (in Minsk)."""
-    return days.parse_day(value) if isinstance(value, str) else value
+def _day(value: Day, name: str = "day") -> date | None:
+    """A date, None, or a string: `YYYY-MM-DD`, `today`, `tomorrow` or `yesterday` (in Minsk);
+    ValueError naming the argument for anything else."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return days.parse_day(value)
+    except (ValueError, TypeError, AttributeError):
+        raise ValueError(f"{name}: expected a date, YYYY-MM-DD, today, tomorrow or yesterday, got {value!r}") from None
+
+
+def _code(value, name: str = "code") -> str:
+    try:
+        return model_code(value)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None

@@ -136,11 +136,12 @@ def fetch(config, dates):
     except Incomplete as exc:  # stored what it could; the error after what was stored
         report, failure = exc.result, exc
     for day, new, changed in report:
-        for r in new:
-            click.echo(f"{day}  {r.code}  {r.rate} {r.unit} per {r.scale}  new")
-        for r, old in changed:
-            click.echo(f"{day}  {r.code}  {r.rate} {r.unit} per {r.scale}  revised from {old}")
-        if not new and not changed:
+        # By code, and shaped as `ticker rate` shows a rate: NBRB lists them by their Russian names.
+        lines = [(r.code, f"{r.scale} {r.code} = {r.rate} {r.unit}  new") for r in new]
+        lines += [(r.code, f"{r.scale} {r.code} = {r.rate} {r.unit}  revised from {old}") for r, old in changed]
+        for _, text in sorted(lines):
+            click.echo(f"{day}  {text}")
+        if not lines:
             click.echo(f"{day}  nothing new")
     # The other lists (monthly rates) for the same days: what is missing of them, if anything.
     today = days.today()

@@ -11,10 +11,10 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 from .errors import ConfigError
+from .model import PER_BYN, code
 
 ENV_VAR = "TICKER_CONFIG"
 DEFAULT_FILE = "config.toml"
-CODE = re.compile(r"^[A-Z]{3}$")
 
 
 def _url(value):
@@ -67,17 +67,14 @@ def _date(value):
         raise ValueError(f"expected a date like 2016-07-01, got {value!r}") from None
 
 
-def code(value) -> str:
-    """A currency code as written by a person: three letters, any case."""
-    if isinstance(value, str) and CODE.match(value.upper()):
-        return value.upper()
-    raise ValueError(f"expected a three-letter currency code, got {value!r}")
-
-
 def _codes(value):
     if not isinstance(value, list) or not value:
         raise ValueError(f"expected a non-empty list of currency codes, got {value!r}")
-    return tuple(code(item) for item in value)
+    codes = tuple(code(item) for item in value)
+    roubles = [c for c in codes if c in PER_BYN]
+    if roubles:
+        raise ValueError(f"{roubles[0]} is a Belarusian rouble, the unit every rate is in, not a currency with a rate")
+    return codes
 
 
 ALL = ("*",)  # track.currencies meaning every currency the source quotes: test `config.track.all`

@@ -121,6 +121,14 @@ def unit_on(day: date) -> str:
     return "BYN"
 
 
+def code(value) -> str:
+    """A currency code as written by a person: three letters, any case -> ISO 4217 letters;
+    ValueError for anything else."""
+    if isinstance(value, str) and len(value) == 3 and value.isascii() and value.isalpha():
+        return value.upper()
+    raise ValueError(f"expected a three-letter currency code, got {value!r}")
+
+
 def round_half_up(value: Decimal, places: int) -> Decimal:
     """Money rounding: half up (3.145 -> 3.15), as in accounting, not Python's half even.
 

@@ -357,6 +357,10 @@ class Sync:
         """
         today = days.today()
         first = first or today
+        if dates:
+            start = min((r.start for r in self.catalogue() if r.periodicity == self.source.periodicity), default=None)
+            if start and min(dates) < start:  # asked, NBRB would answer [] and be taken for damaged
+                raise NoData(f"{self.source.short} has no {self.source.listing} rates before {start}")
         detail = self._named(",".join(d.isoformat() for d in dates) if dates else f"{first}+")
         with self.store.attempt("fetch", detail) as attempt:
             wanted = dates or days.each_day(first, today + timedelta(days=self.source.lookahead))

@@ -34,7 +34,7 @@ class Table:
 def build(conn, day: date) -> Table:
     """Every currency stored for `day`, in code order; NoData saying why when none is."""
     quotes = reader.on_day(conn, day)
-    if not quotes:
+    if not any(q.periodicity != MONTHLY for q in quotes):  # a month's rates alone are no day's table
         raise NoData(reader.missing_day(conn, day))
     before = {q.code: q for q in reader.on_day(conn, day - timedelta(days=1))}
     names = reader.names(conn, [q.cur_id for q in quotes])

@@ -23,7 +23,7 @@ from .. import __version__, days, sources
 from ..days import stamp
 from ..errors import ConfigError, Incomplete, Interrupted, TickerError
 from . import health, schedule
-from .hooks import AFTER_BANK_RATES, HOOKS
+from .hooks import AFTER_BANK_RATES, HOOKS, applies
 from .hooks import load as load_hook
 from .lock import hold, shown
 
@@ -242,7 +242,7 @@ class Daemon:
         for what, hook in self.hooks:
             if self.stopping:
                 return
-            if not wanted(what):
+            if not wanted(what) or not applies(what, self.config):
                 continue
             try:
                 hook(self.config)

@@ -10,6 +10,16 @@ HOOKS = [
 ]
 
 
+# Hooks with nothing to do under some configs are not run (nor logged as run) under them.
+APPLIES = {
+    "the alerts": lambda config: bool(config.alerts),
+}
+
+
+def applies(what: str, config) -> bool:
+    return APPLIES.get(what, lambda config: True)(config)
+
+
 # Which of them also run after a bank poll that changed a rate, and when: only what shows or
 # watches bank rates, so that polling every 30 minutes never redraws the charts for nothing.
 AFTER_BANK_RATES = {
