@@ -121,7 +121,9 @@ def build(config, day: date, out: Path | None = None, currencies=(), windows=())
                 staged.chmod(0o755)  # mkdtemp's 0700 would hide the set from a web server
                 _replace_folder(staged, out / day.isoformat())
             except BaseException:
-                shutil.rmtree(staged, ignore_errors=True)
+                # The set and the copy of it _replace_folder makes: nothing half-built is left.
+                for half in (staged, staged.with_name(f"{staged.name}.day")):
+                    shutil.rmtree(half, ignore_errors=True)
                 raise
             newest = _latest_day(out) <= day.isoformat()
             if newest:
