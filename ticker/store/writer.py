@@ -144,7 +144,7 @@ class Store:
         try:
             yield attempt
         except BaseException as exc:
-            status, error = "error", str(exc) or type(exc).__name__
+            status, error = "error", "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
             raise
         finally:
             with immediate(self.db):
