@@ -413,3 +413,50 @@ def test_band_charts_are_real_pngs_only_for_windows_with_bank_rates(bank_db, tmp
     for name in ("usd-30-bank.png", "rub-7-bank.png"):
         with Image.open(tmp_path / "charts" / "2026-03-17" / name) as image:
             assert (image.format, image.size) == ("PNG", charts.PIXELS)
+
+
+# --- the layout, read from the drawn artists' window extents -------------------------------------
+# The trial's set: the recorded database holds 2026-03-01..17 (so a 365-day window has 17 stored
+# days), USD all of January 2024, and EUR, GBP and USD on 2024-01-10.
+
+TRIAL = dict(day=date(2026, 3, 17), currencies=["USD", "EUR", "RUB"], windows=[30, 365], overview=["RUB", "USD", "EUR"])
+# A 365-day overview whose currencies start on different days: a legend of three rows.
+LATER_STARTS = dict(day=date(2024, 1, 31), currencies=["USD"], windows=[30, 365], overview=["USD", "EUR", "GBP"])
+
+
+def drawn(db: Path, folder: Path, day, currencies, windows, overview, only=()) -> dict:
+    """Each chart (or those named in `only`) of the set `ticker chart` would draw, saved as a real
+    PNG (which draws it): name -> Figure."""
+    conn = reader.connect(db)
+    figures = {}
+    for name, _, draw in charts.plan(conn, day, currencies, windows, overview):
+        if only and name not in only:
+            continue
+        figures[name] = fig = draw()
+        charts.save(fig, folder / name)
+        assert_picture(folder / name)
+    return figures
+
+
+def test_the_overview_subtitle_and_legend_name_the_same_start(recorded_db, tmp_path):
+    """The change is measured from each currency's first stored day in the window: the subtitle
+    names it, not the window's first day; the legend names only a later one."""
+    ours = {code: stored(recorded_db, code) for code in ("RUB", "USD", "EUR", "GBP")}
+
+    def change(code, first, last):
+        return f"{float(100 * (ours[code][last] / ours[code][first] - 1)):+.1f}%"
+
+    fig = drawn(recorded_db, tmp_path, **TRIAL)["overview-365.png"]
+    assert "% change in BYN since 2026-03-01" in texts(fig) and "2025-03-18" not in texts(fig)
+    first, last = date(2026, 3, 1), date(2026, 3, 17)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
+        f"RUB {change('RUB', first, last)}", f"USD {change('USD', first, last)}", f"EUR {change('EUR', first, last)}"]
+    assert change("USD", first, last) == "+3.3%"
+
+    fig = drawn(recorded_db, tmp_path, **LATER_STARTS)["overview-365.png"]
+    assert "% change in BYN since 2024-01-01" in texts(fig)
+    last = date(2024, 1, 31)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
+        f"USD {change('USD', date(2024, 1, 1), last)}",
+        f"EUR {change('EUR', date(2024, 1, 10), date(2024, 1, 10))} since 2024-01-10",
+        f"GBP {change('GBP', date(2024, 1, 10), date(2024, 1, 10))} since 2024-01-10"]

@@ -148,21 +148,26 @@ def band(s: reader.Series, bank: reader.BankDays) -> Figure:
 
 
 def changes(group: list[reader.Series]) -> Figure:
-    """Several currencies on one axis: % change since each one's first day in the window."""
+    """Several currencies on one axis: % change since each one's first stored day in the window."""
     fig, ax = _figure()
     ax.axhline(0, color=MUTED, linewidth=1.2)
-    x, start, as_of = _days(group[0].days), group[0].days[0], group[0].days[0]
-    for n, s in enumerate(group):
+    x = _days(group[0].days)
+    drawn = []
+    for s in group:
         y = np.asarray(s.values, dtype=float)
         stored = np.flatnonzero(~np.isnan(y))
-        first, last = int(stored[0]), int(stored[-1])
+        drawn.append((s, y, int(stored[0]), int(stored[-1])))
+    # The subtitle names the day the changes are measured from (the earliest first stored day, not
+    # the window's first day, which may have no rate); the legend names any currency's later one.
+    start = min(s.days[first] for s, _, first, _ in drawn)
+    for n, (s, y, first, last) in enumerate(drawn):
         pct = 100 * (y / y[first] - 1)
         since = f" since {s.days[first]}" if s.days[first] != start else ""
         ax.plot(x, pct, color=PALETTE[n % len(PALETTE)], linewidth=2.6, gid=s.code,
                 label=f"{s.code} {pct[last]:+.1f}%{since}")
-        as_of = max(as_of, s.days[last])
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:+g}%" if v else "0")
     codes = ", ".join(s.code for s in group)
+    as_of = max(s.days[last] for s, _, _, last in drawn)
     _frame(fig, ax, x, f"{codes} in BYN · {len(x)} days", f"% change in BYN since {start}", as_of)
     ax.margins(y=0.1)
     return fig
