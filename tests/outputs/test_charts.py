@@ -460,3 +460,13 @@ def test_the_overview_subtitle_and_legend_name_the_same_start(recorded_db, tmp_p
         f"USD {change('USD', date(2024, 1, 1), last)}",
         f"EUR {change('EUR', date(2024, 1, 10), date(2024, 1, 10))} since 2024-01-10",
         f"GBP {change('GBP', date(2024, 1, 10), date(2024, 1, 10))} since 2024-01-10"]
+
+
+def test_the_legend_lists_the_average_only_when_it_is_drawn(recorded_db, h1_db, tmp_path):
+    # 17 stored days of 365: too few for a 30-day mean anywhere, so no line and no legend entry.
+    fig = drawn(recorded_db, tmp_path, date(2026, 3, 17), ["USD"], [365], ["USD"], only=["usd-365.png"])["usd-365.png"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["USD, official rate"]
+    assert "average" not in lines(fig)
+    fig = drawn(h1_db, tmp_path, date(2024, 7, 31), ["USD"], [365], ["USD"], only=["usd-365.png"])["usd-365.png"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["USD, official rate", "30-day average"]
+    assert not np.isnan(lines(fig)["average"].get_ydata()).all()

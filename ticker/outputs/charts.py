@@ -97,8 +97,9 @@ def trend(s: reader.Series) -> Figure:
     ax.plot(x, y, color=LINE, linewidth=2.6, label=f"{s.code}, official rate", gid="rate")
     window = len(s.days)
     if window >= LONG_WINDOW:
-        ax.plot(x, moving_average(s.values, AVERAGE_DAYS), color=AVERAGE, linewidth=2, gid="average",
-                label=f"{AVERAGE_DAYS}-day average")
+        average = moving_average(s.values, AVERAGE_DAYS)
+        if not np.isnan(average).all():  # too few stored days draw no line: the legend does not list it
+            ax.plot(x, average, color=AVERAGE, linewidth=2, gid="average", label=f"{AVERAGE_DAYS}-day average")
     stored = [n for n, v in enumerate(s.exact) if v is not None]
     first, last = stored[0], stored[-1]
     # The extremes are found and labelled on the exact values, never on their float images.
