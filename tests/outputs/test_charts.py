@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -436,6 +437,67 @@ def drawn(db: Path, folder: Path, day, currencies, windows, overview, only=()) -
         charts.save(fig, folder / name)
         assert_picture(folder / name)
     return figures
+
+
+def tick_labels(axis) -> list:
+    """The tick labels drawn: those of the ticks inside the view, with text."""
+    low, high = sorted(axis.get_view_interval())
+    return [t.label1 for t in axis.get_major_ticks() if low <= t.get_loc() <= high and t.label1.get_text()]
+
+
+def boxes(fig) -> dict:
+    """Every text the chart shows, by what it is -> its window extent (pixels, after drawing):
+    the title, note and footer, the legend as a whole, the tick labels, the min, max and last tags."""
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    found = {f"figure text {t.get_text()!r}": t.get_window_extent(renderer) for t in fig.texts}
+    found["legend"] = ax.get_legend().get_window_extent(renderer)
+    for axis in (ax.xaxis, ax.yaxis):
+        found.update({f"tick label {t.get_text()!r}": t.get_window_extent(renderer) for t in tick_labels(axis)})
+    for t in ax.texts:  # the min and max labels, and the last value's tag with its box
+        patch = t.get_bbox_patch()
+        found[f"label {t.get_text()!r}"] = (patch or t).get_window_extent(renderer)
+    return found
+
+
+def assert_apart(name: str, found: dict):
+    items = list(found.items())
+    for n, (a, box_a) in enumerate(items):
+        for b, box_b in items[n + 1:]:
+            assert not box_a.overlaps(box_b), f"{name}: {a} overlaps {b}"
+
+
+def extremes(fig) -> dict:
+    """'min' / 'max' -> the label's Text."""
+    return {t.get_text().split()[0]: t for t in fig.axes[0].texts if t.get_text().split()[0] in ("min", "max")}
+
+
+@pytest.mark.parametrize("db, day, code, window", [
+    ("recorded_db", date(2026, 3, 17), "USD", 365),  # the minimum on the first stored day, the maximum on the last
+    ("recorded_db", date(2026, 3, 17), "RUB", 30),  # the minimum on the last day, at the right end
+    ("recorded_db", date(2026, 3, 17), "EUR", 30),
+    ("h1_db", date(2024, 7, 31), "USD", 365),  # a full half-year with its average
+    ("h1_db", date(2024, 7, 31), "GBP", 30),
+])
+def test_min_and_max_labels_stay_inside_the_plot_off_the_axis_and_the_line(request, tmp_path, db, day, code, window):
+    db = request.getfixturevalue(db)
+    name = f"{code.lower()}-{window}.png"
+    fig = drawn(db, tmp_path, day, [code], [window], [code], only=[name])[name]
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    plot, axis = ax.get_window_extent(renderer), ax.spines["bottom"].get_window_extent(renderer)
+    labels = {kind: t.get_window_extent(renderer) for kind, t in extremes(fig).items()}
+    assert labels.keys() == {"min", "max"}
+    line = ax.transData.transform(np.column_stack([mdates.date2num(lines(fig)["rate"].get_xdata()),
+                                                   lines(fig)["rate"].get_ydata()]))
+    line = line[~np.isnan(line[:, 1])]
+    for kind, box in labels.items():
+        assert plot.x0 < box.x0 and box.x1 < plot.x1 and plot.y0 < box.y0 and box.y1 < plot.y1, (kind, box, plot)
+        assert not box.overlaps(axis), f"{kind} label crosses the x axis"
+        # Under the whole line (min) or over it (max): no point of the line in the label's band.
+        assert (line[:, 1] > box.y1).all() if kind == "min" else (line[:, 1] < box.y0).all(), kind
+    assert not labels["min"].overlaps(labels["max"])
+    assert_apart(name, boxes(fig))
 
 
 def test_the_overview_subtitle_and_legend_name_the_same_start(recorded_db, tmp_path):

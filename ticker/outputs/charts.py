@@ -33,6 +33,7 @@ SOURCE = "Source: National Bank of the Republic of Belarus"
 AVERAGE_DAYS = 30  # the moving average drawn on windows of LONG_WINDOW days or more
 LONG_WINDOW = 180
 TITLE, TEXT, SMALL, FOOT = 22, 18, 18, 14  # points: SMALL is the tick labels, legend and tags
+OFFSET, PAD = 14, 3  # points: from a min or max marker to its label; from a label to the plot's edge
 INK, MUTED, GRID = "#1a1a1a", "#666666", "#e3e3e3"
 LINE, AVERAGE, LOW, HIGH = "#1f5fa8", "#e08a1e", "#c0392b", "#1e8449"
 BAND = "#e08a1e"  # the bank band, from the best buy (its lower edge) to the best sell
@@ -105,15 +106,19 @@ def trend(s: reader.Series) -> Figure:
     # The extremes are found and labelled on the exact values, never on their float images.
     low = min(stored, key=lambda n: s.exact[n])
     high = max(stored, key=lambda n: s.exact[n])
+    extremes = []
     if s.exact[high] > s.exact[low]:
-        _extreme(ax, x, y, low, f"min {_number(s.exact[low])}", LOW, below=True)
-        _extreme(ax, x, y, high, f"max {_number(s.exact[high])}", HIGH, below=False)
+        extremes = [_extreme(ax, x, y, low, f"min {_number(s.exact[low])}", LOW, below=True),
+                    _extreme(ax, x, y, high, f"max {_number(s.exact[high])}", HIGH, below=False)]
     _tag(ax, x[last], y[last], _number(s.exact[last]), LINE)
     change = 100 * (y[last] / y[first] - 1)
     # The unit heads the chart rather than running up its side: the phone's width goes to the line.
     _frame(fig, ax, x, f"{s.code} in BYN · {window} days",
            f"{unit_label(s)} · {change:+.1f}% since {s.days[first]}", s.days[last])
-    ax.margins(y=0.14)
+    if extremes:
+        _room_for(ax, extremes, y[low], y[high])
+    else:
+        ax.margins(y=0.14)
     return fig
 
 
@@ -232,13 +237,31 @@ def _tag(ax, x, y, text: str, color: str) -> None:
                 bbox={"boxstyle": "round,pad=0.35", "facecolor": color, "edgecolor": "none"})
 
 
-def _extreme(ax, x, y, i: int, label: str, color: str, below: bool) -> None:
+def _extreme(ax, x, y, i: int, label: str, color: str, below: bool):
+    """The marker and its label: under the minimum, over the maximum, where the line never is."""
     ax.plot([x[i]], [y[i]], "v" if below else "^", color=color, markersize=11, gid=label.split()[0])
-    where = i / max(len(x) - 1, 1)
-    ha = "left" if where < 0.15 else "right" if where > 0.85 else "center"
-    ax.annotate(label, xy=(x[i], y[i]), xytext=(0, -14 if below else 14),
-                textcoords="offset points", ha=ha, va="top" if below else "bottom",
-                fontsize=SMALL, color=color, fontweight="bold")
+    return ax.annotate(label, xy=(x[i], y[i]), xytext=(0, -OFFSET if below else OFFSET),
+                       textcoords="offset points", ha="center", va="top" if below else "bottom",
+                       fontsize=SMALL, color=color, fontweight="bold", gid=f"{label.split()[0]} label")
+
+
+def _room_for(ax, labels, low: float, high: float) -> None:
+    """The y range with a band under `low` and over `high` as tall as the labels and their offset,
+    then each label moved sideways just enough to be inside the plot: it never crosses the x axis,
+    the tick labels or the last value's tag, and the min and max labels keep to their own bands."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    plot = ax.get_window_extent(renderer)
+    points = fig.dpi / 72  # pixels per point
+    tallest = max(label.get_window_extent(renderer).height for label in labels)
+    band = (tallest + (OFFSET + PAD) * points) / plot.height  # of the plot's height, each end
+    span = (high - low) / (1 - 2 * band)
+    ax.set_ylim(low - band * span, high + band * span)
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        shift = max(plot.x0 + PAD * points - box.x0, 0) - max(box.x1 - (plot.x1 - PAD * points), 0)
+        dx, dy = label.xyann
+        label.xyann = (dx + shift / points, dy)
 
 
 def _number(value) -> str:
