@@ -472,6 +472,20 @@ def extremes(fig) -> dict:
     return {t.get_text().split()[0]: t for t in fig.axes[0].texts if t.get_text().split()[0] in ("min", "max")}
 
 
+@pytest.mark.parametrize("case", [TRIAL, LATER_STARTS], ids=["trial", "later-starts"])
+def test_no_text_overlaps_another_and_the_legend_clears_the_plot(recorded_db, tmp_path, case):
+    figures = drawn(recorded_db, tmp_path, **case)
+    for name, fig in figures.items():
+        found = boxes(fig)
+        assert_apart(name, found)
+        plot, legend = fig.axes[0].get_window_extent(fig.canvas.get_renderer()), found["legend"]
+        assert legend.y0 > plot.y1, f"{name}: the legend reaches into the plot"
+        assert all(fig.bbox.contains(b.x0, b.y0) and fig.bbox.contains(b.x1, b.y1) for b in found.values()), name
+    overview = figures["overview-365.png"]
+    rows = {round(t.get_window_extent(overview.canvas.get_renderer()).y0) for t in overview.axes[0].get_legend().get_texts()}
+    assert len(rows) == (1 if case is TRIAL else 3)  # the later starts make the legend one entry a row
+
+
 @pytest.mark.parametrize("db, day, code, window", [
     ("recorded_db", date(2026, 3, 17), "USD", 365),  # the minimum on the first stored day, the maximum on the last
     ("recorded_db", date(2026, 3, 17), "RUB", 30),  # the minimum on the last day, at the right end

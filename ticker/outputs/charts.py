@@ -222,9 +222,13 @@ def _frame(fig, ax, x, title: str, note: str, as_of: date, source: str = SOURCE)
     fig.text(0.03, 0.875, note, fontsize=TEXT, color=MUTED, va="center")
     # Rows between the title and the plot, where they can never hide a line.
     labels = ax.get_legend_handles_labels()[1]
-    ax.legend(loc="upper left", bbox_to_anchor=(0.02, 0.835), bbox_transform=fig.transFigure,
-              ncols=len(labels) if sum(map(len, labels)) <= 40 else 1, fontsize=SMALL, frameon=False, handlelength=1.2, columnspacing=1.0, borderaxespad=0,
-              handletextpad=0.5)
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(0.02, 0.835), bbox_transform=fig.transFigure,
+                       ncols=len(labels) if sum(map(len, labels)) <= 40 else 1, fontsize=SMALL, frameon=False,
+                       handlelength=1.2, columnspacing=1.0, borderaxespad=0, handletextpad=0.5)
+    # More rows push the plot down: it starts a tick label's height below the last one, so the
+    # top tick label (centred on its tick, half above the plot) stays clear of it.
+    bottom = legend.get_window_extent(fig.canvas.get_renderer()).y0 / fig.bbox.height
+    fig.subplots_adjust(top=min(fig.subplotpars.top, bottom - SMALL / 72 / SIZE[1]))
     fig.text(0.03, 0.035, f"{source} · as of {as_of}", fontsize=FOOT, color=MUTED, va="center")
 
 
