@@ -546,3 +546,15 @@ def test_the_legend_lists_the_average_only_when_it_is_drawn(recorded_db, h1_db, 
     fig = drawn(h1_db, tmp_path, date(2024, 7, 31), ["USD"], [365], ["USD"], only=["usd-365.png"])["usd-365.png"]
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["USD, official rate", "30-day average"]
     assert not np.isnan(lines(fig)["average"].get_ydata()).all()
+
+
+@pytest.mark.parametrize("window, ticks", [
+    (30, ["Feb 15", "22", "Mar", "08", "15"]),  # February named at the first tick
+    (7, ["Mar 11", "13", "15", "17"]),
+    (365, ["May", "Jul", "Sep", "Nov", "2026", "Mar"]),  # month ticks name themselves
+])
+def test_the_date_axis_names_the_month_of_its_first_tick(recorded_db, tmp_path, window, ticks):
+    name = f"rub-{window}.png"
+    fig = drawn(recorded_db, tmp_path, date(2026, 3, 17), ["RUB"], [window], ["RUB"], only=[name])[name]
+    assert [t.get_text() for t in tick_labels(fig.axes[0].xaxis)] == ticks
+    assert_apart(name, boxes(fig))

@@ -19,7 +19,7 @@ os.environ.setdefault("MPLCONFIGDIR", _cache())
 
 import numpy as np  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, num2date  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator, ScalarFormatter  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -200,7 +200,7 @@ def _figure():
     locator = AutoDateLocator(minticks=4, maxticks=7)
     ax.xaxis.set_major_locator(locator)
     # No offset ("2024-Aug") under the axis: the footer's "as of" date gives the year.
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
+    ax.xaxis.set_major_formatter(_DateFormatter(locator, show_offset=False))
     # Few ticks and a fixed label position: ticks and label placement are most of the drawing time.
     ax.yaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]))
     ax.yaxis.set_major_formatter(ScalarFormatter(useOffset=False))
@@ -275,6 +275,19 @@ def _number(value) -> str:
     from ..model import round_half_up
 
     return str(round_half_up(Decimal(value), 4))
+
+
+class _DateFormatter(ConciseDateFormatter):
+    """The concise date axis, naming the month of its first tick too: a 30-day window reads
+    "Feb 15  22  Mar  08  15", where the plain formatter's "15  22  Mar  08  15" never names February."""
+
+    def format_ticks(self, values):
+        labels = super().format_ticks(values)
+        if labels:
+            first = num2date(values[0])
+            if labels[0] == first.strftime(self.formats[2]):  # a bare day of the month
+                labels[0] = f"{first:%b} {labels[0]}"
+        return labels
 
 
 def _days(days: list[date]) -> np.ndarray:
