@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -413,3 +414,147 @@ def test_band_charts_are_real_pngs_only_for_windows_with_bank_rates(bank_db, tmp
     for name in ("usd-30-bank.png", "rub-7-bank.png"):
         with Image.open(tmp_path / "charts" / "2026-03-17" / name) as image:
             assert (image.format, image.size) == ("PNG", charts.PIXELS)
+
+
+# --- the layout, read from the drawn artists' window extents -------------------------------------
+# The trial's set: the recorded database holds 2026-03-01..17 (so a 365-day window has 17 stored
+# days), USD all of January 2024, and EUR, GBP and USD on 2024-01-10.
+
+TRIAL = dict(day=date(2026, 3, 17), currencies=["USD", "EUR", "RUB"], windows=[30, 365], overview=["RUB", "USD", "EUR"])
+# A 365-day overview whose currencies start on different days: a legend of three rows.
+LATER_STARTS = dict(day=date(2024, 1, 31), currencies=["USD"], windows=[30, 365], overview=["USD", "EUR", "GBP"])
+
+
+def drawn(db: Path, folder: Path, day, currencies, windows, overview, only=()) -> dict:
+    """Each chart (or those named in `only`) of the set `ticker chart` would draw, saved as a real
+    PNG (which draws it): name -> Figure."""
+    conn = reader.connect(db)
+    figures = {}
+    for name, _, draw in charts.plan(conn, day, currencies, windows, overview):
+        if only and name not in only:
+            continue
+        figures[name] = fig = draw()
+        charts.save(fig, folder / name)
+        assert_picture(folder / name)
+    return figures
+
+
+def tick_labels(axis) -> list:
+    """The tick labels drawn: those of the ticks inside the view, with text."""
+    low, high = sorted(axis.get_view_interval())
+    return [t.label1 for t in axis.get_major_ticks() if low <= t.get_loc() <= high and t.label1.get_text()]
+
+
+def boxes(fig) -> dict:
+    """Every text the chart shows, by what it is -> its window extent (pixels, after drawing):
+    the title, note and footer, the legend as a whole, the tick labels, the min, max and last tags."""
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    found = {f"figure text {t.get_text()!r}": t.get_window_extent(renderer) for t in fig.texts}
+    found["legend"] = ax.get_legend().get_window_extent(renderer)
+    for axis in (ax.xaxis, ax.yaxis):
+        found.update({f"tick label {t.get_text()!r}": t.get_window_extent(renderer) for t in tick_labels(axis)})
+    for t in ax.texts:  # the min and max labels, and the last value's tag with its box
+        patch = t.get_bbox_patch()
+        found[f"label {t.get_text()!r}"] = (patch or t).get_window_extent(renderer)
+    return found
+
+
+def assert_apart(name: str, found: dict):
+    items = list(found.items())
+    for n, (a, box_a) in enumerate(items):
+        for b, box_b in items[n + 1:]:
+            assert not box_a.overlaps(box_b), f"{name}: {a} overlaps {b}"
+
+
+def extremes(fig) -> dict:
+    """'min' / 'max' -> the label's Text."""
+    return {t.get_text().split()[0]: t for t in fig.axes[0].texts if t.get_text().split()[0] in ("min", "max")}
+
+
+@pytest.mark.parametrize("case", [TRIAL, LATER_STARTS], ids=["trial", "later-starts"])
+def test_no_text_overlaps_another_and_the_legend_clears_the_plot(recorded_db, tmp_path, case):
+    figures = drawn(recorded_db, tmp_path, **case)
+    for name, fig in figures.items():
+        found = boxes(fig)
+        assert_apart(name, found)
+        plot, legend = fig.axes[0].get_window_extent(fig.canvas.get_renderer()), found["legend"]
+        assert legend.y0 > plot.y1, f"{name}: the legend reaches into the plot"
+        assert all(fig.bbox.contains(b.x0, b.y0) and fig.bbox.contains(b.x1, b.y1) for b in found.values()), name
+    overview = figures["overview-365.png"]
+    rows = {round(t.get_window_extent(overview.canvas.get_renderer()).y0) for t in overview.axes[0].get_legend().get_texts()}
+    assert len(rows) == (1 if case is TRIAL else 3)  # the later starts make the legend one entry a row
+
+
+@pytest.mark.parametrize("db, day, code, window", [
+    ("recorded_db", date(2026, 3, 17), "USD", 365),  # the minimum on the first stored day, the maximum on the last
+    ("recorded_db", date(2026, 3, 17), "RUB", 30),  # the minimum on the last day, at the right end
+    ("recorded_db", date(2026, 3, 17), "EUR", 30),
+    ("h1_db", date(2024, 7, 31), "USD", 365),  # a full half-year with its average
+    ("h1_db", date(2024, 7, 31), "GBP", 30),
+])
+def test_min_and_max_labels_stay_inside_the_plot_off_the_axis_and_the_line(request, tmp_path, db, day, code, window):
+    db = request.getfixturevalue(db)
+    name = f"{code.lower()}-{window}.png"
+    fig = drawn(db, tmp_path, day, [code], [window], [code], only=[name])[name]
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    plot, axis = ax.get_window_extent(renderer), ax.spines["bottom"].get_window_extent(renderer)
+    labels = {kind: t.get_window_extent(renderer) for kind, t in extremes(fig).items()}
+    assert labels.keys() == {"min", "max"}
+    line = ax.transData.transform(np.column_stack([mdates.date2num(lines(fig)["rate"].get_xdata()),
+                                                   lines(fig)["rate"].get_ydata()]))
+    line = line[~np.isnan(line[:, 1])]
+    for kind, box in labels.items():
+        assert plot.x0 < box.x0 and box.x1 < plot.x1 and plot.y0 < box.y0 and box.y1 < plot.y1, (kind, box, plot)
+        assert not box.overlaps(axis), f"{kind} label crosses the x axis"
+        # Under the whole line (min) or over it (max): no point of the line in the label's band.
+        assert (line[:, 1] > box.y1).all() if kind == "min" else (line[:, 1] < box.y0).all(), kind
+    assert not labels["min"].overlaps(labels["max"])
+    assert_apart(name, boxes(fig))
+
+
+def test_the_overview_subtitle_and_legend_name_the_same_start(recorded_db, tmp_path):
+    """The change is measured from each currency's first stored day in the window: the subtitle
+    names it, not the window's first day; the legend names only a later one."""
+    ours = {code: stored(recorded_db, code) for code in ("RUB", "USD", "EUR", "GBP")}
+
+    def change(code, first, last):
+        return f"{float(100 * (ours[code][last] / ours[code][first] - 1)):+.1f}%"
+
+    fig = drawn(recorded_db, tmp_path, **TRIAL)["overview-365.png"]
+    assert "% change in BYN since 2026-03-01" in texts(fig) and "2025-03-18" not in texts(fig)
+    first, last = date(2026, 3, 1), date(2026, 3, 17)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
+        f"RUB {change('RUB', first, last)}", f"USD {change('USD', first, last)}", f"EUR {change('EUR', first, last)}"]
+    assert change("USD", first, last) == "+3.3%"
+
+    fig = drawn(recorded_db, tmp_path, **LATER_STARTS)["overview-365.png"]
+    assert "% change in BYN since 2024-01-01" in texts(fig)
+    last = date(2024, 1, 31)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
+        f"USD {change('USD', date(2024, 1, 1), last)}",
+        f"EUR {change('EUR', date(2024, 1, 10), date(2024, 1, 10))} since 2024-01-10",
+        f"GBP {change('GBP', date(2024, 1, 10), date(2024, 1, 10))} since 2024-01-10"]
+
+
+def test_the_legend_lists_the_average_only_when_it_is_drawn(recorded_db, h1_db, tmp_path):
+    # 17 stored days of 365: too few for a 30-day mean anywhere, so no line and no legend entry.
+    fig = drawn(recorded_db, tmp_path, date(2026, 3, 17), ["USD"], [365], ["USD"], only=["usd-365.png"])["usd-365.png"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["USD, official rate"]
+    assert "average" not in lines(fig)
+    fig = drawn(h1_db, tmp_path, date(2024, 7, 31), ["USD"], [365], ["USD"], only=["usd-365.png"])["usd-365.png"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["USD, official rate", "30-day average"]
+    assert not np.isnan(lines(fig)["average"].get_ydata()).all()
+
+
+@pytest.mark.parametrize("window, ticks", [
+    (30, ["Feb 15", "22", "Mar", "08", "15"]),  # February named at the first tick
+    (7, ["Mar 11", "13", "15", "17"]),
+    (365, ["May", "Jul", "Sep", "Nov", "2026", "Mar"]),  # month ticks name themselves
+])
+def test_the_date_axis_names_the_month_of_its_first_tick(recorded_db, tmp_path, window, ticks):
+    name = f"rub-{window}.png"
+    fig = drawn(recorded_db, tmp_path, date(2026, 3, 17), ["RUB"], [window], ["RUB"], only=[name])[name]
+    assert [t.get_text() for t in tick_labels(fig.axes[0].xaxis)] == ticks
+    assert_apart(name, boxes(fig))

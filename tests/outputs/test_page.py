@@ -107,7 +107,8 @@ def test_in_chromium_nothing_overflows_every_image_loads_and_ticks_are_legible(s
 
 def in_chromium(site, browser, width, height, images, name="page"):
     """The page at `width` x `height`: nothing scrolls sideways, every one of the `images` loads and
-    its tick labels are at least 11 CSS px, the header line is `ticker line`'s, unbroken."""
+    its tick labels are at least 11 CSS px, the header line is `ticker line`'s, unbroken. Returns
+    the layout read, with where each monthly rate's mark and its rate are drawn (`marks`)."""
     tab = browser.new_page()
     try:
         tab.set_viewport_size({"width": width, "height": height})
@@ -131,6 +132,17 @@ def in_chromium(site, browser, width, height, images, name="page"):
                                                     ok: i.complete && i.naturalWidth > 0})),
             items: [...document.querySelectorAll('.line .item')].map(e => ({
                 text: e.textContent, lines: e.getClientRects().length, wrap: getComputedStyle(e).whiteSpace})),
+            marks: [...document.querySelectorAll('td .set')].map(e => {
+                const cell = e.closest('td'), mark = e.getBoundingClientRect(), rate = cell.firstChild;
+                const range = document.createRange();
+                range.selectNodeContents(rate);
+                const number = range.getBoundingClientRect();
+                return {text: e.textContent, row: e.closest('tr').querySelector('.code').textContent,
+                        size: parseFloat(getComputedStyle(e).fontSize), left: mark.left, right: mark.right,
+                        top: mark.top, width: mark.width, height: mark.height,
+                        number: {left: number.left, right: number.right, bottom: number.bottom},
+                        content: cell.getBoundingClientRect().right - parseFloat(getComputedStyle(cell).paddingRight)};
+            }),
         })""")
     finally:
         tab.close()
@@ -143,6 +155,7 @@ def in_chromium(site, browser, width, height, images, name="page"):
     assert " · ".join(item["text"].replace("\xa0", " ") for item in layout["items"]) == site["header"]
     assert all(item["lines"] == 1 and item["wrap"] == "nowrap" and " " not in item["text"] for item in layout["items"])
     assert (ARTEFACTS / f"{name}-{width}x{height}.png").stat().st_size > 10_000
+    return layout
 
 
 # -- the best bank rates beside the official ones ([banks] show) --------------------------------
@@ -193,3 +206,58 @@ def test_the_days_table_has_the_best_minsk_buy_and_sell_beside_each_official_rat
 def test_with_bank_rates_nothing_overflows_in_chromium_and_every_band_chart_loads(bank_site, browser, width, height):
     # The trend and the band chart of USD, EUR and RUB over 30 and 365 days, and the overview.
     in_chromium(bank_site, browser, width, height, images=13, name="page-banks")
+
+
+# -- monthly currencies (KRW, THB: NBRB sets their rates once a month) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def monthly_site(tmp_path_factory, monthly_db):
+    """`ticker chart` on Monday 2026-03-16 evening over the daily and the monthly list, served over HTTP."""
+    folder = tmp_path_factory.mktemp("monthly_site")
+    config_file = write_config(folder, "http://127.0.0.1:9", database={"path": f'"{monthly_db}"'})
+    with minsk(MONDAY):
+        run(config_file, "chart")
+        tables = {day: json.loads(run(config_file, "table", "--date", day, "--json"))
+                  for day in ("2026-03-16", "2026-03-17")}
+        header = run(config_file, "line").strip()
+    with served(folder / "charts") as url:
+        yield {"url": url, "folder": folder / "charts", "tables": tables, "header": header}
+
+
+def test_the_table_marks_a_monthly_rate_and_the_day_it_was_set(monthly_site):
+    page = (monthly_site["folder"] / "index.html").read_text(encoding="utf-8")
+    sections = re.findall(r"<section>(.*?)</section>", page, re.S)
+    assert len(sections) == 2
+    for section, day in zip(sections, ("2026-03-16", "2026-03-17")):
+        rows = re.findall(r'<tr class="(?:up|down|none)">(.*?)</tr>', section)
+        expected = monthly_site["tables"][day]["currencies"]
+        assert len(rows) == len(expected) == 32
+        monthly = {c["code"]: c for c in expected if c["periodicity"] == 1}
+        assert {code: c["set_on"] for code, c in monthly.items()} == {"KRW": "2026-03-01", "THB": "2026-03-01"}
+        for row, currency in zip(rows, expected):
+            cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).replace("\xa0", " ")
+                     for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            note = f" set monthly on {currency['set_on']}" if currency["code"] in monthly else ""
+            arrow = {"up": "▲ ", "down": "▼ ", "none": ""}[currency["direction"]]
+            assert cells == [f"{currency['scale']} {currency['code']}", currency["name"], currency["rate"] + note,
+                             f"{arrow}{Decimal(currency['change']):+f}", f"{Decimal(currency['change_pct']):+}%"]
+        # The rate NBRB set on the 1st is in force all month: against the day before, no change.
+        krw = next(row for row in rows if ">1000\xa0KRW<" in row)
+        assert re.search(r'<td class="num">2\.1367 <span class="set">set monthly on 2026-03-01</span></td>'
+                         r'<td class="num change abs">\+0\.0000</td><td class="num change">\+0\.00%</td>', krw)
+    assert page.count('class="set"') == 4  # KRW and THB, today and tomorrow; no daily rate is marked
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_monthly_marks_show_under_their_rate_and_nothing_overflows(monthly_site, browser, width, height):
+    layout = in_chromium(monthly_site, browser, width, height, images=7, name="page-monthly")
+    marks = layout["marks"]
+    assert sorted((m["row"].replace("\xa0", " "), m["text"]) for m in marks) == sorted(
+        [("1000 KRW", "set monthly on 2026-03-01"), ("100 THB", "set monthly on 2026-03-01")] * 2)
+    for mark in marks:
+        assert mark["width"] > 0 and mark["height"] > 0 and mark["size"] >= 11, mark  # shown and legible, on a phone too
+        assert 0 <= mark["left"] and mark["right"] <= width, mark
+        # On its own line under the rate, whose digits stay right-aligned with the other rates'.
+        assert mark["top"] >= mark["number"]["bottom"] - 1, mark
+        assert abs(mark["number"]["right"] - mark["content"]) < 1, mark

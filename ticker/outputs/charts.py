@@ -19,7 +19,7 @@ os.environ.setdefault("MPLCONFIGDIR", _cache())
 
 import numpy as np  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, num2date  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator, ScalarFormatter  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -33,6 +33,7 @@ SOURCE = "Source: National Bank of the Republic of Belarus"
 AVERAGE_DAYS = 30  # the moving average drawn on windows of LONG_WINDOW days or more
 LONG_WINDOW = 180
 TITLE, TEXT, SMALL, FOOT = 22, 18, 18, 14  # points: SMALL is the tick labels, legend and tags
+OFFSET, PAD = 14, 3  # points: from a min or max marker to its label; from a label to the plot's edge
 INK, MUTED, GRID = "#1a1a1a", "#666666", "#e3e3e3"
 LINE, AVERAGE, LOW, HIGH = "#1f5fa8", "#e08a1e", "#c0392b", "#1e8449"
 BAND = "#e08a1e"  # the bank band, from the best buy (its lower edge) to the best sell
@@ -97,22 +98,27 @@ def trend(s: reader.Series) -> Figure:
     ax.plot(x, y, color=LINE, linewidth=2.6, label=f"{s.code}, official rate", gid="rate")
     window = len(s.days)
     if window >= LONG_WINDOW:
-        ax.plot(x, moving_average(s.values, AVERAGE_DAYS), color=AVERAGE, linewidth=2, gid="average",
-                label=f"{AVERAGE_DAYS}-day average")
+        average = moving_average(s.values, AVERAGE_DAYS)
+        if not np.isnan(average).all():  # too few stored days draw no line: the legend does not list it
+            ax.plot(x, average, color=AVERAGE, linewidth=2, gid="average", label=f"{AVERAGE_DAYS}-day average")
     stored = [n for n, v in enumerate(s.exact) if v is not None]
     first, last = stored[0], stored[-1]
     # The extremes are found and labelled on the exact values, never on their float images.
     low = min(stored, key=lambda n: s.exact[n])
     high = max(stored, key=lambda n: s.exact[n])
+    extremes = []
     if s.exact[high] > s.exact[low]:
-        _extreme(ax, x, y, low, f"min {_number(s.exact[low])}", LOW, below=True)
-        _extreme(ax, x, y, high, f"max {_number(s.exact[high])}", HIGH, below=False)
+        extremes = [_extreme(ax, x, y, low, f"min {_number(s.exact[low])}", LOW, below=True),
+                    _extreme(ax, x, y, high, f"max {_number(s.exact[high])}", HIGH, below=False)]
     _tag(ax, x[last], y[last], _number(s.exact[last]), LINE)
     change = 100 * (y[last] / y[first] - 1)
     # The unit heads the chart rather than running up its side: the phone's width goes to the line.
     _frame(fig, ax, x, f"{s.code} in BYN · {window} days",
            f"{unit_label(s)} · {change:+.1f}% since {s.days[first]}", s.days[last])
-    ax.margins(y=0.14)
+    if extremes:
+        _room_for(ax, extremes, y[low], y[high])
+    else:
+        ax.margins(y=0.14)
     return fig
 
 
@@ -148,21 +154,26 @@ def band(s: reader.Series, bank: reader.BankDays) -> Figure:
 
 
 def changes(group: list[reader.Series]) -> Figure:
-    """Several currencies on one axis: % change since each one's first day in the window."""
+    """Several currencies on one axis: % change since each one's first stored day in the window."""
     fig, ax = _figure()
     ax.axhline(0, color=MUTED, linewidth=1.2)
-    x, start, as_of = _days(group[0].days), group[0].days[0], group[0].days[0]
-    for n, s in enumerate(group):
+    x = _days(group[0].days)
+    drawn = []
+    for s in group:
         y = np.asarray(s.values, dtype=float)
         stored = np.flatnonzero(~np.isnan(y))
-        first, last = int(stored[0]), int(stored[-1])
+        drawn.append((s, y, int(stored[0]), int(stored[-1])))
+    # The subtitle names the day the changes are measured from (the earliest first stored day, not
+    # the window's first day, which may have no rate); the legend names any currency's later one.
+    start = min(s.days[first] for s, _, first, _ in drawn)
+    for n, (s, y, first, last) in enumerate(drawn):
         pct = 100 * (y / y[first] - 1)
         since = f" since {s.days[first]}" if s.days[first] != start else ""
         ax.plot(x, pct, color=PALETTE[n % len(PALETTE)], linewidth=2.6, gid=s.code,
                 label=f"{s.code} {pct[last]:+.1f}%{since}")
-        as_of = max(as_of, s.days[last])
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:+g}%" if v else "0")
     codes = ", ".join(s.code for s in group)
+    as_of = max(s.days[last] for s, _, _, last in drawn)
     _frame(fig, ax, x, f"{codes} in BYN · {len(x)} days", f"% change in BYN since {start}", as_of)
     ax.margins(y=0.1)
     return fig
@@ -189,7 +200,7 @@ def _figure():
     locator = AutoDateLocator(minticks=4, maxticks=7)
     ax.xaxis.set_major_locator(locator)
     # No offset ("2024-Aug") under the axis: the footer's "as of" date gives the year.
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
+    ax.xaxis.set_major_formatter(_DateFormatter(locator, show_offset=False))
     # Few ticks and a fixed label position: ticks and label placement are most of the drawing time.
     ax.yaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]))
     ax.yaxis.set_major_formatter(ScalarFormatter(useOffset=False))
@@ -211,9 +222,13 @@ def _frame(fig, ax, x, title: str, note: str, as_of: date, source: str = SOURCE)
     fig.text(0.03, 0.875, note, fontsize=TEXT, color=MUTED, va="center")
     # Rows between the title and the plot, where they can never hide a line.
     labels = ax.get_legend_handles_labels()[1]
-    ax.legend(loc="upper left", bbox_to_anchor=(0.02, 0.835), bbox_transform=fig.transFigure,
-              ncols=len(labels) if sum(map(len, labels)) <= 40 else 1, fontsize=SMALL, frameon=False, handlelength=1.2, columnspacing=1.0, borderaxespad=0,
-              handletextpad=0.5)
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(0.02, 0.835), bbox_transform=fig.transFigure,
+                       ncols=len(labels) if sum(map(len, labels)) <= 40 else 1, fontsize=SMALL, frameon=False,
+                       handlelength=1.2, columnspacing=1.0, borderaxespad=0, handletextpad=0.5)
+    # More rows push the plot down: it starts a tick label's height below the last one, so the
+    # top tick label (centred on its tick, half above the plot) stays clear of it.
+    bottom = legend.get_window_extent(fig.canvas.get_renderer()).y0 / fig.bbox.height
+    fig.subplots_adjust(top=min(fig.subplotpars.top, bottom - SMALL / 72 / SIZE[1]))
     fig.text(0.03, 0.035, f"{source} · as of {as_of}", fontsize=FOOT, color=MUTED, va="center")
 
 
@@ -226,13 +241,31 @@ def _tag(ax, x, y, text: str, color: str) -> None:
                 bbox={"boxstyle": "round,pad=0.35", "facecolor": color, "edgecolor": "none"})
 
 
-def _extreme(ax, x, y, i: int, label: str, color: str, below: bool) -> None:
+def _extreme(ax, x, y, i: int, label: str, color: str, below: bool):
+    """The marker and its label: under the minimum, over the maximum, where the line never is."""
     ax.plot([x[i]], [y[i]], "v" if below else "^", color=color, markersize=11, gid=label.split()[0])
-    where = i / max(len(x) - 1, 1)
-    ha = "left" if where < 0.15 else "right" if where > 0.85 else "center"
-    ax.annotate(label, xy=(x[i], y[i]), xytext=(0, -14 if below else 14),
-                textcoords="offset points", ha=ha, va="top" if below else "bottom",
-                fontsize=SMALL, color=color, fontweight="bold")
+    return ax.annotate(label, xy=(x[i], y[i]), xytext=(0, -OFFSET if below else OFFSET),
+                       textcoords="offset points", ha="center", va="top" if below else "bottom",
+                       fontsize=SMALL, color=color, fontweight="bold", gid=f"{label.split()[0]} label")
+
+
+def _room_for(ax, labels, low: float, high: float) -> None:
+    """The y range with a band under `low` and over `high` as tall as the labels and their offset,
+    then each label moved sideways just enough to be inside the plot: it never crosses the x axis,
+    the tick labels or the last value's tag, and the min and max labels keep to their own bands."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    plot = ax.get_window_extent(renderer)
+    points = fig.dpi / 72  # pixels per point
+    tallest = max(label.get_window_extent(renderer).height for label in labels)
+    band = (tallest + (OFFSET + PAD) * points) / plot.height  # of the plot's height, each end
+    span = (high - low) / (1 - 2 * band)
+    ax.set_ylim(low - band * span, high + band * span)
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        shift = max(plot.x0 + PAD * points - box.x0, 0) - max(box.x1 - (plot.x1 - PAD * points), 0)
+        dx, dy = label.xyann
+        label.xyann = (dx + shift / points, dy)
 
 
 def _number(value) -> str:
@@ -242,6 +275,19 @@ def _number(value) -> str:
     from ..model import round_half_up
 
     return str(round_half_up(Decimal(value), 4))
+
+
+class _DateFormatter(ConciseDateFormatter):
+    """The concise date axis, naming the month of its first tick too: a 30-day window reads
+    "Feb 15  22  Mar  08  15", where the plain formatter's "15  22  Mar  08  15" never names February."""
+
+    def format_ticks(self, values):
+        labels = super().format_ticks(values)
+        if labels:
+            first = num2date(values[0])
+            if labels[0] == first.strftime(self.formats[2]):  # a bare day of the month
+                labels[0] = f"{first:%b} {labels[0]}"
+        return labels
 
 
 def _days(days: list[date]) -> np.ndarray:

@@ -31,7 +31,8 @@ def _signed(value) -> str:
 COLUMNS = [
     Column("Currency", lambda r: f"{r.quote.scale}{NBSP}{r.quote.code}", "code"),
     Column("Name", lambda r: html.escape(r.name), "name"),
-    Column("Rate, BYN", lambda r: f"{r.quote.rate}" + ("" if r.quote.unit == "BYN" else f"{NBSP}{r.quote.unit}"), "num"),
+    Column("Rate, BYN", lambda r: f"{r.quote.rate}" + ("" if r.quote.unit == "BYN" else f"{NBSP}{r.quote.unit}")
+           + (f' <span class="set">{r.set_monthly}</span>' if r.set_monthly else ""), "num"),
     # "abs" gives way on a phone when the bank columns need the room; "%" stays, in the same colour.
     Column("Change", lambda r: f"{MARKS[r.direction]}{NBSP}{_signed(r.change)}".strip(NBSP), "num change abs"),
     Column("%", lambda r: "" if r.change_pct is None else f"{r.change_pct:+}%", "num change"),
@@ -114,6 +115,7 @@ th, td {{ padding: 0.25rem 0.5rem; border-bottom: 1px solid #e3e3e3; text-align:
 thead th {{ font-weight: 600; color: #444; }}
 .num {{ text-align: right; }}
 .name {{ white-space: normal; }}
+.set {{ display: block; white-space: normal; font-size: 0.8em; color: #666; }}
 .bank {{ background: #f4f7fb; }}
 .up .change {{ color: #1e7a44; }}
 .down .change {{ color: #b8322a; }}

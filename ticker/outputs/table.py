@@ -19,6 +19,12 @@ class Row(Item):
 
     name: str = ""
 
+    @property
+    def set_monthly(self) -> str:
+        """A monthly rate says so, and the day NBRB set it (it is in force to the end of that
+        month): "set monthly on 2026-03-01"; "" for a daily rate."""
+        return f"set monthly on {self.quote.date}" if self.quote.periodicity == MONTHLY else ""
+
 
 @dataclass(frozen=True)
 class Table:
@@ -51,7 +57,7 @@ def text(table: Table) -> str:
     head = f"Official NBRB rates in force on {table.day:%Y-%m-%d (%A)}, change against {table.previous_day}"
     cells = [(f"{r.quote.scale} {r.quote.code}", r.name, f"{r.quote.rate} {r.quote.unit}",
               f"{MARKS[r.direction] or ' '} {_signed(r.change)}".rstrip(),
-              "" if r.change_pct is None else f"{r.change_pct:+}%", _set(r)) for r in table.rows]
+              "" if r.change_pct is None else f"{r.change_pct:+}%", r.set_monthly) for r in table.rows]
     titles = ("currency", "name", "rate", "change", "%", "")
     align = (str.rjust, str.ljust, str.rjust, str.ljust, str.rjust, str.ljust)
     if not any(r.name for r in table.rows):  # a database filled without NBRB's catalogue
@@ -63,11 +69,6 @@ def text(table: Table) -> str:
         later = ", ".join(d.isoformat() for d in table.ahead)
         lines += ["", f"Published ahead: {later} (`ticker table --date {table.ahead[0]}`)"]
     return "\n".join(lines) + "\n"
-
-
-def _set(r: Row) -> str:
-    """A monthly rate says so, and the day NBRB set it (it is in force to the end of that month)."""
-    return f"set monthly on {r.quote.date}" if r.quote.periodicity == MONTHLY else ""
 
 
 FIELDS = ("date", "code", "name", "scale", "rate", "unit", "cur_id", "previous_rate", "change", "change_pct",
