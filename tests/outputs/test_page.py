@@ -53,11 +53,11 @@ def served(folder: Path):
         server.server_close()
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory, recorded_db):
-    """`ticker chart` on Monday 2026-03-16 evening, over the recorded database, served over HTTP."""
-    folder = tmp_path_factory.mktemp("site")
-    config_file = write_config(folder, "http://127.0.0.1:9", database={"path": f'"{recorded_db}"'})
+@contextlib.contextmanager
+def monday_site(folder: Path, database: Path):
+    """`ticker chart` on Monday 2026-03-16 evening over `database`, served over HTTP, with the
+    tables of that day and the next (published by then) and the header line."""
+    config_file = write_config(folder, "http://127.0.0.1:9", database={"path": f'"{database}"'})
     with minsk(MONDAY):
         run(config_file, "chart")
         tables = {day: json.loads(run(config_file, "table", "--date", day, "--json"))
@@ -65,6 +65,13 @@ def site(tmp_path_factory, recorded_db):
         header = run(config_file, "line").strip()
     with served(folder / "charts") as url:
         yield {"url": url, "folder": folder / "charts", "tables": tables, "header": header}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, recorded_db):
+    """The page over the recorded database."""
+    with monday_site(tmp_path_factory.mktemp("site"), recorded_db) as served_site:
+        yield served_site
 
 
 @pytest.fixture(scope="module")
@@ -213,16 +220,9 @@ def test_with_bank_rates_nothing_overflows_in_chromium_and_every_band_chart_load
 
 @pytest.fixture(scope="module")
 def monthly_site(tmp_path_factory, monthly_db):
-    """`ticker chart` on Monday 2026-03-16 evening over the daily and the monthly list, served over HTTP."""
-    folder = tmp_path_factory.mktemp("monthly_site")
-    config_file = write_config(folder, "http://127.0.0.1:9", database={"path": f'"{monthly_db}"'})
-    with minsk(MONDAY):
-        run(config_file, "chart")
-        tables = {day: json.loads(run(config_file, "table", "--date", day, "--json"))
-                  for day in ("2026-03-16", "2026-03-17")}
-        header = run(config_file, "line").strip()
-    with served(folder / "charts") as url:
-        yield {"url": url, "folder": folder / "charts", "tables": tables, "header": header}
+    """The page over the daily and the monthly list."""
+    with monday_site(tmp_path_factory.mktemp("monthly_site"), monthly_db) as served_site:
+        yield served_site
 
 
 def test_the_table_marks_a_monthly_rate_and_the_day_it_was_set(monthly_site):
