@@ -128,11 +128,14 @@ def _daemons(folder: Path, hook: Webhook) -> tuple[float, float]:
     since = today - timedelta(days=60)
     figures = {}
     with synthetic_server(codes=30, since=since.isoformat(), until=(today + timedelta(days=1)).isoformat()) as server:
-        for name, rules in (("with", f'\n[[alerts]]\npublished = true\nnotify = ["{hook.url()}"]\n'), ("without", "")):
+        # Each waits for its own last start-up line: without rules, the alerts hook does not run.
+        for name, rules, after in (
+                ("with", f'\n[[alerts]]\npublished = true\nnotify = ["{hook.url()}"]\n', "refreshed the alerts"),
+                ("without", "", "refreshed the charts and ticker files")):
             (folder / name).mkdir()
             path = config_file(folder / name, server.url, since)
             path.write_text(path.read_text() + rules)
-            figures[name] = daemon_rss(path, after="the alerts")
+            figures[name] = daemon_rss(path, after=after)
     assert len(hook.received) == 1, hook.received  # the daemon with alerts did deliver
     return figures["with"], figures["without"]
 

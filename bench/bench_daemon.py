@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -59,17 +60,20 @@ windows = [7]
     return path
 
 
-def daemon_rss(config: Path, after: str = "the charts and ticker files") -> float:
-    """RSS of a real `ticker run` once its start-up catch-up is done and it has logged `after`."""
+def daemon_rss(config: Path, after: str = "refreshed the charts and ticker files", deadline: float = 300) -> float:
+    """RSS of a real `ticker run` once its start-up catch-up is done and it has logged `after`;
+    a daemon that has not logged it within `deadline` seconds is killed and the bench fails."""
     ticker = Path(sys.executable).with_name("ticker")
     proc = subprocess.Popen([str(ticker), "--config", str(config), "run"], stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(deadline, proc.kill)  # ends the read below if `after` never comes
+    watchdog.start()
     try:
-        for line in proc.stderr:
-            if after in line:
-                break
+        if not any(after in line for line in proc.stderr):
+            raise RuntimeError(f"`ticker run` did not log {after!r} within {deadline:g} s")
         time.sleep(0.5)
         return rss_mb(proc.pid)
     finally:
+        watchdog.cancel()
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=60)
 
