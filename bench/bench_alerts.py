@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import common
-from bench_daemon import daemon_rss
+from bench_daemon import daemon_rss, refreshed
 from support.endpoints import Mailbox, Webhook
 
 from ticker import config as configuration
@@ -130,8 +130,8 @@ def _daemons(folder: Path, hook: Webhook) -> tuple[float, float]:
     with synthetic_server(codes=30, since=since.isoformat(), until=(today + timedelta(days=1)).isoformat()) as server:
         # Each waits for its own last start-up line: without rules, the alerts hook does not run.
         for name, rules, after in (
-                ("with", f'\n[[alerts]]\npublished = true\nnotify = ["{hook.url()}"]\n', "refreshed the alerts"),
-                ("without", "", "refreshed the charts and ticker files")):
+                ("with", f'\n[[alerts]]\npublished = true\nnotify = ["{hook.url()}"]\n', refreshed(-1)),
+                ("without", "", refreshed(0))):
             (folder / name).mkdir()
             path = config_file(folder / name, server.url, since)
             path.write_text(path.read_text() + rules)

@@ -60,16 +60,25 @@ windows = [7]
     return path
 
 
-def daemon_rss(config: Path, after: str = "refreshed the charts and ticker files", deadline: float = 300) -> float:
-    """RSS of a real `ticker run` once its start-up catch-up is done and it has logged `after`;
-    a daemon that has not logged it within `deadline` seconds is killed and the bench fails."""
+def refreshed(last_hook: int = 0) -> str:
+    """The log line that ends a start-up whose last hook to run is HOOKS[last_hook] (as the tests wait)."""
+    from ticker.service.hooks import HOOKS
+
+    return f"refreshed {HOOKS[last_hook][0]}"
+
+
+def daemon_rss(config: Path, after: str = "", deadline: float = 300) -> float:
+    """RSS of a real `ticker run` once its start-up catch-up is done and it has logged `after`
+    (by default, the first hook's line); a daemon that exits, or has not logged it within
+    `deadline` seconds (it is then killed), fails the bench."""
+    after = after or refreshed()
     ticker = Path(sys.executable).with_name("ticker")
     proc = subprocess.Popen([str(ticker), "--config", str(config), "run"], stderr=subprocess.PIPE, text=True)
     watchdog = threading.Timer(deadline, proc.kill)  # ends the read below if `after` never comes
     watchdog.start()
     try:
         if not any(after in line for line in proc.stderr):
-            raise RuntimeError(f"`ticker run` did not log {after!r} within {deadline:g} s")
+            raise RuntimeError(f"`ticker run` stopped, or ran {deadline:g} s, without logging {after!r}")
         time.sleep(0.5)
         return rss_mb(proc.pid)
     finally:
