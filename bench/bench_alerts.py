@@ -69,7 +69,8 @@ def _config(folder: Path, rules: str) -> Path:
 def _hook_vs_header_line(folder: Path, today: date) -> tuple[float, float]:
     """One run of the alerts hook with five rules and nothing to fire, beside the header line's
     rendering from the same database (both open their own connection)."""
-    from ticker.outputs import alerts, tickerfiles
+    from ticker.alerts import delivery as alerts
+    from ticker.outputs import tickerfiles
     from ticker.store import reader
 
     config = configuration.load(folder / "config.toml")
@@ -90,7 +91,7 @@ def _deliveries(hook: Webhook, box: Mailbox, runs: int = 40) -> dict[str, float]
     """Median ms per message: Apprise's json:// and mailto:// beside requests.post and smtplib."""
     import requests
 
-    from ticker.outputs.alerts import send
+    from ticker.alerts.delivery import send
 
     title, body = "USD above 3.00 BYN", "USD will be 3.0012 BYN tomorrow, +1.23%, above 3.00 BYN"
     payload = {"version": "1.0", "title": title, "message": body, "attachments": [], "type": "info"}

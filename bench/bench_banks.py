@@ -30,7 +30,8 @@ from pathlib import Path
 import time_machine
 from common import median_ms, ratio_row
 
-from ticker import bank_sync, days
+from ticker import days
+from ticker.sync import banks as bank_sync
 from ticker import config as configuration
 from ticker.model import Rate
 from ticker.store import banks, reader
@@ -128,7 +129,7 @@ def one_answer(folder: Path) -> tuple[dict[str, float], int]:
                 times[kind].append(time.perf_counter() - started)
                 assert not done.refused, done.refused[:3]
             times["bare"].append(_bare(run, server.url))
-    return {kind: statistics.median(values) for kind, values in times.items()}, done.quotes
+    return {kind: statistics.median(values) for kind, values in times.items()}, done.rates
 
 
 def _year(path: Path, points: list[dict], days_: int) -> dict:
@@ -177,7 +178,7 @@ def _parsed(points: list[dict]):
 
     with bank_server(points) as server:
         answer = sources.get("belarusbank")(server.url).rates()
-    return answer.points, [q._replace(checked=True) for q in answer.quotes]
+    return answer.points, [q._replace(checked=True) for q in answer.rates]
 
 
 def _moved(q, moves):

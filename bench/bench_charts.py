@@ -13,7 +13,7 @@ from support.nbrb_data import synthetic_server
 
 from ticker import config as configuration
 from ticker.outputs import charts
-from ticker.sync import Sync
+from ticker.sync.official import Sync
 
 UNTIL = date(2026, 3, 17)
 CODES = ("USD", "EUR", "RUB")  # charts.currencies and line.currencies by default

@@ -13,7 +13,8 @@ from pathlib import Path
 from common import backfilled, interleaved_medians, ratio_row
 
 from ticker import days
-from ticker.outputs import atomic, export
+from ticker import files
+from ticker.outputs import export
 from ticker.store import reader as query
 
 SINCE = date(2016, 7, 1)
@@ -28,7 +29,7 @@ def _database(folder: Path) -> tuple[Path, date]:
 def _ours(db: Path, target: Path) -> None:
     """What `ticker export --output FILE` does: stream through an atomically replaced file."""
     conn = query.connect(db)
-    with atomic.replacing(target, "w", encoding="utf-8", newline="") as out:
+    with files.replacing(target, "w", encoding="utf-8", newline="") as out:
         export.export(conn, out, "csv")
     conn.close()
 

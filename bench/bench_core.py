@@ -14,7 +14,7 @@ from ticker import config as configuration
 from ticker import days
 from ticker.sources.nbrb import NBRB
 from ticker.store.writer import Store
-from ticker.sync import Sync
+from ticker.sync.official import Sync
 
 SINCE = date(2016, 7, 1)
 

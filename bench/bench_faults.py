@@ -109,7 +109,7 @@ def backfill(folder: Path, url: str, codes: list[str]) -> float:
 
     from ticker import config as configuration
     from ticker.days import minsk
-    from ticker.sync import Sync
+    from ticker.sync.official import Sync
 
     folder.mkdir(parents=True)
     config = configuration.load(write_config(folder, url, track={"currencies": str(codes).replace("'", '"'),
@@ -127,7 +127,7 @@ def backfill(folder: Path, url: str, codes: list[str]) -> float:
 def elsewhere(folder: Path, codes: list[str]) -> tuple[float, float]:
     """(best of three, one span at a time; best of three, WORKERS at once), interleaved, against
     the fake in a process of its own."""
-    from ticker.sync import WORKERS
+    from ticker.sync.pool import WORKERS
 
     child = subprocess.Popen([sys.executable, "-c", SERVE, str(common.ROOT / "tests"), SINCE, UNTIL],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -146,7 +146,7 @@ def elsewhere(folder: Path, codes: list[str]) -> tuple[float, float]:
 
 
 def run() -> list[common.Row]:
-    from ticker.sync import WORKERS
+    from ticker.sync.pool import WORKERS
 
     logging.getLogger("ticker").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp, synthetic_server(codes=30, since=SINCE, until=UNTIL) as server:

@@ -64,13 +64,13 @@ def _backfill(folder: Path, server, day: date):
 
     from ticker import config as configuration
     from ticker.days import minsk
-    from ticker.sync import Sync
+    from ticker.sync.official import Sync
 
     config = configuration.load(write_config(folder, server.url, track={
         "currencies": '["*"]', "since": SINCE.isoformat()}))
     server.reset_log()
     with time_machine.travel(datetime.combine(day, datetime.min.time()).replace(hour=10, tzinfo=minsk()), tick=True):
-        sync = Sync(config).beside("nbrb-monthly")
+        sync = Sync(config, source="nbrb-monthly")
         started = time.perf_counter()
         summary = sync.backfill()
         seconds = time.perf_counter() - started

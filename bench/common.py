@@ -63,7 +63,7 @@ def backfilled(folder: Path, since, until) -> Path:
     from support.nbrb_data import synthetic_server
 
     from ticker import config as configuration
-    from ticker.sync import Sync
+    from ticker.sync.official import Sync
 
     with synthetic_server(codes=30, since=since.isoformat(), until=until.isoformat()) as server:
         quoted = sorted({r["Cur_Abbreviation"] for r in server.catalogue if r["Cur_Periodicity"] == 0

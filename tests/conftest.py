@@ -56,7 +56,7 @@ def recorded_db(tmp_path_factory) -> Path:
     from datetime import date
 
     from ticker import config as configuration
-    from ticker.sync import Sync
+    from ticker.sync.official import Sync
 
     folder = tmp_path_factory.mktemp("recorded")
     with recorded_server(today="2026-03-17") as server:
@@ -79,13 +79,13 @@ def monthly_db(tmp_path_factory) -> Path:
     from support import minsk
 
     from ticker import config as configuration
-    from ticker.sync import Sync
+    from ticker.sync.official import Sync
 
     folder = tmp_path_factory.mktemp("monthly")
     with recorded_server(today="2026-03-17") as server, minsk("2026-03-17 18:51"):
         config = configuration.load(write_config(folder, server.url, track={"currencies": '["*"]'}))
         sync = Sync(config)
-        sync.beside("nbrb-monthly").backfill(date(2022, 6, 1))
+        Sync(sync.config, sync.store, "nbrb-monthly").backfill(date(2022, 6, 1))
         sync.backfill(date(2026, 3, 1), date(2026, 3, 17))
         sync.store.close()
     return config.database.path
@@ -118,7 +118,7 @@ def bank_db(tmp_path_factory) -> Path:
     from support.banks import bank_section, bank_server, poll_history
 
     from ticker import config as configuration
-    from ticker.sync import Sync
+    from ticker.sync.official import Sync
 
     folder = tmp_path_factory.mktemp("banks")
     with recorded_server(today="2026-03-17") as server, bank_server() as bank:

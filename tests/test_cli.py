@@ -192,7 +192,7 @@ def test_unreachable_nbrb_is_one_line_with_the_url_reason_and_hint(tmp_path, nbr
     done = subprocess.run([*ticker_command(), "--config", str(config), "backfill"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stdout == ""
-    assert done.stderr == (f"Error: Could not reach NBRB: {url}/exrates/currencies: Connection refused; "
+    assert done.stderr == (f"Error: Could not reach NBRB: {url}/exrates/currencies: Connection refused, still after 2 retries; "
                            "set nbrb.base_url in the config to use a mirror or proxy\n")
 
 

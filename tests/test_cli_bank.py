@@ -14,7 +14,7 @@ from support.banks import answer, bank_section, nonzero, recorded_points
 
 from ticker import config as configuration
 from ticker.cli import cli
-from ticker.sync import Sync
+from ticker.sync.official import Sync
 
 
 def run(*args, code=0):

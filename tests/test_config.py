@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from ticker import config as configuration
+from ticker.alerts import rules
 from ticker.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,9 +130,9 @@ def test_a_bank_rule_watches_the_best_rate_of_a_side_in_a_city(tmp_path):
 
 
 def test_notify_urls_are_shown_masked():
-    assert configuration.target("mailto://user:pass@example.org") == "mailto://user:****@example.org/"
-    assert configuration.target("json://127.0.0.1:8080/hook") == "json://127.0.0.1:8080/hook"
-    assert configuration.target("tgram://123456789:AABBCCDDEEFF/12345") == "tgram://1...F/12345/"
+    assert rules.target("mailto://user:pass@example.org") == "mailto://user:****@example.org/"
+    assert rules.target("json://127.0.0.1:8080/hook") == "json://127.0.0.1:8080/hook"
+    assert rules.target("tgram://123456789:AABBCCDDEEFF/12345") == "tgram://1...F/12345/"
 
 
 MAIL = 'notify = ["mailto://ticker:s3cret@example.org"]'
@@ -171,11 +172,11 @@ MAIL = 'notify = ["mailto://ticker:s3cret@example.org"]'
      "[[alerts]] #1 published: the header line shows RUB, EUR, which are not recorded: add to [track] currencies,"
      " or change [line] currencies"),
     (f"[[alerts]]\npublished = true\n{MAIL}\n[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = []\n",
-     '[[alerts]] #2 notify: expected a non-empty list of Apprise URLs like ["mailto://user:pass@example.org"]'),
+     '[[alerts]] #2 notify: expected a non-empty list of Apprise URLs like ["ntfy://ticker-usd"]'),
     ("[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = 'mailto://ticker:s3cret@example.org'\n",
-     '[[alerts]] #1 notify: expected a non-empty list of Apprise URLs like ["mailto://user:pass@example.org"]'),
+     '[[alerts]] #1 notify: expected a non-empty list of Apprise URLs like ["ntfy://ticker-usd"]'),
     ("[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = ['ticker:s3cret@example.org']\n",
-     '[[alerts]] #1 notify: expected a non-empty list of Apprise URLs like ["mailto://user:pass@example.org"]'),
+     '[[alerts]] #1 notify: expected a non-empty list of Apprise URLs like ["ntfy://ticker-usd"]'),
     ("[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = ['json://127.0.0.1/x', 'mailtoo://ticker:s3cret@example.org']\n",
      "[[alerts]] #1 notify: URL 2 (mailtoo://...): unknown Apprise scheme mailtoo://"),
     ("[[alerts]]\ncurrency = 'USD'\nabove = 3\nnotify = ['tgram://s3cret']\n",

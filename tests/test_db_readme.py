@@ -10,7 +10,7 @@ from support import minsk, query_at, write_config
 from support.nbrb_data import recorded_rates
 
 from ticker import config as configuration
-from ticker.sync import Sync
+from ticker.sync.official import Sync
 
 README = (Path(__file__).resolve().parents[1] / "db" / "README.md").read_text(encoding="utf-8")
 EXAMPLES = re.findall(r"```sql\n(.*?)```", README, re.S)
@@ -22,8 +22,8 @@ def database(tmp_path_factory):
     from support.endpoints import Webhook
     from support.nbrb_data import recorded_server
 
-    from ticker import bank_sync
-    from ticker.outputs import alerts
+    from ticker.sync import banks as bank_sync
+    from ticker.alerts import delivery as alerts
 
     folder = tmp_path_factory.mktemp("db_readme")
     with recorded_server(today="2026-03-17") as server, Webhook() as hook, bank_server() as bank:
@@ -37,7 +37,7 @@ def database(tmp_path_factory):
         with minsk("2026-03-17 18:51"):
             sync.backfill(until=date(2026, 3, 17))
             sync.fetch([date(2026, 3, 18)])
-            sync.beside("nbrb-monthly").backfill(until=date(2026, 3, 17))  # KRW's made-up monthly rate
+            Sync(sync.config, sync.store, "nbrb-monthly").backfill(until=date(2026, 3, 17))  # KRW's made-up monthly rate
             alerts.run(config)  # USD crossed 2.94 today: an event and its delivery to show
             bank_sync.poll(sync.config, store=sync.store)  # the recorded 2019 answer, for the bank examples
             # January 2024 too: a day the examples name, and a gap for the gap query to find.
@@ -82,6 +82,7 @@ def test_usd_on_2026_03_10_through_the_documented_view(database):
 
 
 def test_the_rate_in_force_through_the_documented_view_is_what_ticker_rate_answers(database):
+    from ticker.outputs import hints
     from ticker.store import reader
 
     conn = sqlite3.connect(database)
@@ -92,6 +93,6 @@ def test_the_rate_in_force_through_the_documented_view_is_what_ticker_rate_answe
     assert conn.execute(query, ["USD", "2026-03-10"]).fetchall() == [("USD", "2026-03-10", "2026-03-10", 0, "2.9189")]
     read = reader.connect(database)
     for code, day in (("KRW", "2026-03-17"), ("KRW", "2026-03-01"), ("USD", "2026-03-10")):
-        q = reader.rate(read, code, date.fromisoformat(day))
+        q = hints.rate(read, code, date.fromisoformat(day))
         _, set_on, _, periodicity, text = conn.execute(query, [code, day]).fetchone()
         assert (set_on, periodicity, text) == (q.date.isoformat(), q.periodicity, str(q.rate))

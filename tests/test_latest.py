@@ -18,7 +18,7 @@ from support.nbrb_data import recorded_rates, recorded_server, uah_rescaled
 
 from ticker import config as configuration
 from ticker.cli import cli
-from ticker.sync import Sync
+from ticker.sync.official import Sync
 
 SUNDAY = "2026-03-15 12:00"
 LINE = ("UAH", "USD", "EUR")

@@ -7,7 +7,8 @@ import click
 import pytest
 
 from ticker.cli import cli
-from ticker.config import ALERT_KEYS, SCHEMA
+from ticker.alerts.rules import ALERT_KEYS
+from ticker.config import SCHEMA
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -17,6 +17,7 @@ from . import days
 from .model import Rate, per_unit
 from .model import code as model_code
 from .outputs import convert as conversions
+from .outputs import hints
 from .store import reader
 
 Day = date | str | None  # a date, "YYYY-MM-DD", "today", "tomorrow", "yesterday", or None for today in Minsk
@@ -32,7 +33,7 @@ class Rates:
     def quote(self, code: str, day: Day = None) -> Rate:
         """The stored row in force on `day`: `rate` in `unit` per `scale` units, exactly as published.
         A monthly currency's (`periodicity` 1) is the one set that month, dated the day it was set."""
-        return reader.rate(self._conn, _code(code), _day(day) or days.today())
+        return hints.rate(self._conn, _code(code), _day(day) or days.today())
 
     def on(self, code: str, day: Day = None) -> Decimal:
         """BYN per ONE unit of `code` in force on `day`: the scale and any BYR/BYB unit divided out."""
@@ -46,7 +47,9 @@ class Rates:
         since, until = _day(since, "since"), _day(until, "until")
         if since and until and since > until:
             raise ValueError(f"since: {since} is after until {until}")
-        rows = reader.history(self._conn, [_code(code)], since, until)
+        code = _code(code)
+        hints.known(self._conn, [code])
+        rows = reader.history(self._conn, [code], since, until)
         return ((date.fromisoformat(d), per_unit(Decimal(text), scale, unit))
                 for d, _, scale, text, unit, _, _ in rows)
 

@@ -1,18 +1,20 @@
 """The `ticker` command line: one click group, heavy imports inside the commands that need them."""
 
 import errno
+import functools
 import os
 import sqlite3
 import sys
-from contextlib import nullcontext
-from datetime import date, datetime, timezone
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import click
 
 from . import __version__, days
 from . import config as configuration
-from .errors import DatabaseError, Incomplete, TickerError
+from .errors import DatabaseError, TickerError
+from .model import PRECISION
 
 
 class Day(click.ParamType):
@@ -61,6 +63,36 @@ DAY, CODE = Day(), Code()
 AMOUNT = Amount()
 
 
+# Options several commands share, each written once: the same name, type and words everywhere.
+def date_option(help_text: str = "The day [default: today in Minsk]."):
+    return click.option("--date", "day", type=DAY, help=help_text)
+
+
+def json_option(help_text: str = "Exact values as JSON."):
+    return click.option("--json", "as_json", is_flag=True, help=help_text)
+
+
+def currency_option(help_text: str = "Only this currency (repeatable)."):
+    return click.option("--currency", "codes", type=CODE, multiple=True, help=help_text)
+
+
+def precision_option(**kwargs):
+    return click.option("--precision", type=click.IntRange(*PRECISION), **kwargs)
+
+
+def range_options(since_help: str, until_help: str):
+    """--since and --until, checked together: an inverted range is a usage error in every command."""
+    def decorate(command):
+        @functools.wraps(command)
+        def checked(*args, since=None, until=None, **kwargs):
+            if since and until and since > until:
+                raise click.BadParameter(f"{since} is after --until {until}", param_hint="--since")
+            return command(*args, since=since, until=until, **kwargs)
+
+        return click.option("--since", type=DAY, help=since_help)(click.option("--until", type=DAY, help=until_help)(checked))
+    return decorate
+
+
 class Group(click.Group):
     """Turns every error a person can meet into one line and an exit status: the package's typed
     errors, SQLite's, a file or folder the system refuses (a full disk, no permission), and click's
@@ -107,10 +139,10 @@ def cli(ctx, config_file, db):
 DELIVERING = ("fetch", "run", "alerts", "bank-fetch")  # the commands that deliver alerts (or test them)
 
 
-def _sync(config):
-    from .sync import Sync
+def _store(config):
+    from .store.writer import Store
 
-    return Sync(config)
+    return Store(config.database.path)
 
 
 def _reader(config):
@@ -119,62 +151,12 @@ def _reader(config):
     return reader.connect(config.database.path)
 
 
-def _range(since, until) -> None:
-    """An inverted range is a usage error, the same in every command."""
-    if since and until and since > until:
-        raise click.BadParameter(f"{since} is after --until {until}", param_hint="--since")
-
-
-@cli.command()
-@click.option("--date", "dates", type=DAY, multiple=True, help="A day to fetch (repeatable). Default: today and later published days.")
-@click.pass_obj
-def fetch(config, dates):
-    """Record the rates in force on a day for the tracked currencies, then deliver any alert."""
-    sync = _sync(config)
-    try:
-        report, failure = sync.fetch(list(dates) or None), None
-    except Incomplete as exc:  # stored what it could; the error after what was stored
-        report, failure = exc.result, exc
-    for day, new, changed in report:
-        # By code, and shaped as `ticker rate` shows a rate: NBRB lists them by their Russian names.
-        lines = [(r.code, f"{r.scale} {r.code} = {r.rate} {r.unit}  new") for r in new]
-        lines += [(r.code, f"{r.scale} {r.code} = {r.rate} {r.unit}  revised from {old}") for r, old in changed]
-        for _, text in sorted(lines):
-            click.echo(f"{day}  {text}")
-        if not lines:
-            click.echo(f"{day}  nothing new")
-    # The other lists (monthly rates) for the same days: what is missing of them, if anything.
-    today = days.today()
-    first, last = min(dates or [today]), min(max(dates or [today]), today)
-    for lister in sync.besides():
-        if first <= last:
-            summary, failed = _backfill(lister, first, last)
-            _said(lister, summary)
-            failure = failure or failed
-    _warn(sync.notes)
-    if config.alerts:
-        # As the daemon does after new rates: whoever stores them first tells, exactly once.
-        from .outputs import alerts
-
-        alerts.run(config, say=lambda delivery: click.echo(delivery.line, err=bool(delivery.error)))
-    if failure:
-        raise failure
-
-
-def _backfill(sync, since, until, codes=None, progress=None):
-    """`sync.backfill(...)` and the Incomplete it raised, if any, after what it stored."""
-    try:
-        return sync.backfill(since, until, codes, progress), None
-    except Incomplete as exc:
-        return exc.result, exc
-
-
-def _said(sync, summary) -> None:
-    """A backfill's summary, one line per currency, naming the list when it is not the daily one."""
+def _said(part) -> None:
+    """A list's part of a backfill, one line per currency, naming the list when it is not the daily one."""
     from .sources import DEFAULT
 
-    which = "" if sync.source.id == DEFAULT else f" ({sync.source.listing})"
-    for code, (new, changed) in sorted(summary.items()):
+    which = "" if part.source.id == DEFAULT else f" ({part.source.listing})"
+    for code, (new, changed) in sorted(part.summary.items()):
         click.echo(f"{code}  {new} new, {changed} revised{which}")
 
 
@@ -184,64 +166,98 @@ def _warn(notes):
         click.echo(f"Warning: {note}", err=True)
 
 
+def _deliver(config) -> None:
+    """As the daemon does after new rates: whoever stores them first tells, exactly once."""
+    from .alerts import delivery
+
+    delivery.run(config, say=lambda done: click.echo(done.line, err=bool(done.error)))
+
+
 @cli.command()
-@click.option("--since", type=DAY, help="First day [default: track.since].")
-@click.option("--until", type=DAY, help="Last day [default: the last day NBRB has published].")
-@click.option("--currency", "codes", type=CODE, multiple=True, help="Only this currency (repeatable).")
+@click.option("--date", "dates", type=DAY, multiple=True, help="A day to fetch (repeatable). Default: today and later published days.")
+@click.pass_obj
+def fetch(config, dates):
+    """Record the rates in force on a day for the tracked currencies, then deliver any alert."""
+    from . import sync
+
+    store = _store(config)
+    try:
+        run = sync.fetch(config, store, list(dates) or None)
+    finally:
+        store.close()
+    for day, new, changed in run.report:
+        # By code, and shaped as `ticker rate` shows a rate: NBRB lists them by their Russian names.
+        lines = [(r.code, f"{r.scale} {r.code} = {r.rate} {r.unit}  new") for r in new]
+        lines += [(r.code, f"{r.scale} {r.code} = {r.rate} {r.unit}  revised from {old}") for r, old in changed]
+        for _, text in sorted(lines):
+            click.echo(f"{day}  {text}")
+        if not lines:
+            click.echo(f"{day}  nothing new")
+    for part in run.parts[1:]:
+        _said(part)
+    _warn(run.notes)
+    if config.alerts:
+        _deliver(config)
+    if run.failure:
+        raise run.failure
+
+
+@cli.command()
+@range_options("First day [default: track.since].", "Last day [default: the last day NBRB has published].")
+@currency_option()
 @click.pass_obj
 def backfill(config, since, until, codes):
     """Fill every missing day from NBRB's history, daily and monthly lists; safe to interrupt and re-run."""
-    _range(since, until)
+    from . import sources, sync
+
     if since and until is None and since > days.today():
         from .errors import BadRange
 
         raise BadRange(f"--since {since} is after today ({days.today()}); `ticker fetch` records the days NBRB "
                        "has already published after today")
-    stored = 0
+    bars, stored = {}, {}
 
-    def progress(now):
-        nonlocal bar, state
-        state = now
+    def progress(source, state):
+        stored[source.id] = state.stored
+        bar = bars.get(source.id)
         if bar is None and sys.stderr.isatty():
-            label = "Backfilling" if lister is sync else f"Backfilling the {lister.source.listing} list"
-            bar = click.progressbar(length=now.days, label=label, file=sys.stderr).__enter__()
+            label = "Backfilling" if source.id == sources.DEFAULT else f"Backfilling the {source.listing} list"
+            bar = bars[source.id] = click.progressbar(length=state.days, label=label, file=sys.stderr).__enter__()
+            for other in [b for key, b in bars.items() if key != source.id]:
+                other.__exit__(None, None, None)
         if bar is not None:
-            bar.update(now.days_done - bar.pos)
+            bar.update(state.days_done - bar.pos)
 
-    sync = _sync(config)
-    done, failure = False, None
-    for lister in [sync, *sync.besides()]:
-        bar = state = None
-        try:
-            summary, failed = _backfill(lister, since, until, list(codes) or None, progress)
-        except KeyboardInterrupt:
-            stored += state.stored if state else 0
-            raise click.ClickException(f"Interrupted: stored {stored} rates; run it again to finish") from None
-        finally:
-            if bar is not None:
-                bar.__exit__(None, None, None)
-        stored += state.stored if state else 0
-        _said(lister, summary)
-        done, failure = done or bool(summary), failure or failed
-    if not done and not failure:
+    store = _store(config)
+    try:
+        run = sync.catch_up(config, store, since, until, list(codes) or None, progress)
+    except KeyboardInterrupt:
+        raise click.ClickException(f"Interrupted: stored {sum(stored.values())} rates; run it again to finish") from None
+    finally:
+        for bar in bars.values():
+            bar.__exit__(None, None, None)
+        store.close()
+    for part in run.parts:
+        _said(part)
+    if not any(part.summary for part in run.parts) and not run.failure:
         click.echo("Nothing missing.")
-    _warn(sync.notes)
-    if failure:
-        raise failure
+    _warn(run.notes)
+    if run.failure:
+        raise run.failure
 
 
 @cli.command()
 @click.argument("code", type=CODE)
-@click.option("--date", "day", type=DAY, help="The day [default: today in Minsk].")
-@click.option("--json", "as_json", is_flag=True, help="Exact values as JSON.")
+@date_option()
+@json_option()
 @click.pass_obj
 def rate(config, code, day, as_json):
     """The official rate in force on a day (a monthly currency's: the one set that month)."""
     from .model import MONTHLY, PER_BYN
-    from .store import reader
+    from .outputs import hints
 
     day = day or days.today()
-    q = reader.rate(_reader(config), code, day)
+    q = hints.rate(_reader(config), code, day)
     byn = q.rate / PER_BYN[q.unit]
     if as_json:
         import json
@@ -262,8 +278,8 @@ def rate(config, code, day, as_json):
 @click.argument("amount", type=AMOUNT)
 @click.argument("source", metavar="FROM", type=CODE)
 @click.argument("target", metavar="[TO]", type=CODE, default="BYN")
-@click.option("--date", "day", type=DAY, help="The day whose rates apply [default: today in Minsk].")
-@click.option("--precision", type=click.IntRange(0, 8), default=2, show_default=True, help="Decimals in the result.")
+@date_option("The day whose rates apply [default: today in Minsk].")
+@precision_option(default=2, show_default=True, help="Decimals in the result.")
 @click.pass_obj
 def convert(config, amount, source, target, day, precision):
     """An amount at the official rates of a day (TO defaults to BYN): ticker convert 100 USD EUR."""
@@ -272,66 +288,57 @@ def convert(config, amount, source, target, day, precision):
     click.echo(conversion(_reader(config), amount, source, target, day or days.today()).text(precision))
 
 
+@contextmanager
+def _output(path: Path | None):
+    """Where an export goes: stdout, or `path` replaced atomically (a failed export leaves the old file)."""
+    from . import files
+
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        with files.replacing(path, "w", encoding="utf-8", newline="") as out:
+            yield out
+    except OSError as exc:
+        raise click.FileError(str(path), exc.strerror or str(exc)) from None
+
+
 @cli.command()
 @click.option("--format", "format_", type=click.Choice(["csv", "spreadsheet", "json", "ndjson", "beancount", "ledger"]),
               default="csv", show_default=True,
               help="csv, spreadsheet (CSV for a Russian-locale spreadsheet), a JSON array, NDJSON, beancount or ledger prices.")
-@click.option("--since", type=DAY, help="First day [default: the first stored].")
-@click.option("--until", type=DAY, help="Last day [default: the last stored].")
-@click.option("--currency", "codes", type=CODE, multiple=True, help="Only this currency (repeatable).")
+@range_options("First day [default: the first stored].", "Last day [default: the last stored].")
+@currency_option()
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file, replaced atomically [default: stdout].")
 @click.option("--bank", is_flag=True, help="The best bank buy and sell rates of each city and day instead: csv, spreadsheet, json or ndjson.")
 @click.option("--city", "cities", multiple=True, help="With --bank: only this city, as the bank writes it (repeatable) [default: every city].")
 @click.pass_obj
 def export(config, format_, since, until, codes, output, bank, cities):
     """Every stored rate, streamed, for spreadsheets, scripts and ledgers."""
-    from .outputs import atomic
     from .outputs import export as exporting
 
-    _range(since, until)
-    if bank or cities:
-        _export_bank(config, format_, since, until, codes, output, bank, cities)
-        return
-    conn = _reader(config)
-    if output is None:
-        exporting.export(conn, sys.stdout, format_, codes, since, until)
-    else:
-        try:
-            with atomic.replacing(output, "w", encoding="utf-8", newline="") as out:
-                exporting.export(conn, out, format_, codes, since, until)
-        except OSError as exc:
-            raise click.FileError(str(output), exc.strerror or str(exc)) from None
-    empty = exporting.nothing(conn, codes, since, until)
-    if empty:
-        click.echo(empty, err=True)
-
-
-def _export_bank(config, format_, since, until, codes, output, bank, cities):
-    """`ticker export --bank`: the best bank buy and sell rates of each city, currency and day."""
-    from .outputs import atomic
-    from .outputs import export as exporting
-
-    if not bank:
+    if cities and not bank:
         raise click.BadParameter("a city is for bank rates: add --bank", param_hint="--city")
-    if format_ not in exporting.BANK_FORMATS:
+    if bank and format_ not in exporting.BANK_FORMATS:
         raise click.BadParameter(f"--bank exports {', '.join(exporting.BANK_FORMATS[:-1])} or"
                                  f" {exporting.BANK_FORMATS[-1]}: a ledger takes one price a day, the official rate",
                                  param_hint="--format")
     conn = _reader(config)
-    try:
-        with atomic.replacing(output, "w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout) as out:
+    with _output(output) as out:
+        if bank:
             exporting.export_bank(conn, out, format_, cities, codes, since, until)
-    except OSError as exc:
-        raise click.FileError(str(output), exc.strerror or str(exc)) from None
-    empty = exporting.nothing_bank(conn, cities, codes, since, until)
+        else:
+            exporting.export(conn, out, format_, codes, since, until)
+    empty = (exporting.nothing_bank(conn, cities, codes, since, until) if bank
+             else exporting.nothing(conn, codes, since, until))
     if empty:
         click.echo(empty, err=True)
 
 
 @cli.command()
-@click.option("--date", "day", type=DAY, help="The day [default: today in Minsk].")
-@click.option("--precision", type=click.IntRange(0, 8), help="Decimals shown [default: line.precision].")
-@click.option("--json", "as_json", is_flag=True, help="Exact values, dates and changes as JSON.")
+@date_option()
+@precision_option(help="Decimals shown [default: line.precision].")
+@json_option("Exact values, dates and changes as JSON.")
 @click.option("--write", is_flag=True, help="Also write ticker.json and ticker.txt into [charts] dir/latest.")
 @click.pass_obj
 def line(config, day, precision, as_json, write):
@@ -351,9 +358,9 @@ def line(config, day, precision, as_json, write):
 
 
 @cli.command()
-@click.option("--date", "day", type=DAY, help="The day the charts end on [default: today in Minsk].")
+@date_option("The day the charts end on [default: today in Minsk].")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Charts folder [default: charts.dir].")
-@click.option("--currency", "codes", type=CODE, multiple=True, help="Chart this currency (repeatable) [default: charts.currencies].")
+@currency_option("Chart this currency (repeatable) [default: charts.currencies].")
 @click.option("--days", "windows", type=click.IntRange(*configuration.WINDOW_DAYS), multiple=True,
               help="A window in days (repeatable) [default: charts.windows].")
 @click.pass_obj
@@ -368,115 +375,24 @@ def chart(config, day, out, codes, windows):
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="The same as JSON.")
+@json_option("The same as JSON.")
 @click.pass_obj
 @click.pass_context
 def status(ctx, config, as_json):
     """One verdict, then coverage, gaps, the last fetch and the daemon's health; exit status 1 when stale."""
-    import json
+    from datetime import datetime, timezone
 
     from .service import health
-    from .store import reader
 
-    conn = _reader(config)
-    today = days.today()
-    rows = reader.coverage(conn)
-    # The last day each has a rate in force, up to today: a monthly rate counts to the end of its month.
-    last = {r["code"]: min(r["until"], max(r["last"], today.isoformat())) for r in rows}
-    ended = reader.ended(conn, today)
-    tracked = list(config.track.currencies)
-    if config.track.all:
-        tracked = reader.quoted_on(conn, today) or list(last)
-    ok, error = reader.last_fetch(conn, "ok"), reader.last_fetch(conn, "error")
-    daemon = health.read(conn)
-    silent = health.stale(daemon, datetime.now(timezone.utc))
-    bank = _bank_status(conn, config)
-    well, verdict = health.verdict(today, last, tracked, ended, ok is not None, silent, bank and bank["failing"])
-    stale = [code for code in tracked if code not in ended and last.get(code, "") < today.isoformat()]
-    report = {
-        "verdict": verdict,
-        "ok": well,
-        "database": str(config.database.path),
-        "today": today.isoformat(),
-        "currencies": [dict(r) for r in rows],
-        "last_success": dict(ok) if ok else None,
-        "last_error": dict(error) if error else None,
-        "stale": stale,
-        "ended": {code: ended[code] for code in sorted(ended) if code in tracked or code in last},
-        "daemon": dict(daemon) if daemon else None,
-        "daemon_stale": silent,
-    }
-    if bank:
-        report["bank"] = bank
+    report = health.report(config, _reader(config), datetime.now(timezone.utc))
     if as_json:
+        import json
+
         click.echo(json.dumps(report, indent=2))
     else:
-        click.echo(verdict)
-        click.echo(f"database      {report['database']}")
-        click.echo(f"today         {today} (Europe/Minsk)")
-        click.echo(f"last success  {_fetch_line(ok)}")
-        click.echo(f"last error    {_fetch_line(error)}")
-        if daemon:
-            for label, value in _daemon_lines(daemon):
-                click.echo(f"{label:<14}{value}")
-        if bank:
-            for label, value in _bank_lines(bank):
-                click.echo(f"{label:<14}{value}")
-        click.echo("code  rows   first       last        missing days")
-        for r in rows:
-            note = f"  ended: NBRB stopped quoting it after {ended[r['code']]}" if r["code"] in ended else ""
-            note += f"  ({r['monthly']} set monthly)" if r["monthly"] else ""
-            click.echo(f"{r['code']}  {r['rows']:<6} {r['first']}  {r['last']}  {r['missing']}{note}")
-        for code in report["ended"]:
-            if code not in last:
-                click.echo(f"{code}  none   ended: NBRB stopped quoting it after {ended[code]}")
-    if not well:
+        click.echo("\n".join(health.lines(report)))
+    if not report["ok"]:
         ctx.exit(1)
-
-
-def _bank_status(conn, config) -> dict | None:
-    """The bank poll's data and health (issue 11): None when it is disabled and has never stored anything."""
-    from .service import health
-    from .store import reader
-
-    last = reader.bank_last_poll(conn)
-    job = next((dict(row) for row in health.jobs(conn) if row["job"] == "belarusbank"), None)
-    if not config.belarusbank.enabled and last is None:
-        return None
-    failing = health.job_failing(job) if job and config.belarusbank.enabled else None
-    return {"enabled": config.belarusbank.enabled, "last_answer": last, "job": job, "failing": failing}
-
-
-def _bank_lines(bank):
-    last = bank["last_answer"]
-    yield "bank rates", (f"belarusbank: {last['points']} points, {last['quotes']} rates, last answer {last['finished_at']}"
-                         if last else "belarusbank: none stored yet")
-    job = bank["job"]
-    if not bank["enabled"]:
-        yield "bank poll", "disabled ([belarusbank] enabled = false)"
-    elif job:
-        yield "bank poll", (f"running since {job['running_since']}" if job["running_since"] else
-                            f"next {job['next_run'] or 'never'}")
-        for kind in ("success", "error"):
-            yield f"bank {kind}", f"{job[f'last_{kind}_at']}  {job[f'last_{kind}']}" if job[f"last_{kind}"] else "none yet"
-
-
-def _daemon_lines(row):
-    state = f"{row['state']}, pid {row['pid']}, ticker {row['version']}, started {row['started_at']}"
-    yield "daemon", state + (f", running {row['job']}" if row["job"] else "")
-    yield "heartbeat", row["heartbeat_at"]
-    if row["state"] == "running":
-        yield "next poll", row["next_poll"] or "never"
-        yield "next catch-up", row["next_catchup"] or "never"
-    for kind in ("success", "error"):
-        yield f"job {kind}", f"{row[f'last_{kind}_at']}  {row[f'last_{kind}']}" if row[f"last_{kind}"] else "none yet"
-
-
-def _fetch_line(row) -> str:
-    if row is None:
-        return "never"
-    outcome = row["error"] or f"{row['rows_new']} new, {row['rows_changed']} revised"
-    return f"{row['finished_at']}  {row['kind']} {row['detail']}: {outcome}"
 
 
 @cli.command()
@@ -499,21 +415,31 @@ def schema():
     click.echo(schema_sql(), nl=False)
 
 
+@cli.command("sources")
+@json_option("The same as JSON.")
+def sources_(as_json):
+    """The sources ticker reads: what each gives, since when, when it publishes, what is unverified."""
+    from .outputs import about
+
+    click.echo(about.sources_json() if as_json else about.sources_text(), nl=False)
+
+
 @cli.command("alerts")
 @click.option("--test", "send_test", is_flag=True, help="Send a test message to every target and say how each went.")
 @click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="Recent events to list.")
 @click.pass_obj
 def alerts_(config, send_test, limit):
     """The [[alerts]] rules and their recent events; --test sends a test message to each target."""
-    from .config import target
+    from .alerts import delivery
+    from .alerts.rules import target
     from .errors import AlertError
-    from .outputs import alerts
+    from .store import alerts as stored
 
     if not config.alerts:
         click.echo(f"No alerts in {config.file or 'the default configuration'}: add [[alerts]] tables (README: Alerts).")
         return
     if send_test:
-        done = alerts.send_test(config, lambda d: click.echo(f"{d.target}  {f'failed: {d.error}' if d.error else 'delivered'}"))
+        done = delivery.send_test(config, lambda d: click.echo(f"{d.target}  {f'failed: {d.error}' if d.error else 'delivered'}"))
         failed = sum(1 for d in done if d.error)
         if failed:
             raise AlertError(f"{failed} of {len(done)} test messages failed")
@@ -525,17 +451,17 @@ def alerts_(config, send_test, limit):
     if config.database.path.is_file():
         conn = _reader(config)
         try:
-            events = alerts.recent(conn, limit)
+            events = stored.recent(conn, limit)
         finally:
             conn.close()
     click.echo("Recent events, newest first:" if events else "No events yet.")
-    for text in alerts.described(events):
+    for text in delivery.described(events):
         click.echo(text)
 
 
 @cli.command()
-@click.option("--date", "day", type=DAY, help="The day [default: today in Minsk]; tomorrow once NBRB has published it.")
-@click.option("--json", "as_json", is_flag=True, help="Exact values as JSON.")
+@date_option("The day [default: today in Minsk]; tomorrow once NBRB has published it.")
+@json_option()
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
 @click.option("--spreadsheet", is_flag=True, help="CSV for a Russian-locale spreadsheet: semicolons, decimal commas, a BOM.")
 @click.pass_obj
@@ -559,17 +485,19 @@ def table(config, day, as_json, as_csv, spreadsheet):
 @cli.command()
 @click.argument("code", type=CODE)
 @click.option("--city", default="Минск", show_default=True, help="The city, as the bank writes it (any case).")
-@click.option("--json", "as_json", is_flag=True, help="Exact values, every point at the best rates, as JSON.")
+@json_option("Exact values, every point at the best rates, as JSON.")
 @click.pass_obj
 def bank(config, code, city, as_json):
     """Best bank buy and sell rates now in a city, where, and NBRB's official rate beside them."""
     from .errors import NoData
-    from .outputs import banks
+    from .outputs import banks, hints
     from .store import reader
 
     if not Path(config.database.path).is_file():
         raise NoData(f"no database at {config.database.path}; run `ticker bank-fetch` first")
-    rates = reader.bank_rates(_reader(config), code, city)
+    conn = _reader(config)
+    hints.banks(conn)
+    rates = reader.bank_rates(conn, code, city)
     click.echo(banks.as_json(rates) if as_json else banks.table(rates), nl=False)
 
 
@@ -577,15 +505,13 @@ def bank(config, code, city, as_json):
 @click.pass_obj
 def bank_fetch(config):
     """Record Belarusbank's buy and sell rates now, once (`ticker run` polls on [belarusbank] schedule)."""
-    from . import bank_sync, sources
+    from . import sources
+    from .sync import banks
 
-    done = bank_sync.poll(config)
+    done = banks.poll(config)
     for line in done.refused:
         click.echo(f"Warning: {line}", err=True)
-    click.echo(f"{sources.get(done.bank).short}: {done.points} points, {done.quotes} rates stored: "
+    click.echo(f"{sources.get(done.bank).short}: {done.points} points, {done.rates} rates stored: "
                f"{done.changed} new or changed, {done.ended} no longer quoted")
     if any(alert.side for alert in config.alerts):
-        # As the daemon does after a poll: whoever stores new bank rates tells, exactly once.
-        from .outputs import alerts
-
-        alerts.run(config, say=lambda delivery: click.echo(delivery.line, err=bool(delivery.error)))
+        _deliver(config)

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 from .errors import ConfigError
-from .model import PER_BYN, code
+from .model import PER_BYN, PRECISION, code
 
 ENV_VAR = "TICKER_CONFIG"
 DEFAULT_FILE = "config.toml"
@@ -36,9 +36,10 @@ def _count(value):
 
 
 def _precision(value):
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 8:
+    low, high = PRECISION
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
         return value
-    raise ValueError(f"expected a whole number from 0 to 8, got {value!r}")
+    raise ValueError(f"expected a whole number from {low} to {high}, got {value!r}")
 
 
 WINDOW_DAYS = (7, 3660)  # a chart window: a week to ten years
@@ -84,37 +85,33 @@ def _codes_or_all(value):
     return ALL if value == ["*"] else _codes(value)
 
 
-def _zone(value):
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+MINSK = "Europe/Minsk"
 
-    try:
-        ZoneInfo(value)
+
+def _minsk(value):
+    """[schedule] timezone, kept so that older configs still load: the schedule is always in Minsk
+    time, NBRB's (its dates and publication hours are Minsk's), so only Europe/Minsk is accepted."""
+    if value == MINSK:
         return value
-    except (TypeError, ValueError, ZoneInfoNotFoundError):
-        raise ValueError(f"expected a time zone name like Europe/Minsk, got {value!r}") from None
+    raise ValueError(f"the schedule is in Minsk time, NBRB's, whatever the machine's zone: remove the key"
+                     f" (only {MINSK!r} is accepted), got {value!r}")
 
 
-POLL, CATCHUP = "*/20 12-16 * * mon-sat", "7 0 * * *"
+CATCHUP = "7 0 * * *"
+CRON_FIELDS = ("minute", "hour", "day", "month", "day of week")
 
 
 def _crontab(value):
-    """A crontab string (minute hour day month day-of-week), checked by the scheduler that will run it."""
-    if not isinstance(value, str):
-        raise ValueError(f"expected a crontab string like {POLL!r}, got {value!r}")
-    fields = value.split()
-    if len(fields) == 5 and any(c.isdigit() for c in fields[4]):
+    """A crontab string (minute hour day month day-of-week) in form: five fields, the days of the week
+    as names. The scheduler checks the rest when `ticker run` builds its timetable (at start, on SIGHUP),
+    so that the read-only commands never import it."""
+    fields = value.split() if isinstance(value, str) else []
+    if len(fields) != len(CRON_FIELDS) or not all(re.fullmatch(r"[\w*/,\-]+", f) for f in fields):
+        raise ValueError(f"expected a crontab string of five fields ({', '.join(CRON_FIELDS)}) like "
+                         f"'*/20 12-16 * * mon-sat', got {value!r}")
+    if any(c.isdigit() for c in fields[4]):
         # APScheduler counts 0 = Monday where cron counts 0 = Sunday: names cannot be misread.
         raise ValueError(f"{value!r}: write the days of the week as names (mon-fri), not numbers")
-    if value in (POLL, CATCHUP):
-        return value  # known good: spares read-only commands the scheduler's import
-    from zoneinfo import ZoneInfo
-
-    from apscheduler.triggers.cron import CronTrigger
-
-    try:
-        CronTrigger.from_crontab(value, timezone=ZoneInfo("UTC"))
-    except ValueError as exc:
-        raise ValueError(f"{value!r}: {exc}") from None
     return value
 
 
@@ -134,8 +131,42 @@ def _cities(value):
 
 
 def _schedule(value):
-    """A crontab, or "" for the source's own schedule."""
+    """A crontab, or "" for the source's own schedule (its `Schedule.poll`)."""
     return value if value == "" else _crontab(value)
+
+
+def _hosts(value):
+    if isinstance(value, list) and all(isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9.-]+", v) for v in value):
+        return tuple(v.lower() for v in value)
+    raise ValueError(f'expected a list of host names like ["www.nbrb.by"], got {value!r}')
+
+
+def _megabytes(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 4096:
+        return value
+    raise ValueError(f"expected a size in MB from 0 to 4096, got {value!r}")
+
+
+def _source(short: str, base_url: str) -> dict[str, "Key"]:
+    """The keys every source's section has: where it is, and how long, how often and how much to ask."""
+    return {
+        "base_url": Key(base_url, _url, f"{short} API root (a mirror, proxy or local server)"),
+        "timeout": Key(15, _positive, "seconds each attempt may take in all: connecting, redirects and the whole answer"),
+        "retries": Key(4, _count, "retries on connection errors, timeouts, 5xx, 429 and damaged answers"),
+        "backoff": Key(0.5, _positive, "seconds before the second retry, doubling after each"),
+        "max_answer_mb": Key(64, _megabytes, "the largest answer taken, in MB; a larger one is refused as damaged"),
+        "redirect_hosts": Key((), _hosts, "hosts besides base_url's that a redirect may lead to (never https to http)"),
+    }
+
+
+def _bank(short: str, base_url: str) -> dict[str, "Key"]:
+    """A commercial bank's section: a source's keys, whether the daemon polls it, when, and where."""
+    return {
+        "enabled": Key(False, _bool, f"whether `ticker run` polls {short}'s buy and sell rates"),
+        **_source(short, base_url),
+        "schedule": Key("", _schedule, 'crontab (day names, Minsk time) of the polls; "" for the source\'s own'),
+        "cities": Key(ALL, _cities, 'cities to keep, as the bank writes them (["Минск"]), or ["*"] for all'),
+    }
 
 
 BANK_OUTPUTS = ("page", "ticker", "charts")  # where the best bank rates can show beside the official ones
@@ -156,7 +187,7 @@ def shows_banks(config, output: str) -> str | None:
     return config.banks.city if output in config.banks.outputs else None
 
 
-def _city(value):
+def city_name(value):
     if isinstance(value, str) and value.strip():
         return value.strip()
     raise ValueError(f'expected a city name as the bank writes it, like "Минск", got {value!r}')
@@ -183,12 +214,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "database": {
         "path": Key(Path("db/rates.sqlite"), _path, "SQLite file, relative to the config file's folder"),
     },
-    "nbrb": {
-        "base_url": Key("https://api.nbrb.by", _url, "NBRB API root (a mirror, proxy or local server)"),
-        "timeout": Key(15, _positive, "seconds to wait for each response"),
-        "retries": Key(4, _count, "retries on connection errors, timeouts, 5xx, 429 and damaged answers"),
-        "backoff": Key(0.5, _positive, "seconds before the second retry, doubling after each"),
-    },
+    "nbrb": _source("NBRB", "https://api.nbrb.by"),
     "track": {
         "currencies": Key(ALL, _codes_or_all, 'codes to record, or ["*"] for every NBRB currency, daily and monthly'),
         "since": Key(date(2016, 7, 1), _date, "first day to backfill"),
@@ -203,228 +229,25 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "precision": Key(2, _precision, "decimals shown in the header line"),
     },
     "schedule": {
-        "timezone": Key("Europe/Minsk", _zone, "the zone the schedule's hours are in"),
-        "poll": Key(POLL, _crontab, "crontab (day names) of the polls for the next day's rates"),
+        "timezone": Key(MINSK, _minsk, "deprecated: the schedule is always in Minsk time; only Europe/Minsk is accepted"),
+        "poll": Key("", _schedule, 'crontab (day names, Minsk time) of the polls for the next day\'s rates; "" for'
+                                   " NBRB's own"),
         "catchup": Key(CATCHUP, _crontab, "crontab of the daily catch-up that fills any gap"),
         "retry": Key(60, _positive, "seconds before retrying a failed catch-up, doubling up to an hour while nothing is stored"),
     },
     "log": {
         "level": Key("INFO", _level, "DEBUG, INFO, WARNING or ERROR (`ticker run --log-level` overrides)"),
     },
-    "belarusbank": {
-        "enabled": Key(False, _bool, "whether `ticker run` polls Belarusbank's buy and sell rates"),
-        "base_url": Key("https://belarusbank.by", _url, "Belarusbank API root (a mirror, proxy or local server)"),
-        "timeout": Key(15, _positive, "seconds to wait for each response"),
-        "retries": Key(4, _count, "retries on connection errors, timeouts, 5xx and 429"),
-        "backoff": Key(0.5, _positive, "seconds before the second retry, doubling after each"),
-        "schedule": Key("", _schedule, 'crontab (day names) of the polls; "" for the source\'s own'),
-        "cities": Key(ALL, _cities, 'cities to keep, as the bank writes them (["Минск"]), or ["*"] for all'),
-    },
+    "belarusbank": _bank("Belarusbank", "https://belarusbank.by"),
     "banks": {
         "show": Key(AUTO, _outputs, 'where the best bank buy and sell rates show beside the official ones: "page",'
                                      ' "ticker", "charts"; "auto": all three while [belarusbank] enabled, else none'),
-        "city": Key("Минск", _city, "the city whose best bank rates the page, ticker files, charts and alerts show"),
+        "city": Key("Минск", city_name, "the city whose best bank rates the page, ticker files, charts and alerts show"),
     },
 }
 
 
-# -- [[alerts]]: an array of tables, one rule each -------------------------------------------
-
-
-@dataclass(frozen=True)
-class Alert:
-    """One condition of one [[alerts]] table, and whom to tell when it fires.
-
-    A table with `above`, `below` and `move_percent` gives three conditions with its `notify`.
-    `rule` (the condition in words) is what identifies it in the `alert_events` table.
-    """
-
-    number: int  # the table's place in the file, from 1: [[alerts]] #number
-    kind: str  # above, below, move or published
-    source: str  # where the watched rate comes from: "nbrb", the official rates, or a bank ("belarusbank")
-    code: str | None  # the currency; None for published
-    level: Decimal | None  # BYN per 1 unit (above, below), or percent (move)
-    notify: tuple[str, ...]  # Apprise URLs: secrets inside, never logged whole
-    side: str | None = None  # a bank rule: the best "buy" or "sell" rate of the city
-    city: str | None = None  # a bank rule: the city, as the bank writes it
-
-    @property
-    def rule(self) -> str:
-        if self.kind == "published":
-            return "published"
-        if self.kind == "move":
-            return f"{self.code} moves {self.level}%"
-        if self.side:
-            return f"{self.code} best {self.side} in {self.city} {self.kind} {self.level}"
-        return f"{self.code} {self.kind} {self.level}"
-
-
-def _positive_decimal(value) -> Decimal | None:
-    """A positive finite number from the TOML (read with Decimal floats), or None."""
-    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        value = Decimal(value)
-        if value.is_finite() and value > 0:  # nan and inf are TOML floats too
-            return value
-    return None
-
-
-def _level(value):
-    if (level := _positive_decimal(value)) is not None:
-        return level
-    raise ValueError(f"expected a positive number like 3.00, got {_shown(value)}")
-
-
-def _percent(value):
-    if (percent := _positive_decimal(value)) is not None:
-        return percent
-    raise ValueError(f"expected a positive percentage like 1.0, got {_shown(value)}")
-
-
-def _side(value):
-    if value in ("buy", "sell"):
-        return value
-    raise ValueError(f'expected "buy" (the bank buys the currency) or "sell" (it sells it), got {_shown(value)}')
-
-
-def _true(value):
-    if value is True:
-        return True
-    raise ValueError(f"expected true (leave the key out otherwise), got {_shown(value)}")
-
-
-SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
-
-
-def _urls(value):
-    if (isinstance(value, list) and value
-            and all(isinstance(v, str) and SCHEME.match(v) for v in value)):
-        return tuple(value)
-    # Never echo a URL: it may hold a password or a token.
-    raise ValueError('expected a non-empty list of Apprise URLs like ["mailto://user:pass@example.org"]')
-
-
-def _shown(value) -> str:
-    return str(value) if isinstance(value, Decimal) else repr(value)
-
-
-# The keys of an [[alerts]] table, as data: README and its test read them like SCHEMA's.
-ALERT_KEYS: dict[str, Key] = {
-    "currency": Key(None, code, "the currency watched, at its official NBRB rate (or with `bank`, a bank's)"),
-    "above": Key(None, _level, "fires when the rate rises above this many BYN per 1 unit"),
-    "below": Key(None, _level, "fires when the rate falls below this many BYN per 1 unit"),
-    "move_percent": Key(None, _percent, "fires when the rate moves at least this many percent from the day before"),
-    "published": Key(None, _true, "true: fires when the next days' rates are published"),
-    "notify": Key(None, _urls, "Apprise URLs to deliver to"),
-    "bank": Key(None, _side, '"buy" or "sell": watch the best bank rate of that side in a city instead'),
-    "city": Key(None, _city, "with `bank`: the city, as the bank writes it [default: [banks] city]"),
-}
-LEVELS_OF = {"above": "above", "below": "below", "move_percent": "move"}  # key -> event kind
-TABLES = ("alerts",)  # arrays of tables, beside SCHEMA's sections of keys
-
-
-def _alerts(tables, name: str, config) -> tuple[Alert, ...]:
-    """Every condition of every [[alerts]] table, checked; a ConfigError names the table and key."""
-    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise ConfigError(f"{name}: alerts: expected [[alerts]] tables (an array of tables), "
-                          f"not {'an [alerts] table' if isinstance(tables, dict) else 'a value'}")
-    alerts = []
-    for number, table in enumerate(tables, 1):
-        where = f"{name}: [[alerts]] #{number}"
-        values = {}
-        for key, given in table.items():
-            if key not in ALERT_KEYS:
-                raise ConfigError(f"{where} {key}: unknown key (known: {', '.join(ALERT_KEYS)})")
-            try:
-                values[key] = ALERT_KEYS[key].check(given)
-            except ValueError as exc:
-                raise ConfigError(f"{where} {key}: {exc}") from None
-        if "notify" not in values:
-            raise ConfigError(f"{where} notify: missing: the Apprise URLs to deliver to")
-        alerts += _rule(values, number, where, config)
-    return tuple(alerts)
-
-
-def _rule(values: dict, number: int, where: str, config) -> list[Alert]:
-    """The table's conditions, by the rule's keys: `published`, or a `currency` and its levels.
-
-    A rule on another source's rates (a bank's buy or sell) is one more branch here.
-    """
-    notify, track = values["notify"], config.track
-    levels = [key for key in LEVELS_OF if key in values]
-    if "published" in values:
-        if "currency" in values or levels:
-            extra = ", ".join(k for k in ("currency", *levels) if k in values)
-            raise ConfigError(f"{where}: published = true cannot be combined with {extra}: "
-                              "give a rule on a currency an [[alerts]] table of its own")
-        missing = [c for c in config.line.currencies if not track.all and c not in track.currencies]
-        if missing:  # the message is the header line: it would never be complete
-            raise ConfigError(f"{where} published: the header line shows {', '.join(missing)}, which "
-                              f"{'is' if len(missing) == 1 else 'are'} not recorded: add to [track] currencies, "
-                              "or change [line] currencies")
-        return [Alert(number, "published", "nbrb", None, None, notify)]
-    if "currency" not in values:
-        raise ConfigError(f"{where}: nothing to watch: give a currency with above, below or move_percent, "
-                          "or published = true")
-    currency = values["currency"]
-    if not levels:
-        raise ConfigError(f"{where}: {currency}: give above, below or move_percent")
-    if "bank" in values:
-        return _bank_rule(values, levels, number, where, config)
-    if "city" in values:
-        raise ConfigError(f'{where} city: a city is for a bank rule: add bank = "buy" or "sell"')
-    if not track.all and currency not in track.currencies:
-        raise ConfigError(f"{where} currency: {currency} is not recorded: add it to [track] currencies")
-    return [Alert(number, LEVELS_OF[key], "nbrb", currency, values[key], notify) for key in levels]
-
-
-def _bank_rule(values: dict, levels: list[str], number: int, where: str, config) -> list[Alert]:
-    """A rule on a city's best bank rate: "USD best sell in Минск below 2.90", crossing levels only.
-
-    Bank rates are not tracked currencies: whatever the bank quotes is recorded.
-    """
-    if "move_percent" in levels:
-        raise ConfigError(f"{where} move_percent: a bank rule takes above or below (move_percent watches the"
-                          " official rate from one day to the next)")
-    city = values.get("city", config.banks.city)
-    return [Alert(number, LEVELS_OF[key], "belarusbank", values["currency"], values[key], values["notify"],
-                  values["bank"], city) for key in levels]
-
-
-def check_notify(alerts: tuple[Alert, ...], name: str) -> None:
-    """Ask Apprise whether it can deliver to every `notify` URL: a known scheme, a usable URL,
-    and no two URLs that look the same once masked (ticker records deliveries by that form).
-
-    Loads Apprise and its plugins (a few hundred ms): only the commands that deliver call it.
-    """
-    if not alerts:
-        return
-    import apprise
-
-    known, seen = apprise.NotificationManager(), {}
-    for alert in alerts:
-        for n, url in enumerate(alert.notify, 1):
-            scheme = url.split("://", 1)[0].lower()
-            which = f"[[alerts]] #{alert.number} notify: URL {n} ({scheme}://...)"
-            where = f"{name}: {which}"
-            if scheme not in known:
-                raise ConfigError(f"{where}: unknown Apprise scheme {scheme}://")
-            if apprise.Apprise.instantiate(url) is None:
-                raise ConfigError(f"{where}: Apprise cannot use this URL (see the form Apprise documents for {scheme}://)")
-            shown = target(url)
-            if seen.setdefault(shown, (url, which))[0] != url:
-                raise ConfigError(f"{where}: masked, it reads {shown} like {seen[shown][1]}; "
-                                  "ticker could not tell their deliveries apart")
-
-
-def target(url: str) -> str:
-    """A notify URL as ticker shows and records it: Apprise's privacy form (passwords and tokens
-    masked) without the options after `?`, e.g. mailto://user:****@example.org/."""
-    import apprise
-
-    plugin = apprise.Apprise.instantiate(url)
-    if plugin is None:
-        return url.split("://", 1)[0] + "://..."
-    return plugin.url(privacy=True).split("?", 1)[0]
+TABLES = ("alerts",)  # arrays of tables, beside SCHEMA's sections of keys: [[alerts]] (ticker.alerts.rules)
 
 
 class Config(SimpleNamespace):
@@ -487,11 +310,14 @@ def load(file: Path | None = None, db: str | None = None, notify: bool = True) -
     # `ticker bank-fetch` goes stale within hours, and the ticker files are embedded in other sites.
     show = config.banks.show
     config.banks.outputs = (BANK_OUTPUTS if config.belarusbank.enabled else ()) if show == AUTO else show
-    # Alert levels are money: read as written (3.00 is Decimal("3.00")), never through a binary float.
-    exact = tomllib.loads(text, parse_float=Decimal) if "alerts" in raw else {}
-    config.alerts = _alerts(exact["alerts"], name, config) if exact else ()
-    if notify:
-        check_notify(config.alerts, name)
+    config.alerts = ()
+    if "alerts" in raw:
+        from .alerts import rules
+
+        # Alert levels are money: read as written (3.00 is Decimal("3.00")), never through a binary float.
+        config.alerts = rules.parse(tomllib.loads(text, parse_float=Decimal)["alerts"], name, config)
+        if notify:
+            rules.check_notify(config.alerts, name)
     if db:
         config.database.path = Path(db).resolve()
     elif not config.database.path.is_absolute():

@@ -1,6 +1,11 @@
-"""The calendar: Minsk's today, the database's UTC stamps, runs and spans of days."""
+"""The one Minsk clock, and the calendar: today in Minsk, a moment's Minsk day, the database's UTC
+stamps, runs and spans of days.
 
-from datetime import date, datetime, timedelta, timezone
+NBRB's dates are Minsk dates, so "today" is today in Minsk whatever the machine's zone; every part
+of ticker asks here (and the views ask SQLite through `sql_minsk_day`).
+"""
+
+from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
 
 
@@ -15,6 +20,28 @@ def minsk():
 def today() -> date:
     """Today in Minsk, whatever the machine's zone: NBRB dates are Minsk dates."""
     return datetime.now(minsk()).date()
+
+
+def minsk_day(moment: "datetime | str") -> date:
+    """The Minsk day of a moment: an aware datetime, or a UTC stamp as the database writes them."""
+    if isinstance(moment, str):
+        moment = parse_stamp(moment)
+    return moment.astimezone(minsk()).date()
+
+
+def minsk_midnight(day: date) -> datetime:
+    """The moment a Minsk day begins."""
+    return datetime.combine(day, time(), minsk())
+
+
+# Minsk has kept UTC+3 all year since 2011-03-27 (no daylight saving), the only offset of every
+# stamp ticker writes; SQLite knows no zones, so the views shift UTC by it (a test holds it to tzdata).
+MINSK_OFFSET = "+3 hours"
+
+
+def sql_minsk_day(utc: str) -> str:
+    """SQL for the Minsk day of a UTC moment: `sql_minsk_day("'now'")` is today in Minsk."""
+    return f"date({utc}, '{MINSK_OFFSET}')"
 
 
 WORDS = {"yesterday": -1, "today": 0, "tomorrow": 1}  # days from today in Minsk

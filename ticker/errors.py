@@ -1,5 +1,17 @@
 """Typed errors. Each docstring is the prefix of the one line a user sees."""
 
+import re
+
+# The userinfo of a URL (a mirror with basic auth, a token as user name): never shown whole, as
+# Apprise masks its targets.
+_CREDENTIALS = re.compile(r"(?<=://)([^/\s:@]*)(:[^/\s@]*)?@")
+
+
+def masked(text: str) -> str:
+    """`text` with the credentials of every URL in it masked: https://user:****@mirror.example/, and
+    a user name alone (often a token) as https://****@mirror.example/."""
+    return _CREDENTIALS.sub(lambda m: f"{m.group(1)}:****@" if m.group(2) else "****@", text)
+
 
 class TickerError(Exception):
     """Error"""
@@ -7,7 +19,8 @@ class TickerError(Exception):
     exit_code = 1
 
     def __init__(self, detail: str):
-        super().__init__(f"{self.__doc__}: {detail}")
+        # Every message a person, a log or a table sees is one of these: no credential gets past.
+        super().__init__(masked(f"{self.__doc__}: {detail}"))
 
 
 class ConfigError(TickerError):
@@ -22,7 +35,7 @@ class SourceError(TickerError):
     def __init__(self, source: str, detail: str):
         # The docstring names the source it is about: "Could not reach NBRB: ...".
         self.source = source
-        Exception.__init__(self, f"{self.__doc__.format(source=source)}: {detail}")
+        Exception.__init__(self, masked(f"{self.__doc__.format(source=source)}: {detail}"))
 
 
 class SourceUnavailable(SourceError):

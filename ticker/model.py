@@ -129,6 +129,9 @@ def code(value) -> str:
     raise ValueError(f"expected a three-letter currency code, got {value!r}")
 
 
+PRECISION = (0, 8)  # the decimals an amount or a rate may be rounded to: every command and the API
+
+
 def round_half_up(value: Decimal, places: int) -> Decimal:
     """Money rounding: half up (3.145 -> 3.15), as in accounting, not Python's half even.
 
@@ -157,7 +160,7 @@ class Point(NamedTuple):
     hours_text: str  # the opening hours exactly as published
 
 
-class Quote(NamedTuple):
+class BankRate(NamedTuple):
     """One buy or sell rate of one point, as published (a bank never publishes 0 for a rate it offers).
 
     A direct rate (`against` BYN) is BYN per `scale` units of `code`. A cross rate is per 1 unit,

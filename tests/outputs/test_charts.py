@@ -26,7 +26,7 @@ from ticker.cli import cli
 from ticker.errors import ChartError
 from ticker.outputs import charts, publish
 from ticker.store import reader
-from ticker.sync import Sync
+from ticker.sync.official import Sync
 
 H1 = {"currencies": '["USD", "GBP"]', "windows": "[30, 365]"}
 H1_LINE = {"currencies": '["USD", "GBP"]'}

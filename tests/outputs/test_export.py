@@ -189,7 +189,7 @@ def test_cli_offers_every_format():
 @pytest.fixture(scope="module")
 def three_years(tmp_path_factory):
     """Ten currencies, every day of 2021..2023, through the real backfill from the synthetic fake."""
-    from ticker.sync import Sync
+    from ticker.sync.official import Sync
 
     folder = tmp_path_factory.mktemp("synthetic")
     with synthetic_server(codes=10, since="2021-01-01", until="2023-12-31") as server:

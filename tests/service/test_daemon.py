@@ -24,7 +24,8 @@ from ticker.errors import AlreadyRunning
 from ticker.service import schedule
 from ticker.service.daemon import MAX_RETRY, Daemon, notify
 from ticker.service.lock import hold
-from ticker.sync import WORKERS, Sync
+from ticker.sync.official import Sync
+from ticker.sync.pool import WORKERS
 
 TRACKED = '["USD", "EUR", "RUB"]'
 CUR_IDS = {"USD": 431, "EUR": 451, "RUB": 456}
@@ -122,11 +123,16 @@ def test_polling_stops_for_the_day_once_the_next_days_rates_are_stored(triggers,
     assert schedule.next_poll(triggers["poll"], at(now), done) == at(expected)
 
 
-def test_schedule_hours_are_in_the_configured_zone(tmp_path):
+def test_schedule_hours_are_minsk_hours_whatever_the_machines_zone(tmp_path, monkeypatch):
+    monkeypatch.setenv("TZ", "America/New_York")
     path = tmp_path / "config.toml"
-    path.write_text('[schedule]\ntimezone = "UTC"\npoll = "0 12 * * mon-fri"\n')
+    path.write_text('[schedule]\npoll = "0 12 * * mon-fri"\n')
     poll = schedule.triggers(configuration.load(path))["poll"]
-    assert poll.get_next_fire_time(None, at("2026-03-17 11:00")) == at("2026-03-17 15:00")  # 12:00 UTC
+    assert poll.get_next_fire_time(None, at("2026-03-17 11:00")) == at("2026-03-17 12:00")
+    # NBRB's own schedule when the key is empty, as the sources' metadata gives it.
+    default = schedule.triggers(configuration.load(None))["poll"]
+    assert default.get_next_fire_time(None, at("2026-03-17 11:00")) == at("2026-03-17 12:00")
+    assert default.get_next_fire_time(None, at("2026-03-17 16:41")) == at("2026-03-18 12:00")
 
 
 # -- the config -----------------------------------------------------------------------------
@@ -136,9 +142,10 @@ def test_schedule_hours_are_in_the_configured_zone(tmp_path):
     ("schedule", 'poll = "*/20 12-16 * * 1-6"',
      "[schedule] poll: '*/20 12-16 * * 1-6': write the days of the week as names (mon-fri), not numbers"),
     ("schedule", 'poll = "61 * * * *"', "[schedule] poll: '61 * * * *': Error validating expression '61'"),
-    ("schedule", 'catchup = "7 0 * *"', "[schedule] catchup: '7 0 * *': Wrong number of fields; got 4, expected 5"),
+    ("schedule", 'catchup = "7 0 * *"', "[schedule] catchup: expected a crontab string of five fields"),
     ("schedule", "catchup = 7", "[schedule] catchup: expected a crontab string"),
-    ("schedule", 'timezone = "Mars/Olympus"', "[schedule] timezone: expected a time zone name like Europe/Minsk"),
+    ("schedule", 'timezone = "UTC"', "[schedule] timezone: the schedule is in Minsk time, NBRB's, whatever the"
+                                     " machine's zone: remove the key (only 'Europe/Minsk' is accepted), got 'UTC'"),
     ("schedule", "retry = 0", "[schedule] retry: expected a positive number, got 0"),
     ("log", 'level = "LOUD"', "[log] level: expected one of DEBUG, INFO, WARNING, ERROR, got 'LOUD'"),
 ])
@@ -155,7 +162,7 @@ def test_bad_schedule_or_log_config_is_one_line_exit_2_and_nothing_written(tmp_p
 def test_config_defaults_and_given_values(tmp_path):
     defaults = configuration.load(None)
     assert (defaults.schedule.timezone, defaults.schedule.poll, defaults.schedule.catchup, defaults.schedule.retry,
-            defaults.log.level) == ("Europe/Minsk", "*/20 12-16 * * mon-sat", "7 0 * * *", 60, "INFO")
+            defaults.log.level) == ("Europe/Minsk", "", "7 0 * * *", 60, "INFO")
     path = tmp_path / "config.toml"
     path.write_text('[schedule]\npoll = "*/5 10-18 * * mon-fri"\n\n[log]\nlevel = "debug"\n')
     given = configuration.load(path)
@@ -351,7 +358,7 @@ def test_one_failing_span_never_stops_the_others_and_what_still_fails_is_one_lin
     assert failed == [
         "catch-up failed: NBRB answered only in part: still failing after 3 more rounds: EUR 2026-03-01..2026-03-17"
         f" (Could not reach NBRB: {nbrb.url}/exrates/rates/dynamics/451?startdate=2026-03-01&enddate=2026-03-17:"
-        " HTTP 502, still after retries; set nbrb.base_url in the config to use a mirror or proxy)"]
+        " HTTP 502, still after 2 retries; set nbrb.base_url in the config to use a mirror or proxy)"]
     assert [m for m in caplog.messages if "trying again" in m] == [
         f"backfill: trying again 1 request(s) set aside (round {n} of 3)" for n in (1, 2, 3)]
     assert published == [config]  # it stored new rates: the outputs show them

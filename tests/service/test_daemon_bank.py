@@ -11,13 +11,13 @@ from click.testing import CliRunner
 from support import minsk, write_config
 from support.banks import answer, bank_section, nonzero, recorded_points
 from support.nbrb_data import synthetic_server
-from test_daemon_run import NEVER, daemon_config, launch, query, today  # noqa: F401 (launch is a fixture)
+from support.daemon import NEVER, daemon_config, query, today
 
 from ticker import config as configuration
 from ticker import days
 from ticker.cli import cli
 from ticker.service.daemon import Daemon
-from ticker.sync import Sync
+from ticker.sync.official import Sync
 
 COUNT = sum(len(nonzero(p)) for p in recorded_points())
 
@@ -196,7 +196,8 @@ def at(stamp: str):
 
 
 def test_a_bank_poll_that_changed_rates_refreshes_what_shows_them(config, bank, caplog):
-    from ticker.outputs import alerts, publish
+    from ticker.alerts import delivery as alerts
+    from ticker.outputs import publish
 
     caplog.set_level(logging.INFO, "ticker")
     # [belarusbank] enabled: the page, ticker files and charts show bank rates ([banks] show = "auto").

@@ -6,109 +6,23 @@ synthetic rates ending that day, and the schedule's own runs stay out of the way
 """
 
 import json
-import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from support import minsk, write_config
+from support import minsk
+from support.daemon import ALERTED, COLUMNS, NEVER, NOW, PINNED, REFRESHED, TICKER, daemon_config, query, today
 from support.nbrb_data import synthetic_server
 
 from ticker import config as configuration
 from ticker import days
-from ticker.service.hooks import HOOKS
-from ticker.sync import Sync
-
-TICKER = str(Path(sys.executable).with_name("ticker"))
-NOW = "2026-03-17T10:00"  # a Tuesday morning in Minsk: the next day is not published yet
-PINNED = [sys.executable, str(Path(__file__).resolve().parents[1] / "support" / "pinned.py"), NOW]
-COLUMNS = "code, date, scale, rate_text, unit, cur_id"
-NEVER = '"0 3 1 1 *"'  # the schedule's own runs stay out of the tests' way
-# A successful catch-up's last step: its last hook (with no [[alerts]], the alerts have none to run).
-REFRESHED = rf"^(INFO refreshed|ERROR refreshing) {HOOKS[0][0]}"
-ALERTED = rf"^(INFO refreshed|ERROR refreshing) {HOOKS[-1][0]}"
-
-
-class Running:
-    """A `ticker run` process; its stderr lines are collected as they come."""
-
-    def __init__(self, config: Path, *args, env=None):
-        self.proc = subprocess.Popen([*PINNED, "--config", str(config), "run", *args], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                     env={**os.environ, **(env or {})})
-        self.lines: list[str] = []
-        self._closed = False
-        self._changed = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stderr:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._closed = True
-            self._changed.notify_all()
-
-    def wait_for(self, pattern: str, timeout: float = 60) -> str:
-        """The first log line matching `pattern`, waiting for it while the process lives."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                found = next((line for line in self.lines if re.search(pattern, line)), None)
-                if found is not None:
-                    return found
-                left = deadline - time.monotonic()
-                if self._closed or left <= 0:
-                    raise AssertionError(f"no log line matching {pattern!r}; the log:\n" + "\n".join(self.lines))
-                self._changed.wait(left)
-
-    def stop(self, signum=signal.SIGTERM, within: float = 5) -> int:
-        self.proc.send_signal(signum)
-        return self.proc.wait(timeout=within)
-
-    @property
-    def log(self) -> str:
-        return "\n".join(self.lines)
-
-
-@pytest.fixture
-def launch():
-    started = []
-
-    def start(config, *args, **kwargs) -> Running:
-        started.append(Running(config, *args, **kwargs))
-        return started[-1]
-
-    yield start
-    for run in started:
-        if run.proc.poll() is None:
-            run.proc.kill()
-            run.proc.wait(timeout=30)
-
-
-def daemon_config(folder: Path, server, since: date, codes='["USD", "EUR", "RUB"]', **nbrb) -> Path:
-    return write_config(
-        folder, server.url,
-        nbrb={"base_url": f'"{server.url}"', "timeout": "1", "retries": "2", "backoff": "0.02", **nbrb},
-        track={"currencies": codes, "since": since.isoformat()},
-        schedule={"poll": NEVER, "catchup": NEVER, "retry": "0.02"},
-        charts={"currencies": '["USD"]', "windows": "[7]"},  # the refresh after a catch-up, kept short
-    )
-
-
-def query(config: Path, sql: str, *params):
-    with sqlite3.connect(config.parent / "rates.sqlite") as conn:
-        return conn.execute(sql, params).fetchall()
-
+from ticker.sync.official import Sync
 
 def stored_rows(config: Path, at_least: int, timeout: float = 60) -> int:
     """Wait until the daemon has stored `at_least` rates; their number."""
@@ -135,10 +49,6 @@ def reference(tmp_path: Path, server, config: Path):
     rows = sync.store.db.execute(f"SELECT {COLUMNS} FROM rates ORDER BY code, date").fetchall()
     sync.store.close()
     return rows
-
-
-def today():
-    return date.fromisoformat(NOW[:10])
 
 
 @pytest.fixture
@@ -262,11 +172,13 @@ def test_a_second_daemon_is_refused_while_the_first_runs_and_sighup_reloads(tmp_
         assert first.proc.poll() is None
 
         good = config.read_text()
-        config.write_text(good.replace("[schedule]\n", '[schedule]\ntimezone = "Mars/Olympus"\n'))
+        # A crontab only the scheduler can refuse (the read commands check its form alone).
+        config.write_text(good.replace(f"poll = {NEVER}", 'poll = "61 * * * *"'))
         first.proc.send_signal(signal.SIGHUP)
         line = first.wait_for(r"SIGHUP")
         assert line == (f"ERROR SIGHUP: kept the running configuration: Bad configuration: {config}: "
-                        "[schedule] timezone: expected a time zone name like Europe/Minsk, got 'Mars/Olympus'")
+                        "[schedule] poll: '61 * * * *': Error validating expression '61': the last value (61) is higher than the"
+                        " maximum value (59)")
         config.write_text(good.replace(NEVER + "\nretry", '"*/5 * * * *"\nretry'))
         first.proc.send_signal(signal.SIGHUP)
         assert first.wait_for(r"SIGHUP: reloaded") == f"INFO SIGHUP: reloaded {config}"

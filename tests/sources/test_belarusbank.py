@@ -32,7 +32,7 @@ def bank(server, cities=()):
 def test_the_registry_gives_the_bank_source_and_its_metadata():
     source = sources.get("belarusbank")
     assert (source.id, source.short, source.kind) == ("belarusbank", "Belarusbank", "bank")
-    assert source.schedule == "*/30 8-20 * * mon-sun"
+    assert source.schedule.poll == "*/30 8-20 * * mon-sun"
     assert source.coverage.history is False
     assert (source.scales["RUB"], source.scales["PLN"], source.scales["USD"]) == (100, 10, 1)
 
@@ -45,20 +45,20 @@ def test_the_recorded_answer_is_read_whole_and_exact(server):
     assert got.refused == []
     expected = {(p["filial_id"], key) for p in recorded for key in nonzero(p)}
     by_id = {p["filial_id"]: p for p in recorded}
-    assert {(q.point, key(q)) for q in got.quotes} == expected and len(expected) == 7368
-    for q in got.quotes:
+    assert {(q.point, key(q)) for q in got.rates} == expected and len(expected) == 7368
+    for q in got.rates:
         assert str(q.rate) == by_id[q.point][key(q)]  # "2.0460": exact, trailing zeros kept
-    first = next(q for q in got.quotes if q.point == "16" and q.code == "USD" and q.against == "BYN")
+    first = next(q for q in got.rates if q.point == "16" and q.code == "USD" and q.against == "BYN")
     assert (first.side, str(first.rate), first.scale, first.effective_at) == ("buy", "2.0460", 1, None)
-    rub = next(q for q in got.quotes if q.point == "16" and q.code == "RUB" and q.against == "BYN")
+    rub = next(q for q in got.rates if q.point == "16" and q.code == "RUB" and q.against == "BYN")
     assert (str(rub.rate), rub.scale) == ("3.0600", 100)
 
 
 def test_codes_come_from_the_keys_with_uah_in_2019(server):
     got = bank(server).rates()
-    direct = {q.code for q in got.quotes if not q.cross}
+    direct = {q.code for q in got.rates if not q.cross}
     assert direct == {"USD", "EUR", "RUB", "GBP", "CAD", "PLN", "UAH", "SEK", "CHF", "JPY", "CNY", "CZK"}  # no NOK: never quoted
-    crosses = {(q.code, q.against) for q in got.quotes if q.cross}
+    crosses = {(q.code, q.against) for q in got.rates if q.cross}
     assert crosses == {("USD", "EUR"), ("USD", "RUB"), ("RUB", "EUR")}
 
 
@@ -76,19 +76,19 @@ def test_all_zero_points_are_listed_but_quote_nothing(server):
     zero = {p["filial_id"] for p in recorded_points() if not nonzero(p)}
     assert zero == ZERO_POINTS
     assert zero <= {p.id for p in got.points}
-    assert not [q for q in got.quotes if q.point in zero]
-    assert all(q.rate > 0 for q in got.quotes)
+    assert not [q for q in got.rates if q.point in zero]
+    assert all(q.rate > 0 for q in got.rates)
 
 
 def test_a_2026_like_answer_with_kurs_date_time_no_uah_and_cny_crosses(server):
     answer(server, like_2026(recorded_points()))
     got = bank(server).rates()
-    assert not [q for q in got.quotes if "UAH" in (q.code, q.against)]
-    cny_usd = [q for q in got.quotes if (q.code, q.against) == ("CNY", "USD")]
+    assert not [q for q in got.rates if "UAH" in (q.code, q.against)]
+    cny_usd = [q for q in got.rates if (q.code, q.against) == ("CNY", "USD")]
     cny_points = {p["filial_id"] for p in recorded_points() if Decimal(p["CNY_in"]) != 0}
     assert {q.point for q in cny_usd} == cny_points and len(cny_points) == 51
     assert {(q.side, str(q.rate), q.scale) for q in cny_usd} == {("buy", "0.1370", 1), ("sell", "7.0800", 1)}
-    assert {q.effective_at for q in got.quotes} == {"2026-03-17 09:30:00"}
+    assert {q.effective_at for q in got.rates} == {"2026-03-17 09:30:00"}
 
 
 def test_cities_kept_any_case(server):
@@ -116,7 +116,7 @@ def test_a_point_with_a_non_numeric_value_is_refused_whole_and_named(server):
         f"kurs_date_time is 'вчера', expected YYYY-MM-DD HH:MM:SS",
     ]
     refused = {points[1]["filial_id"], points[2]["filial_id"]}
-    assert not refused & {p.id for p in got.points} and not refused & {q.point for q in got.quotes}
+    assert not refused & {p.id for p in got.points} and not refused & {q.point for q in got.rates}
     assert len(got.points) == 540
 
 
@@ -187,7 +187,7 @@ def test_an_answer_whose_every_point_is_refused_is_refused(server):
 def test_an_unreachable_bank_names_itself_and_the_setting(server):
     server.script("/api/kursExchange", (503, {}, b"busy"), (503, {}, b"busy"))
     with pytest.raises(SourceUnavailable, match=r"^Could not reach Belarusbank: .*/api/kursExchange: HTTP 503, still"
-                                                r" after retries; set belarusbank.base_url"):
+                                                r" after 1 retry; set belarusbank.base_url"):
         bank(server).rates()
 
 

@@ -18,7 +18,7 @@ import pytest
 from support import minsk, write_config
 
 from ticker import config as configuration
-from ticker.sync import Sync
+from ticker.sync.official import Sync
 
 TICKER = str(Path(sys.executable).with_name("ticker"))
 NOBODY = 65534

@@ -9,9 +9,9 @@ from support import minsk, write_config
 from support.banks import answer, bank_section, bank_server, nonzero, recorded_points
 from support.nbrb_data import recorded_server
 
-from ticker import bank_sync
+from ticker.sync import banks as bank_sync
 from ticker import config as configuration
-from ticker.sync import Sync
+from ticker.sync.official import Sync
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def test_an_answer_is_one_transaction(store):
 
     with bank_server() as bank:
         got = Belarusbank(bank.url).rates()
-    quotes = [q._replace(scale=1 if q.cross else {"RUB": 100, "PLN": 10}.get(q.code, 1)) for q in got.quotes]
+    quotes = [q._replace(scale=1 if q.cross else {"RUB": 100, "PLN": 10}.get(q.code, 1)) for q in got.rates]
     quotes[-1] = quotes[-1]._replace(checked=2)  # the CHECK on bank_values fails, after everything else
     with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed: checked IN"):
         with banks.polling(store.db, "belarusbank") as poll:

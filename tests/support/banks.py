@@ -121,7 +121,7 @@ def history() -> list[tuple[str, list[dict]]]:
 
 def poll_history(config, server: FakeNBRB, answers=None) -> None:
     """Poll each of `answers` (default `history()`) from `server` at its Minsk time."""
-    from ticker import bank_sync
+    from ticker.sync import banks as bank_sync
 
     from . import minsk
 

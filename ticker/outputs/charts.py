@@ -6,7 +6,9 @@ from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
+from ..errors import NoData
 from ..store import reader
+from . import hints
 
 
 def _cache() -> str:
@@ -66,7 +68,11 @@ def plan(conn, day: date, currencies, windows, overview,
 
 
 def _window(conn, code: str, day: date, window: int) -> reader.Series:
-    return reader.series(conn, code, day - timedelta(days=window - 1), day)
+    first = day - timedelta(days=window - 1)
+    found = reader.series(conn, code, first, day)
+    if found is None:
+        raise NoData(hints.window(conn, code, first, day))
+    return found
 
 
 def unit_label(s: reader.Series) -> str:

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Context, Decimal, InvalidOperation, localcontext
 
 from ..model import PER_BYN, Rate, round_half_up
-from ..store import reader
+from . import hints
 
 # The roubles themselves need no rate: BYN, and the old BYR and BYB at their fixed redenomination factors.
 ROUBLES = PER_BYN
@@ -44,13 +44,13 @@ def precision(value) -> int | None:
 
 @dataclass(frozen=True)
 class Conversion:
-    """`amount` of `source` in `target` on `day`; `value` is unrounded, `quotes` are the rates used."""
+    """`amount` of `source` in `target` on `day`; `value` is unrounded, `rates` are the rates used."""
 
     amount: Decimal
     source: str
     target: str
     day: date
-    quotes: tuple[Rate, ...]
+    rates: tuple[Rate, ...]
     value: Decimal
 
     def rounded(self, precision: int = 2) -> Decimal:
@@ -61,8 +61,8 @@ class Conversion:
         """`100 USD = 319.49 BYN  (2024-01-10: 1 USD = 3.1949 BYN)`, naming every rate used (and the
         day a monthly one was set: `10 BRL = 5.6123 BYN set monthly on 2022-07-01`)."""
         used = [f"{q.scale} {q.code} = {q.rate} {q.unit}" + (f" set monthly on {q.date}" if q.periodicity else "")
-                for q in self.quotes]
-        old = [unit for unit in ("BYR", "BYB") if unit in {q.unit for q in self.quotes} | {self.source, self.target}]
+                for q in self.rates]
+        old = [unit for unit in ("BYR", "BYB") if unit in {q.unit for q in self.rates} | {self.source, self.target}]
         # A rate published in BYR or BYB is turned into BYN (or back) at the redenomination factor: say so.
         rates = f"{self.day}: {', '.join(used)}" if used else f"{self.day}"
         rates += "".join(f"; redenominated at {PER_BYN[unit]} {unit} = 1 BYN" for unit in old)
@@ -76,14 +76,14 @@ def convert(conn, amount: Decimal, source: str, target: str, day: date) -> Conve
     is carried to DIGITS significant digits past the result's whole digits, so that rounding it to
     8 decimals is exact at any size.
     """
-    quotes = tuple(reader.rate(conn, code, day) for code in dict.fromkeys((source, target)) if code not in ROUBLES)
-    per_unit = {q.code: q.byn_per_unit for q in quotes}
+    rates = tuple(hints.rate(conn, code, day) for code in dict.fromkeys((source, target)) if code not in ROUBLES)
+    per_unit = {q.code: q.byn_per_unit for q in rates}
     numerator = Context(prec=len(amount.as_tuple().digits) + 40).multiply(amount, _byn(source, per_unit))
     denominator = _byn(target, per_unit)
     with localcontext() as exact:
         exact.prec = DIGITS + max(0, numerator.adjusted() - denominator.adjusted() + 1)
         value = numerator / denominator
-    return Conversion(amount, source, target, day, quotes, value)
+    return Conversion(amount, source, target, day, rates, value)
 
 
 def _byn(code: str, per_unit: dict[str, Decimal]) -> Decimal:

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from ..errors import DatabaseError
 from ..model import per_unit
 from ..store import reader
+from . import hints
 
 NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
 
@@ -27,6 +28,7 @@ def export(conn, out, format: str = "csv", codes=(), since=None, until=None) -> 
     A stored value that is not a number raises DatabaseError naming its row (what was written to
     `out` before it is incomplete: write through `atomic.replacing`).
     """
+    hints.known(conn, codes)  # before the first byte: an unknown code is one line, no file
     FORMATS[format](_records(reader.history(conn, codes, since, until)), out)
 
 
@@ -129,6 +131,8 @@ def export_bank(conn, out, format: str = "csv", cities=(), codes=(), since=None,
     a side no point of the city quoted), and each per ONE unit, exact."""
     writer = {"csv": _csv, "spreadsheet": _bank_spreadsheet, "json": _json, "ndjson": _ndjson}[format]
     # The cities are checked before the first byte is written: an unknown one is one line, no file.
+    if cities:
+        hints.banks(conn)
     writer(_bank_records(conn, [reader.bank_city(conn, c) for c in cities], codes, since, until), out, BANK_FIELDS)
 
 

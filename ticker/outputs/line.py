@@ -8,6 +8,7 @@ from decimal import Decimal
 from .. import days
 from ..model import PER_BYN, Rate, round_half_up
 from ..store import reader
+from . import hints
 from ..store.reader import BankBest, BankRates
 
 MARKS = {"up": "▲", "down": "▼", "none": ""}
@@ -18,13 +19,13 @@ class Item:
     """A rate beside an earlier one (`previous`: the previous distinct rate in the line, the day
     before in the day's table), and the change between them, all exact."""
 
-    quote: Rate
+    current: Rate
     previous: Rate | None
 
     @property
     def previous_rate(self) -> Decimal | None:
-        """The earlier rate in this quote's scale and unit: exact, as scales and units are powers of ten."""
-        p, q = self.previous, self.quote
+        """The earlier rate in the current rate's scale and unit: exact, as scales and units are powers of ten."""
+        p, q = self.previous, self.current
         if p is None:
             return None
         if (p.scale, p.unit) == (q.scale, q.unit):
@@ -36,7 +37,7 @@ class Item:
     @property
     def change(self) -> Decimal | None:
         """`unit` per `scale`; 0 when only the scale changed (0.7000 per 10, then 7.0000 per 100)."""
-        return None if self.previous is None else self.quote.rate - self.previous_rate
+        return None if self.previous is None else self.current.rate - self.previous_rate
 
     @property
     def change_pct(self) -> Decimal | None:
@@ -57,7 +58,7 @@ def items(conn, codes, day: date, stored_only: bool = False) -> list[Item]:
     if stored_only:
         quotes = [q for q in (reader.find(conn, code, day) for code in codes) if q is not None]
     else:
-        quotes = [reader.rate(conn, code, day) for code in codes]
+        quotes = [hints.rate(conn, code, day) for code in codes]
     return [Item(q, reader.previous(conn, q)) for q in quotes]
 
 
@@ -74,7 +75,7 @@ def in_scale(best: BankBest, scale: int) -> Decimal:
 
 def item_text(item: Item, precision: int = 2, bank: BankRates | None = None) -> str:
     """`USD 2.95 BYN ▲`, and with `bank` the city's best buy and sell in the same units: `(2.93/2.98)`."""
-    q = item.quote
+    q = item.current
     mark = MARKS[item.direction]
     text_ = f"{q.code} {round_half_up(q.rate, precision)} {q.unit}" + (f" {mark}" if mark else "")
     if bank and q.unit == "BYN":
@@ -85,7 +86,7 @@ def item_text(item: Item, precision: int = 2, bank: BankRates | None = None) -> 
 
 def text(line: list[Item], precision: int = 2, banks: dict[str, BankRates] | None = None) -> str:
     """The header line; with `banks` (code -> the city's best bank rates) each item shows them too."""
-    return " · ".join(item_text(item, precision, (banks or {}).get(item.quote.code)) for item in line)
+    return " · ".join(item_text(item, precision, (banks or {}).get(item.current.code)) for item in line)
 
 
 def as_json(line: list[Item], day: date, precision: int = 2, upcoming: list[tuple[date, list[Item]]] = (),
@@ -96,7 +97,7 @@ def as_json(line: list[Item], day: date, precision: int = 2, upcoming: list[tupl
     currencies = [_currency(item) for item in line]
     if banks is not None:
         for entry, item in zip(currencies, line):
-            entry["bank"] = _bank(banks.get(item.quote.code), item.quote)
+            entry["bank"] = _bank(banks.get(item.current.code), item.current)
     return {
         "date": day.isoformat(),
         "line": text(line, precision, banks),
@@ -116,11 +117,11 @@ def _bank(rates: BankRates | None, quote: Rate) -> dict | None:
 
 def _currency(item: Item) -> dict:
     return {
-        "code": item.quote.code,
-        "date": item.quote.date.isoformat(),
-        "scale": item.quote.scale,
-        "unit": item.quote.unit,
-        "rate": str(item.quote.rate),
+        "code": item.current.code,
+        "date": item.current.date.isoformat(),
+        "scale": item.current.scale,
+        "unit": item.current.unit,
+        "rate": str(item.current.rate),
         "previous": None if item.previous is None else {
             "date": item.previous.date.isoformat(),
             "rate": str(item.previous_rate),

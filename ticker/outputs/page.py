@@ -29,9 +29,9 @@ def _signed(value) -> str:
 
 
 COLUMNS = [
-    Column("Currency", lambda r: f"{r.quote.scale}{NBSP}{r.quote.code}", "code"),
+    Column("Currency", lambda r: f"{r.current.scale}{NBSP}{r.current.code}", "code"),
     Column("Name", lambda r: html.escape(r.name), "name"),
-    Column("Rate, BYN", lambda r: f"{r.quote.rate}" + ("" if r.quote.unit == "BYN" else f"{NBSP}{r.quote.unit}")
+    Column("Rate, BYN", lambda r: f"{r.current.rate}" + ("" if r.current.unit == "BYN" else f"{NBSP}{r.current.unit}")
            + (f' <span class="set">{r.set_monthly}</span>' if r.set_monthly else ""), "num"),
     # "abs" gives way on a phone when the bank columns need the room; "%" stays, in the same colour.
     Column("Change", lambda r: f"{MARKS[r.direction]}{NBSP}{_signed(r.change)}".strip(NBSP), "num change abs"),
@@ -63,9 +63,9 @@ def _bank_columns(banks: Banks) -> list[Column]:
 
     def cell(side: str):
         def show(r: tables.Row) -> str:
-            rates = banks.rates.get(r.quote.code)
+            rates = banks.rates.get(r.current.code)
             best = rates and getattr(rates, side)
-            return str(in_scale(best, r.quote.scale)) if best and r.quote.unit == "BYN" else ""
+            return str(in_scale(best, r.current.scale)) if best and r.current.unit == "BYN" else ""
         return show
 
     return [Column("Buy", cell("buy"), "num bank"), Column("Sell", cell("sell"), "num bank")]
@@ -86,7 +86,7 @@ def render(day: date, line: list[Item], precision: int, today: tables.Table, ahe
     (the tables of days already published with new rates), `charts` and `links` in latest/; and
     with `banks`, the best bank rates of a city beside the official ones of `day`."""
     shown = banks.rates if banks and banks.line else {}
-    header = " · ".join(_item(item, precision, shown.get(item.quote.code)) for item in line)
+    header = " · ".join(_item(item, precision, shown.get(item.current.code)) for item in line)
     columns, note = COLUMNS, ""
     if banks and banks.table:
         columns = COLUMNS + (_bank_columns(banks) if banks.rates else [])
@@ -148,7 +148,7 @@ number of units shown (100{NBSP}RUB), with the change against the day before.</p
 
 def _item(item: Item, precision: int, bank: BankRates | None = None) -> str:
     """One item of the header line, never broken inside: non-breaking spaces, and nowrap."""
-    q = item.quote
+    q = item.current
     title = f"{q.rate} {q.unit} per {q.scale} {q.code}"
     if bank:
         title += "; best bank " + ", ".join(f"{side} {best.rate} per {best.scale}" for side, best in (

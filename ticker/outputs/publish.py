@@ -7,7 +7,6 @@ The charts folder, as a web server sees it:
     .sets/        sets being built, and the one `latest` points at
 """
 
-import fcntl
 import multiprocessing
 import os
 import shutil
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from .. import days
 from ..errors import ChartError
-from . import atomic
+from .. import files
 
 LATEST, SETS, INDEX = "latest", ".sets", "index.html"
 TIMEOUT = 600  # seconds before a stuck child render is killed
@@ -34,45 +33,44 @@ def refresh(config, day: date | None = None) -> None:
     """Bring every derived output up to date with the database, as of `day` (default today).
 
     The drawing runs in a child process (this module's `main`) so that matplotlib never enters
-    the caller's memory: the daemon stays small. Raises ChartError with the child's reason.
+    the caller's memory: the daemon stays small. The child gets the caller's loaded config itself
+    (pickled on its stdin), never a path to read again: after an edit of the file without SIGHUP,
+    the charts follow the configuration the daemon runs on. Raises ChartError with the child's reason.
     """
     import json
+    import pickle
 
-    command = [sys.executable, "-m", __name__, json.dumps({
-        "config": str(Path(config.file).resolve()) if config.file else None,
-        "db": str(config.database.path), "out": str(config.charts.dir),
-        "day": (day or days.today()).isoformat(),
-    })]
+    job = pickle.dumps({"config": config, "day": day or days.today()})
     try:
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT)
+        done = subprocess.run([sys.executable, "-m", __name__], input=job, capture_output=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         raise ChartError(f"the chart renderer took longer than {TIMEOUT} s and was stopped") from None
     try:
-        error = json.loads(done.stdout.strip().splitlines()[-1])["error"]
+        error = json.loads(done.stdout.decode().strip().splitlines()[-1])["error"]
     except (IndexError, ValueError, KeyError, TypeError):
-        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        last = (done.stderr.decode(errors="replace").strip().splitlines() or [f"exit status {done.returncode}"])[-1]
         error = f"the chart renderer failed: {last}"
     if error or done.returncode:
         raise ChartError(error or f"the chart renderer exited with status {done.returncode}")
 
 
-def main(argument: str) -> int:
-    """The child `refresh` starts: build the set, then report {"error": null or the reason} on stdout."""
+def main() -> int:
+    """The child `refresh` starts: build the set from the config on stdin (a pickle from its parent,
+    ticker itself), then report {"error": null or the reason} on stdout."""
     import json
+    import pickle
     import sqlite3
 
-    from .. import config as configuration
     from ..errors import TickerError
 
-    job = json.loads(argument)
-    error = None
+    job = pickle.loads(sys.stdin.buffer.read())
+    config, error = job["config"], None
     try:
-        config = configuration.load(job["config"] and Path(job["config"]), job["db"], notify=False)
-        build(config, date.fromisoformat(job["day"]), Path(job["out"]))
+        build(config, job["day"])
     except TickerError as exc:
         error = str(exc).removeprefix(f"{ChartError.__doc__}: ")
     except sqlite3.Error as exc:
-        error = f"{job['db']}: {exc}"
+        error = f"{config.database.path}: {exc}"
     print(json.dumps({"error": error}))
     return 1 if error else 0
 
@@ -95,7 +93,7 @@ def build(config, day: date, out: Path | None = None, currencies=(), windows=())
     try:
         # Everything is read before anything is written: bad input leaves no file behind.
         in_line, in_page = shows_banks(config, "ticker"), shows_banks(config, "page")
-        files = tickerfiles.render(conn, config.line.currencies, day, config.line.precision, in_line)
+        ticker_files = tickerfiles.render(conn, config.line.currencies, day, config.line.precision, in_line)
         items = line.items(conn, config.line.currencies, day)
         today = table.build(conn, day)
         # The next rates NBRB has set: a day published ahead that changes something (Saturday
@@ -104,7 +102,7 @@ def build(config, day: date, out: Path | None = None, currencies=(), windows=())
                  if any(r.direction != "none" for r in t.rows)][:1]
         banks = None
         if in_line or in_page:
-            codes = _unique([*config.line.currencies, *(r.quote.code for r in today.rows)])
+            codes = _unique([*config.line.currencies, *(r.current.code for r in today.rows)])
             city = config.banks.city
             banks = page.Banks(city, reader.bank_on_day(conn, codes, city, day), bool(in_page), bool(in_line))
         jobs = charts.plan(conn, day, _unique(currencies or config.charts.currencies),
@@ -117,8 +115,8 @@ def build(config, day: date, out: Path | None = None, currencies=(), windows=())
             staged = Path(tempfile.mkdtemp(prefix=f"{day}.", dir=out / SETS))
             try:
                 _render([(draw, staged / name) for name, _, draw in jobs])
-                tickerfiles.save(staged, files)
-                staged.chmod(0o755)  # mkdtemp's 0700 would hide the set from a web server
+                tickerfiles.save(staged, ticker_files)
+                staged.chmod(files.mode_for(out / day.isoformat(), folder=True))  # not mkdtemp's 0700
                 _replace_folder(staged, out / day.isoformat())
             except BaseException:
                 # The set and the copy of it _replace_folder makes: nothing half-built is left.
@@ -130,12 +128,12 @@ def build(config, day: date, out: Path | None = None, currencies=(), windows=())
                 _point_latest(out, staged)
                 shown = [page.Chart(n, text, charts.PIXELS) for n, text, _ in jobs if (staged / n).is_file()]
                 links = [name for name in ("ticker.txt", "ticker.json") if (staged / name).is_file()]
-                atomic.write_text(out / INDEX, page.render(day, items, config.line.precision, today, ahead,
+                files.write_text(out / INDEX, page.render(day, items, config.line.precision, today, ahead,
                                                            shown, links, banks))
             _sweep(out)
     except OSError as exc:
         raise ChartError(f"{exc.filename or out}: {exc.strerror or exc}") from None
-    return Published(out / day.isoformat(), [name for name, _, _ in jobs] + list(files), newest)
+    return Published(out / day.isoformat(), [name for name, _, _ in jobs] + list(ticker_files), newest)
 
 
 def _render(jobs) -> None:
@@ -178,8 +176,7 @@ def _locked(out: Path):
     """One build at a time per folder (the daemon's and a person's): the kernel frees it on any exit."""
     out.mkdir(parents=True, exist_ok=True)
     (out / SETS).mkdir(exist_ok=True)
-    with open(out / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with files.locked(out / ".lock"):
         _sweep(out)  # what a killed build left behind
         yield
 
@@ -235,4 +232,4 @@ def _sweep(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main())

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from ..errors import NoData
 from ..model import MONTHLY
 from ..store import reader
-from . import export
+from . import export, hints
 from .line import MARKS, Item, ahead
 
 
@@ -23,7 +23,7 @@ class Row(Item):
     def set_monthly(self) -> str:
         """A monthly rate says so, and the day NBRB set it (it is in force to the end of that
         month): "set monthly on 2026-03-01"; "" for a daily rate."""
-        return f"set monthly on {self.quote.date}" if self.quote.periodicity == MONTHLY else ""
+        return f"set monthly on {self.current.date}" if self.current.periodicity == MONTHLY else ""
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def build(conn, day: date) -> Table:
     """Every currency stored for `day`, in code order; NoData saying why when none is."""
     quotes = reader.on_day(conn, day)
     if not any(q.periodicity != MONTHLY for q in quotes):  # a month's rates alone are no day's table
-        raise NoData(reader.missing_day(conn, day))
+        raise NoData(hints.missing_day(conn, day))
     before = {q.code: q for q in reader.on_day(conn, day - timedelta(days=1))}
     names = reader.names(conn, [q.cur_id for q in quotes])
     rows = [Row(q, before.get(q.code), names.get(q.cur_id, "")) for q in quotes]
@@ -55,7 +55,7 @@ def _signed(value) -> str:
 def text(table: Table) -> str:
     """A fixed-width table for a terminal."""
     head = f"Official NBRB rates in force on {table.day:%Y-%m-%d (%A)}, change against {table.previous_day}"
-    cells = [(f"{r.quote.scale} {r.quote.code}", r.name, f"{r.quote.rate} {r.quote.unit}",
+    cells = [(f"{r.current.scale} {r.current.code}", r.name, f"{r.current.rate} {r.current.unit}",
               f"{MARKS[r.direction] or ' '} {_signed(r.change)}".rstrip(),
               "" if r.change_pct is None else f"{r.change_pct:+}%", r.set_monthly) for r in table.rows]
     titles = ("currency", "name", "rate", "change", "%", "")
@@ -76,9 +76,9 @@ FIELDS = ("date", "code", "name", "scale", "rate", "unit", "cur_id", "previous_r
 
 
 def _record(table: Table, r: Row) -> tuple:
-    return (table.day.isoformat(), r.quote.code, r.name, r.quote.scale, str(r.quote.rate), r.quote.unit,
-            r.quote.cur_id, _str(r.previous_rate), _str(r.change), _str(r.change_pct), r.direction,
-            r.quote.periodicity, r.quote.date.isoformat())
+    return (table.day.isoformat(), r.current.code, r.name, r.current.scale, str(r.current.rate), r.current.unit,
+            r.current.cur_id, _str(r.previous_rate), _str(r.change), _str(r.change_pct), r.direction,
+            r.current.periodicity, r.current.date.isoformat())
 
 
 def _str(value) -> str | None:

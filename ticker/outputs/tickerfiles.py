@@ -6,7 +6,8 @@ from datetime import date
 from pathlib import Path
 
 from ..store import reader
-from . import atomic, line
+from .. import files
+from . import line
 
 NAMES = ("ticker.json", "ticker.txt")
 
@@ -28,7 +29,7 @@ def render(conn, codes, day: date, precision: int, bank_city: str | None = None)
     }
 
 
-def save(folder: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        atomic.write_text(Path(folder) / name, text)
+def save(folder: Path, contents: dict[str, str]) -> None:
+    for name, text in contents.items():
+        files.write_text(Path(folder) / name, text)
 

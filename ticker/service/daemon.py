@@ -2,10 +2,13 @@
 
 APScheduler runs the NBRB jobs in one worker thread, the only writer of official rates; the bank
 poll has a thread of its own, so a bank outage never delays NBRB nor the other way round (SQLite
-lets one of them write at a time; each waits its turn); the heartbeat has a thread of its own so
-a long backfill cannot silence it. Jobs never call the scheduler (a job
-calling it while `shutdown(wait=True)` waits deadlocks APScheduler 3.11): they leave what they
-learn in the `Daemon` object, and the main thread, which owns the scheduler, acts on it.
+lets one of them write at a time; each waits its turn). The heartbeat is a thread of ours, timed
+by the monotonic clock: neither a long backfill nor a jump of the wall clock can silence it. Jobs
+never call the scheduler (a job calling it while the scheduler shuts down deadlocks APScheduler
+3.11): they leave what they learn in the `Daemon` object, and the main thread, which owns the
+scheduler, acts on it. The main thread also watches the wall clock against the monotonic one and
+re-plans every job when it jumps, and bounds the stop: a job still running STOP_GRACE seconds
+after SIGTERM is abandoned (every write is a transaction, so nothing half-written remains).
 """
 
 import logging
@@ -13,15 +16,16 @@ import os
 import select
 import signal
 import socket
-import sqlite3
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from .. import __version__, days, sources
 from ..days import stamp
 from ..errors import ConfigError, Incomplete, Interrupted, TickerError
+from ..sources import http
+from ..store import health as rows
 from . import health, schedule
 from .hooks import AFTER_BANK_RATES, HOOKS, applies
 from .hooks import load as load_hook
@@ -34,9 +38,13 @@ LONG = 20  # requests planned that make a catch-up long enough to log its progre
 PROGRESS_EVERY = (0.1, 30)  # a progress line each tenth of the days planned, or each 30 s
 
 
-BANK = "belarusbank"  # the bank poll: its job id, its row in daemon_jobs, its source
+BANK = health.BANK  # the bank poll: its job id, its row in daemon_jobs, its source
 REFUSALS_LOGGED = 20  # refused points or rates logged per poll, one line each; the rest are counted
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+JUMP = 30  # seconds the wall clock may drift from the monotonic one before every job is re-planned
+# Seconds a stop waits for the running jobs (each request is bounded by its source's timeout) before
+# it abandons them: well inside systemd's TimeoutStopSec (90 s in contrib/ticker.service).
+STOP_GRACE = 45
 
 
 def _now() -> datetime:
@@ -53,6 +61,8 @@ class Daemon:
         # (what it refreshes, function(config)): run in order after new rates are stored.
         self.hooks = hooks if hooks is not None else [(what, load_hook(spec)) for what, spec in HOOKS]
         self.stopping = False
+        self.halt = threading.Event()  # set when the daemon stops: ends the heartbeat thread's wait
+        self.bank_running = False
         self.polled_on = None  # the Minsk day a poll stored the next day's rates
         self.lists_on = None  # the Minsk day a catch-up last recorded NBRB's other lists (monthly rates)
         self.failures = 0  # catch-ups failed in a row that stored nothing
@@ -98,23 +108,24 @@ class Daemon:
     def bank(self) -> None:
         """Poll the bank once, in its own thread: a failure is one log line and the job's health,
         and the next poll on the schedule tries again."""
-        from ..bank_sync import poll
+        from ..sync.banks import poll
 
         if self.stopping:
             return
         path = self.config.database.path
+        self.bank_running = True
         try:
-            health.job_write(path, BANK, running_since=stamp(_now()))
+            rows.job_write(path, BANK, running_since=stamp(_now()))
             done = poll(self.config, BANK)
             for line in done.refused[:REFUSALS_LOGGED]:
                 log.warning("%s", line)
             if len(done.refused) > REFUSALS_LOGGED:
                 log.warning("%s: %d more refused", BANK, len(done.refused) - REFUSALS_LOGGED)
-            what = (f"{done.points} points, {done.quotes} rates: {done.changed} new or changed, {done.ended} no longer"
+            what = (f"{done.points} points, {done.rates} rates: {done.changed} new or changed, {done.ended} no longer"
                     f" quoted" + (f", {len(done.refused)} refused" if done.refused else ""))
             log.info("%s: %s", BANK, what)
-            health.job_write(path, BANK, running_since=None, next_run=self._bank_next(),
-                             last_success_at=stamp(_now()), last_success=what, failures=0)
+            rows.job_write(path, BANK, running_since=None, next_run=self._bank_next(),
+                           last_success_at=stamp(_now()), last_success=what, failures=0)
             if (done.changed or done.ended) and not self.stopping:
                 self._after_new_rates(lambda what: AFTER_BANK_RATES.get(what, lambda config: False)(self.config))
         except Exception as exc:
@@ -122,9 +133,11 @@ class Daemon:
             log.error("%s poll failed: %s", BANK, message)
             log.debug("%s poll failed", BANK, exc_info=True)
             try:
-                health.job_failed(path, BANK, stamp(_now()), message, self._bank_next())
+                rows.job_failed(path, BANK, stamp(_now()), message, self._bank_next())
             except Exception as again:  # the database itself is failing: the log has it
                 log.error("%s poll: could not record its health: %s", BANK, _one_line(again))
+        finally:
+            self.bank_running = False
 
     def _bank_next(self) -> str | None:
         trigger = self.bank_trigger
@@ -133,7 +146,7 @@ class Daemon:
     def bank_planned(self, **fields) -> None:
         """Write the bank job's next run, at start and after a reload (a poll may be running then)."""
         if self.bank_trigger:
-            health.job_write(self.config.database.path, BANK, next_run=self._bank_next(), **fields)
+            rows.job_write(self.config.database.path, BANK, next_run=self._bank_next(), **fields)
 
     def beat(self) -> None:
         """The heartbeat: every minute, the daemon row's time and next runs, and systemd's watchdog."""
@@ -143,33 +156,33 @@ class Daemon:
         if os.environ.get("WATCHDOG_USEC"):
             notify("WATCHDOG=1")
 
-    def _catch_up(self, sync) -> tuple[str, int]:
+    def _catch_up(self, store, notes: list) -> tuple[str, int]:
         """Backfill the daily list, then NBRB's other lists (its monthly rates), those once a day
         once they succeeded: a failure in one never keeps the others from storing; the first is
         raised after all of them."""
+        from .. import sync
+
         self.progress, self.stored_before, self._logged = None, 0, (0.0, time.monotonic())
         today = days.today()
-        others = sync.besides() if self.lists_on != today else []
+        lists = sources.LISTS if self.lists_on != today else sources.LISTS[:1]
+        run = sync.catch_up(self.config, store, progress=self._check, lists=lists)
+        notes += run.notes
         new = changed = 0
-        failure = None
-        for lister in [sync, *others]:
-            try:
-                summary = lister.backfill(progress=self._check)
-            except Incomplete as exc:
-                summary, failure = exc.result, failure or exc
-                others = [] if lister in others else others
-            counts = _log_summary(summary, lister.source)
+        for part in run.parts:
+            counts = _log_summary(part.summary, part.source)
             new, changed = new + counts[0], changed + counts[1]
-            self.progress, self.stored_before = None, new + changed
-        if others:
+        if len(lists) > 1 and not any(part.failure for part in run.parts[1:]):
             self.lists_on = today
-        if failure:
-            failure.stored = new + changed
-            raise failure
-        return f"{new} new, {changed} revised, through {sync.store.last_date() or today}", new + changed
+        if run.failure:
+            raise run.failure
+        return f"{new} new, {changed} revised, through {store.last_date() or today}", new + changed
 
-    def _poll(self, sync) -> tuple[str, int]:
+    def _poll(self, store, notes: list) -> tuple[str, int]:
+        from ..sync.official import Sync
+
         today = days.today()
+        sync = Sync(self.config, store)
+        sync.notes = notes
         try:
             report = sync.poll()
         except Incomplete as exc:
@@ -184,7 +197,7 @@ class Daemon:
         log.debug("poll: %s not published yet", first or "the next day")
         return "nothing new yet", count
 
-    def _check(self, progress) -> None:
+    def _check(self, source, progress) -> None:
         """Backfill's progress callback: where a stop request interrupts a long backfill, and
         where a long one logs how far it has got."""
         self.progress = progress
@@ -200,19 +213,20 @@ class Daemon:
                      100 * progress.fraction, progress.codes_done, progress.codes, progress.stored, progress.failed)
 
     def _run(self, name: str, work) -> tuple[bool, int]:
-        """Run one job: `work(sync)` returns (what it did, rates stored or revised). Returns
-        (whether it succeeded, rates stored or revised); every fault becomes one log line and
-        `last_error`, never an exception. A job that failed in part still counts what it stored."""
-        from ..sync import Sync
+        """Run one job: `work(store, notes)` returns (what it did, rates stored or revised) and puts
+        what a person should know in `notes`. Returns (whether it succeeded, rates stored or
+        revised); every fault becomes one log line and `last_error`, never an exception. A job that
+        failed in part still counts what it stored."""
+        from ..store.writer import Store
 
         if self.stopping:
             return False, 0
         self.job = name
         self.save()
-        sync = None
+        store, notes = None, []
         try:
-            sync = Sync(self.config)
-            what, count = work(sync)
+            store = Store(self.config.database.path)
+            what, count = work(store, notes)
         except Interrupted:
             stored = self.stored_before + (self.progress.stored if self.progress else 0) if name == "catch-up" else 0
             log.info("%s interrupted: the daemon is stopping; it stored %d rates", name, stored)
@@ -227,12 +241,12 @@ class Daemon:
             self.last_success = (stamp(_now()), f"{name}: {what}")
             return True, count
         finally:
-            if sync is not None:
-                for note in sync.notes:
-                    if note not in self.warned:
-                        self.warned.add(note)
-                        log.warning("%s", note)
-                sync.store.close()
+            for note in notes:
+                if note not in self.warned:
+                    self.warned.add(note)
+                    log.warning("%s", note)
+            if store is not None:
+                store.close()
             self.job = None
             self.save()
 
@@ -283,7 +297,7 @@ class Daemon:
     # -- the daemon row --------------------------------------------------------------------
 
     def started(self) -> None:
-        health.started(self.config.database.path, stamp(_now()))
+        rows.started(self.config.database.path, stamp(_now()))
         self.save()
         self.bank_planned(running_since=None)  # a poll a crash interrupted is not running any more
 
@@ -296,7 +310,7 @@ class Daemon:
         catchup, retry_at = self.triggers["catchup"].get_next_fire_time(None, now), self.retry_at
         if retry_at is not None:
             catchup = min(catchup, retry_at) if catchup else retry_at
-        health.write(
+        rows.write(
             self.config.database.path,
             heartbeat_at=stamp(now),
             job=self.job,
@@ -380,47 +394,70 @@ class Signals:
             pass
 
 
+def _quiet_scheduler(record: logging.LogRecord) -> bool:
+    """APScheduler's own words (a missed run, a job added) are for debugging: never above DEBUG.
+    On the handler, as a logger's filters never see its children's records."""
+    if record.name.startswith("apscheduler"):
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+    return True
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        if _quiet_scheduler not in handler.filters:
+            handler.addFilter(_quiet_scheduler)
+    # Retries are logged by ticker.http in our words; urllib3's connection chatter stays out.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
 def run(config, level: str | None = None, load=None) -> None:
     """Hold the lock, migrate, then run the jobs until SIGTERM or SIGINT; `load` re-reads the config on SIGHUP.
 
     `level` (from --log-level) overrides `log.level`, also after a reload.
     """
+    from ..store import reader
     from ..store.writer import Store
 
-    logging.basicConfig(level=level or config.log.level, format="%(levelname)s %(message)s", stream=sys.stderr)
-    logging.getLogger("apscheduler").setLevel(logging.DEBUG if (level or config.log.level) == "DEBUG" else logging.WARNING)
-    # Retries are logged by ticker.http in our words; urllib3's connection chatter stays out.
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    _logging(level or config.log.level)
+    schedule.triggers(config), schedule.bank_trigger(config)  # a crontab the scheduler refuses: nothing written
     database = config.database.path
     hold(database)
     signals = Signals()
+    http.STOP.clear()
     Store(database).close()  # create or migrate before any job runs
     # Held open and idle for the daemon's life: SQLite deletes the -wal and -shm files when its
     # last connection closes, and readers who may not write the folder cannot create them again.
-    keeper = sqlite3.connect(database)
-    keeper.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    keeper = reader.connect(database)
     daemon = Daemon(config)
     daemon.started()
-    log.info(
-        "ticker %s started (pid %d) on %s: polls %r, catch-up %r (%s)", __version__, os.getpid(), shown(database),
-        config.schedule.poll, config.schedule.catchup, config.schedule.timezone,
-    )
+    log.info("ticker %s started (pid %d) on %s: polls %r, catch-up %r (Minsk time)", __version__, os.getpid(),
+             shown(database), schedule.crontab(config, "poll"), schedule.crontab(config, "catchup"))
     if daemon.bank_trigger:
-        log.info("%s: polls its buy and sell rates at start and on %r (%s)", BANK, schedule.bank_crontab(config),
-                 config.schedule.timezone)
+        log.info("%s: polls its buy and sell rates at start and on %r (Minsk time)", BANK, schedule.bank_crontab(config))
     scheduler = _scheduler(daemon)
+    beating = threading.Thread(target=_beat, args=(daemon, signals), name="heartbeat", daemon=True)
+    beating.start()
     notify("READY=1")
+    offset = time.time() - time.monotonic()  # what the wall clock reads beyond the monotonic one
     while not signals.stop:
         retry_at = daemon.retry_at
         signals.wait(min(max((retry_at - _now()).total_seconds(), 0), 1.0) if retry_at else 1.0)
+        drift = time.time() - time.monotonic() - offset
+        if abs(drift) > JUMP:
+            # The wall clock was set (an RTC reset, NTP, a resume): plan every job from the new now,
+            # before the scheduler sleeps through a step back or walks the runs a leap ahead missed.
+            offset += drift
+            log.warning("the wall clock jumped %s by %s; every job is planned again from %s",
+                        "ahead" if drift > 0 else "back", timedelta(seconds=round(abs(drift))), stamp(_now()))
+            _replan(scheduler, daemon)
         if signals.reload:
             signals.reload = False
             if load and daemon.reload(load):
                 if not level:
                     logging.getLogger().setLevel(daemon.config.log.level)
-                for job in schedule.JOBS:
-                    scheduler.reschedule_job(job, trigger=daemon.triggers[job])
-                _bank_job(scheduler, daemon)
+                _replan(scheduler, daemon)
                 daemon.bank_planned()
         if daemon.retry_due(_now()):
             # A fresh id each time: the failed run may not have returned yet, and one job id
@@ -429,26 +466,61 @@ def run(config, level: str | None = None, load=None) -> None:
     log.info("%s: stopping", signals.stop)
     notify("STOPPING=1")
     daemon.stopping = True
-    scheduler.shutdown(wait=True)
+    daemon.halt.set()
+    http.STOP.set()  # a wait before a retry ends now; a request in flight ends within its timeout
+    scheduler.shutdown(wait=False)
+    busy = _wait_for_jobs(daemon, STOP_GRACE)
     daemon.stopped()
     keeper.close()
+    if busy:
+        log.warning("stopped, abandoning %s after %d s: what it stored is kept, the next start finishes it",
+                    busy, STOP_GRACE)
+        logging.shutdown()
+        os._exit(0)  # the job's thread cannot be ended otherwise, and Python would wait for it at exit
     log.info("stopped")
 
 
+def _wait_for_jobs(daemon: "Daemon", seconds: float) -> str | None:
+    """Wait up to `seconds` for the running jobs to return; the name of one still running, or None."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if daemon.job is None and not daemon.bank_running:
+            return None
+        time.sleep(0.1)
+    return daemon.job or (daemon.bank_running and "the bank poll")
+
+
+def _beat(daemon: "Daemon", signals: "Signals") -> None:
+    """The heartbeat thread: every HEARTBEAT seconds of the monotonic clock, whatever the wall clock does."""
+    while not signals.stop:
+        try:
+            daemon.beat()
+        except Exception as exc:  # a busy or failing database: the next beat tries again
+            log.error("heartbeat failed: %s", _one_line(exc))
+        if daemon.halt.wait(health.HEARTBEAT):
+            return
+
+
+def _replan(scheduler, daemon: "Daemon") -> None:
+    """Every job planned again from now, on the daemon's triggers (after a reload or a clock jump)."""
+    for job in schedule.JOBS:
+        scheduler.reschedule_job(job, trigger=daemon.triggers[job])
+    _bank_job(scheduler, daemon)
+
+
 def _scheduler(daemon: Daemon):
-    """The running scheduler: one worker thread for every job that writes rates, one for the heartbeat."""
+    """The running scheduler: one worker thread for every job that writes rates, one for the bank poll."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler(
-        timezone=ZoneInfo(daemon.config.schedule.timezone),
-        executors={"default": ThreadPoolExecutor(1), "beat": ThreadPoolExecutor(1), "bank": ThreadPoolExecutor(1)},
+        timezone=days.minsk(),
+        executors={"default": ThreadPoolExecutor(1), "bank": ThreadPoolExecutor(1)},
         job_defaults=JOB_DEFAULTS,
     )
     scheduler.add_job(daemon.catchup, id="catchup-start", name="catch-up at start")
     scheduler.add_job(daemon.catchup, daemon.triggers["catchup"], id="catchup", name="daily catch-up")
     scheduler.add_job(daemon.poll, daemon.triggers["poll"], id="poll", name="poll")
-    scheduler.add_job(daemon.beat, "interval", seconds=health.HEARTBEAT, id="beat", name="heartbeat", executor="beat")
     if daemon.bank_trigger:
         scheduler.add_job(daemon.bank, id=f"{BANK}-start", name="bank poll at start", executor="bank")
     _bank_job(scheduler, daemon)

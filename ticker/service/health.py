@@ -1,50 +1,23 @@
-"""The daemon's health: the one-row `daemon` table, written by `ticker run`, read and judged by
-`ticker status`. Stdlib only, so `status` stays a fast read-only command."""
+"""Whether the record is well kept: the report `ticker status` prints (and `--json` gives), built
+from the store's coverage, its fetch log and the daemon's health rows, with one verdict.
 
-import os
-import sqlite3
-from contextlib import closing
+Stdlib only, so `status` stays a fast read-only command.
+"""
+
 from datetime import date, datetime
 
-from .. import __version__
+from .. import days
 from ..days import parse_stamp
+from ..store import health as rows
+from ..store import reader
 
-HEARTBEAT = 60  # seconds between two writes of the row while the daemon runs
+HEARTBEAT = 60  # seconds between two writes of the daemon row while the daemon runs
 STALE_AFTER = 180  # seconds without a heartbeat before the daemon is stale: three missed beats
+FAILING_AFTER = 3  # failed runs in a row before a job counts as failing: 90 minutes of 30-minute polls
+BANK = "belarusbank"  # the bank poll's job
 
 
-def _connect(path):
-    conn = sqlite3.connect(path, timeout=10)
-    # A heartbeat lost to a power cut costs nothing: spare the disk a sync per beat (WAL keeps
-    # the file consistent either way).
-    conn.execute("PRAGMA synchronous = NORMAL")
-    return closing(conn)
-
-
-def started(path, now: str) -> None:
-    """A new row for this process: running, started and beating now."""
-    with _connect(path) as conn, conn:
-        conn.execute(
-            "INSERT OR REPLACE INTO daemon (id, pid, version, state, started_at, heartbeat_at)"
-            " VALUES (1, ?, ?, 'running', ?, ?)",
-            [os.getpid(), __version__, now, now],
-        )
-
-
-def write(path, **fields) -> None:
-    """Rewrite some columns of the row (a fresh connection: callers are in several threads)."""
-    with _connect(path) as conn, conn:
-        conn.execute(f"UPDATE daemon SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = 1", list(fields.values()))
-
-
-def read(conn: sqlite3.Connection) -> sqlite3.Row | None:
-    """The `ticker run` daemon's row: None when none has run on this database."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'daemon'").fetchone():
-        return None
-    return conn.execute("SELECT * FROM daemon WHERE id = 1").fetchone()
-
-
-def stale(row: sqlite3.Row | None, now: datetime) -> str | None:
+def stale(row, now: datetime) -> str | None:
     """Why the daemon counts as stale (stopped, or no heartbeat for over STALE_AFTER seconds), or None."""
     if row is None:
         return None
@@ -54,6 +27,14 @@ def stale(row: sqlite3.Row | None, now: datetime) -> str | None:
     if (now - beat).total_seconds() <= STALE_AFTER:
         return None
     return f"no heartbeat from the daemon (pid {row['pid']}) since {row['heartbeat_at']}"
+
+
+def job_failing(row) -> str | None:
+    """Why a job counts as failing (FAILING_AFTER failed runs in a row), or None."""
+    if row["failures"] < FAILING_AFTER:
+        return None
+    return (f"the {row['job']} poll failed {row['failures']} times in a row, last at {row['last_error_at']}:"
+            f" {row['last_error']}")
 
 
 def verdict(today: date, last: dict[str, str], tracked: list[str], ended: dict[str, str], succeeded: bool,
@@ -80,40 +61,95 @@ def verdict(today: date, last: dict[str, str], tracked: list[str], ended: dict[s
     return True, f"up to date: {len(current)} currencies through {max(last[c] for c in current)}"
 
 
-# -- jobs with a health of their own (the bank poll): the `daemon_jobs` table -------------------
+def report(config, conn, now: datetime) -> dict:
+    """Everything `ticker status` says, as data: the verdict and `ok` first."""
+    today = days.today()
+    coverage = reader.coverage(conn)
+    # The last day each has a rate in force, up to today: a monthly rate counts to the end of its month.
+    last = {r["code"]: min(r["until"], max(r["last"], today.isoformat())) for r in coverage}
+    ended = reader.ended(conn, today)
+    tracked = list(config.track.currencies)
+    if config.track.all:
+        tracked = reader.quoted_on(conn, today) or list(last)
+    ok, error = reader.last_fetch(conn, "ok"), reader.last_fetch(conn, "error")
+    daemon = rows.read(conn)
+    silent = stale(daemon, now)
+    bank = _bank(config, conn)
+    well, said = verdict(today, last, tracked, ended, ok is not None, silent, bank and bank["failing"])
+    found = {
+        "verdict": said,
+        "ok": well,
+        "database": str(config.database.path),
+        "today": today.isoformat(),
+        "currencies": [dict(r) for r in coverage],
+        "last_success": dict(ok) if ok else None,
+        "last_error": dict(error) if error else None,
+        "stale": [code for code in tracked if code not in ended and last.get(code, "") < today.isoformat()],
+        "ended": {code: ended[code] for code in sorted(ended) if code in tracked or code in last},
+        "daemon": dict(daemon) if daemon else None,
+        "daemon_stale": silent,
+    }
+    if bank:
+        found["bank"] = bank
+    return found
 
-FAILING_AFTER = 3  # failed runs in a row before a job counts as failing: 90 minutes of 30-minute polls
 
-
-def job_write(path, job: str, **fields) -> None:
-    """Create or rewrite some columns of a job's row (a fresh connection: callers are in several threads)."""
-    names = ", ".join(fields)
-    with _connect(path) as conn, conn:
-        conn.execute(
-            f"INSERT INTO daemon_jobs (job, {names}) VALUES (?, {', '.join('?' * len(fields))})"
-            f" ON CONFLICT (job) DO UPDATE SET {', '.join(f'{k} = excluded.{k}' for k in fields)}",
-            [job, *fields.values()],
-        )
-
-
-def job_failed(path, job: str, at: str, error: str, next_run: str | None) -> None:
-    """A failed run: its error, one more failure in a row, idle again."""
-    with _connect(path) as conn, conn:
-        conn.execute("INSERT OR IGNORE INTO daemon_jobs (job) VALUES (?)", [job])
-        conn.execute("UPDATE daemon_jobs SET running_since = NULL, next_run = ?, last_error_at = ?, last_error = ?,"
-                     " failures = failures + 1 WHERE job = ?", [next_run, at, error, job])
-
-
-def jobs(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-    """Every job row, by name; [] when no daemon has run with such a job here."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'daemon_jobs'").fetchone():
-        return []
-    return conn.execute("SELECT * FROM daemon_jobs ORDER BY job").fetchall()
-
-
-def job_failing(row: sqlite3.Row) -> str | None:
-    """Why a job counts as failing (FAILING_AFTER failed runs in a row), or None."""
-    if row["failures"] < FAILING_AFTER:
+def _bank(config, conn) -> dict | None:
+    """The bank poll's data and health: None when it is disabled and has never stored anything."""
+    last = reader.bank_last_poll(conn)
+    job = next((dict(row) for row in rows.jobs(conn) if row["job"] == BANK), None)
+    if not config.belarusbank.enabled and last is None:
         return None
-    return (f"the {row['job']} poll failed {row['failures']} times in a row, last at {row['last_error_at']}:"
-            f" {row['last_error']}")
+    failing = job_failing(job) if job and config.belarusbank.enabled else None
+    return {"enabled": config.belarusbank.enabled, "last_answer": last, "job": job, "failing": failing}
+
+
+def lines(found: dict) -> list[str]:
+    """The report as `ticker status` prints it: the verdict, then one line per fact."""
+    out = [found["verdict"], f"database      {found['database']}", f"today         {found['today']} (Europe/Minsk)",
+           f"last success  {_fetch(found['last_success'])}", f"last error    {_fetch(found['last_error'])}"]
+    labelled = list(_daemon(found["daemon"])) if found["daemon"] else []
+    labelled += list(_bank_lines(found["bank"])) if found.get("bank") else []
+    out += [f"{label:<14}{value}" for label, value in labelled]
+    out.append("code  rows   first       last        missing days")
+    ended = found["ended"]
+    for r in found["currencies"]:
+        note = f"  ended: NBRB stopped quoting it after {ended[r['code']]}" if r["code"] in ended else ""
+        note += f"  ({r['monthly']} set monthly)" if r["monthly"] else ""
+        out.append(f"{r['code']}  {r['rows']:<6} {r['first']}  {r['last']}  {r['missing']}{note}")
+    stored = {r["code"] for r in found["currencies"]}
+    out += [f"{code}  none   ended: NBRB stopped quoting it after {day}" for code, day in ended.items()
+            if code not in stored]
+    return out
+
+
+def _bank_lines(bank):
+    last = bank["last_answer"]
+    yield "bank rates", (f"{BANK}: {last['points']} points, {last['quotes']} rates, last answer {last['finished_at']}"
+                         if last else f"{BANK}: none stored yet")
+    job = bank["job"]
+    if not bank["enabled"]:
+        yield "bank poll", "disabled ([belarusbank] enabled = false)"
+    elif job:
+        yield "bank poll", (f"running since {job['running_since']}" if job["running_since"] else
+                            f"next {job['next_run'] or 'never'}")
+        for kind in ("success", "error"):
+            yield f"bank {kind}", f"{job[f'last_{kind}_at']}  {job[f'last_{kind}']}" if job[f"last_{kind}"] else "none yet"
+
+
+def _daemon(row):
+    state = f"{row['state']}, pid {row['pid']}, ticker {row['version']}, started {row['started_at']}"
+    yield "daemon", state + (f", running {row['job']}" if row["job"] else "")
+    yield "heartbeat", row["heartbeat_at"]
+    if row["state"] == "running":
+        yield "next poll", row["next_poll"] or "never"
+        yield "next catch-up", row["next_catchup"] or "never"
+    for kind in ("success", "error"):
+        yield f"job {kind}", f"{row[f'last_{kind}_at']}  {row[f'last_{kind}']}" if row[f"last_{kind}"] else "none yet"
+
+
+def _fetch(row) -> str:
+    if row is None:
+        return "never"
+    outcome = row["error"] or f"{row['rows_new']} new, {row['rows_changed']} revised"
+    return f"{row['finished_at']}  {row['kind']} {row['detail']}: {outcome}"

@@ -6,7 +6,7 @@ from importlib import import_module
 # (what it refreshes, "module:function"), imported when first run.
 HOOKS = [
     ("the charts and ticker files", "ticker.outputs.publish:refresh"),
-    ("the alerts", "ticker.outputs.alerts:run"),
+    ("the alerts", "ticker.alerts.delivery:run"),
 ]
 
 

@@ -1,19 +1,56 @@
-"""The daemon's timetable: `[schedule]` crontabs as triggers in the configured zone."""
+"""The daemon's timetable: the crontabs of `[schedule]` and of each source, as triggers in Minsk time.
+
+Every trigger is in Europe/Minsk: NBRB's dates and publication hours are Minsk's, whatever the
+machine's zone. APScheduler 3 walks every run time a trigger missed before it coalesces them, so
+a wall clock that jumps years ahead would make it walk millions (agronholm/apscheduler#1066):
+`Bounded` cuts the walk short, so a missed run still runs once, at once, and the next is planned
+from now.
+"""
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.base import BaseTrigger
+
+from .. import sources
 from ..days import minsk
+from ..errors import ConfigError
 
 JOBS = ("poll", "catchup")
+WALK = timedelta(days=2)  # a trigger asked about runs further behind than this plans from now
+
+
+def crontab(config, job: str) -> str:
+    """The crontab of a job: `[schedule] poll` (or NBRB's own when empty), `[schedule] catchup`."""
+    if job == "poll":
+        return config.schedule.poll or sources.get(sources.DEFAULT).schedule.poll
+    return config.schedule.catchup
+
+
+def bank_crontab(config, bank: str = "belarusbank") -> str:
+    """When a bank is polled: its section's `schedule`, or the source's own when that is empty."""
+    return getattr(config, bank).schedule or sources.get(bank).schedule.poll
+
+
+def _trigger(text: str, where: str):
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        return Bounded(CronTrigger.from_crontab(text, timezone=minsk()))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {text!r}: {exc}") from None
 
 
 def triggers(config) -> dict:
-    """{"poll": CronTrigger, "catchup": CronTrigger}, their hours read in `schedule.timezone`."""
-    from apscheduler.triggers.cron import CronTrigger
+    """{"poll": trigger, "catchup": trigger}; ConfigError names the key of a crontab the scheduler refuses."""
+    where = {"poll": "[schedule] poll", "catchup": "[schedule] catchup"}
+    return {job: _trigger(crontab(config, job), f"{config.file or '(defaults)'}: {where[job]}") for job in JOBS}
 
-    zone = ZoneInfo(config.schedule.timezone)
-    return {job: CronTrigger.from_crontab(getattr(config.schedule, job), timezone=zone) for job in JOBS}
+
+def bank_trigger(config, bank: str = "belarusbank"):
+    """The bank poll's trigger; None while its section's `enabled` is false."""
+    if not getattr(config, bank).enabled:
+        return None
+    return _trigger(bank_crontab(config, bank), f"{config.file or '(defaults)'}: [{bank}] schedule")
 
 
 def next_poll(trigger, now: datetime, polled_on: date | None = None) -> datetime | None:
@@ -24,17 +61,17 @@ def next_poll(trigger, now: datetime, polled_on: date | None = None) -> datetime
     return trigger.get_next_fire_time(None, now)
 
 
-def bank_crontab(config) -> str:
-    """When the bank is polled: `[belarusbank] schedule`, or the source's own when that is empty."""
-    from .. import sources
+class Bounded(BaseTrigger):
+    """A trigger whose walk over missed run times ends at once: asked for the run after one more than
+    WALK behind `now` (the clock jumped ahead, or the machine slept), it gives the next from now."""
 
-    return config.belarusbank.schedule or sources.get("belarusbank").schedule
+    def __init__(self, trigger):
+        self.trigger = trigger
 
+    def get_next_fire_time(self, previous, now):
+        if previous is not None and now - previous > WALK:
+            previous = None
+        return self.trigger.get_next_fire_time(previous, now)
 
-def bank_trigger(config):
-    """The bank poll's CronTrigger, its hours in `schedule.timezone`; None while `[belarusbank] enabled` is false."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    if not config.belarusbank.enabled:
-        return None
-    return CronTrigger.from_crontab(bank_crontab(config), timezone=ZoneInfo(config.schedule.timezone))
+    def __str__(self) -> str:
+        return str(self.trigger)

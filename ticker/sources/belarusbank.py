@@ -18,8 +18,8 @@ from decimal import Decimal
 from functools import lru_cache
 
 from ..errors import BadResponse
-from ..model import BASE, BUY, SELL, Point, Quote
-from . import Answer, Coverage, Source, http
+from ..model import BASE, BUY, SELL, BankRate, Point
+from . import Answer, BankSource, Coverage, Schedule, http
 
 SHORT = "Belarusbank"
 RATE_KEY = re.compile(r"^([A-Z]{3})(?:_([A-Z]{3}))?_(in|out)$")
@@ -28,37 +28,41 @@ STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 WEEK = ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс")
 
 
-class Belarusbank(Source):
+class Belarusbank(BankSource):
     """Cash rates of about 1,100 points (2026) in one request; rates can differ between points of one city."""
 
     id = "belarusbank"
     short = SHORT
     name = "Belarusbank (ОАО «АСБ Беларусбанк»), cash exchange rates of its branches and exchange points"
     url = "https://belarusbank.by/o-banke/for-developers/informatsionnye-api/api_kursy_valyut/"
-    kind = "bank"
     coverage = Coverage(
         since=date(2019, 9, 29),  # the first whole answer on record (shared/banks/samples)
         days="every day: the rates in force now, at each point",
-        published="whenever the bank changes a rate set, several times on some days; kurs_date_time says when",
         history=False,
     )
-    schedule = "*/30 8-20 * * mon-sun"  # every 30 minutes, 08:00 to 20:30 Minsk time, every day
+    schedule = Schedule(
+        published="whenever the bank changes a rate set, several times on some days; kurs_date_time says when",
+        poll="*/30 8-20 * * mon-sun",  # every 30 minutes, 08:00 to 20:30 Minsk time, every day
+    )
+    unverified = ("Content-Type of the live answer (no recording has its headers); the fields added since 2019"
+                  " (kurs_date_time, CNY crosses) are known from third-party code only")
     # Units of the currency per quoted rate: nothing in the answer says so (FACTS §1.4). The sync
     # checks each against NBRB's scale and official rate of the day before storing it.
     scales = {"USD": 1, "EUR": 1, "GBP": 1, "CAD": 1, "CHF": 1, "RUB": 100, "CZK": 100, "JPY": 100,
               "UAH": 100, "PLN": 10, "CNY": 10, "SEK": 10, "NOK": 10}
 
     def __init__(self, base_url: str, timeout: float = 15, retries: int = 4, backoff: float = 0.5,
-                 cities: tuple[str, ...] = ()):
+                 cities: tuple[str, ...] = (), **limits):
         hint = "set belarusbank.base_url in the config to use a mirror or proxy"
-        self.client = http.Client(SHORT, base_url, timeout, retries, backoff, hint)
+        self.client = http.Client(SHORT, base_url, timeout, retries, backoff, hint, **limits)
         self.cities = tuple(cities)
         self._kept_names = {city.casefold() for city in cities}
 
     @classmethod
     def from_config(cls, config) -> "Belarusbank":
         bank = config.belarusbank
-        return cls(bank.base_url, bank.timeout, bank.retries, bank.backoff, () if bank.cities == ("*",) else bank.cities)
+        return cls(bank.base_url, bank.timeout, bank.retries, bank.backoff, () if bank.cities == ("*",) else bank.cities,
+                   **http.limits(bank))
 
     def rates(self) -> Answer:
         """Every point of the country (or of the cities kept) and its non-zero buy and sell rates now."""
@@ -74,22 +78,22 @@ class Belarusbank(Source):
                                      f"(belarusbank.cities: {', '.join(self.cities)}); cities are named as the "
                                      f"bank writes them, e.g. Минск")
         twice = {i for i, n in Counter(str(item.get("filial_id")) for item in kept).items() if n > 1} - {"None", ""}
-        points, quotes, refused = [], [], []
+        points, rates, refused = [], [], []
         for item in kept:
             try:
                 if str(item.get("filial_id")) in twice:
                     raise ValueError(f"filial_id {item.get('filial_id')} appears more than once in the answer")
-                point, point_quotes = _point(item, self.scales)
+                point, point_rates = _point(item, self.scales)
             except ValueError as exc:
                 refused.append(f"point {_name(item)}: {exc}")
                 continue
             points.append(point)
-            quotes += point_quotes
+            rates += point_rates
         if not points:
             raise BadResponse(SHORT, f"{url}: every point refused, e.g. {refused[0]}")
-        if not quotes:
+        if not rates:
             raise BadResponse(SHORT, f"{url}: {len(points)} points but no rates (every value is 0)")
-        return Answer(url, len(body), points, quotes, [f"{SHORT}: refused {reason}" for reason in refused])
+        return Answer(url, len(body), points, rates, [f"{SHORT}: refused {reason}" for reason in refused])
 
     def _kept(self, city) -> bool:
         return not self.cities or isinstance(city, str) and city.casefold() in self._kept_names
@@ -110,8 +114,8 @@ def _name(item: dict) -> str:
     return f"{item.get('filial_id')!s}" + (f" ({where})" if where else "")
 
 
-def _point(item: dict, scales: dict[str, int]) -> tuple[Point, list[Quote]]:
-    """One answer row as a Point and its non-zero Quotes; ValueError names the first damaged field."""
+def _point(item: dict, scales: dict[str, int]) -> tuple[Point, list[BankRate]]:
+    """One answer row as a Point and its non-zero BankRates; ValueError names the first damaged field."""
     point_id = _text(item, "filial_id", required=True)
     hours_text = _text(item, "info_worktime")
     point = Point(
@@ -126,7 +130,7 @@ def _point(item: dict, scales: dict[str, int]) -> tuple[Point, list[Quote]]:
     effective_at = item.get("kurs_date_time") or None
     if effective_at is not None and not (isinstance(effective_at, str) and STAMP.match(effective_at)):
         raise ValueError(f"kurs_date_time is {effective_at!r}, expected YYYY-MM-DD HH:MM:SS")
-    quotes = []
+    rates = []
     for key, value in item.items():
         parsed = _key(key)
         if parsed is None:
@@ -135,9 +139,9 @@ def _point(item: dict, scales: dict[str, int]) -> tuple[Point, list[Quote]]:
         if rate is None:  # "0.0000": this point does not trade it
             continue
         code, against, side = parsed
-        quotes.append(Quote(point_id, code, against, side, rate, effective_at,
+        rates.append(BankRate(point_id, code, against, side, rate, effective_at,
                             scales.get(code) if against == BASE else 1))
-    return point, quotes
+    return point, rates
 
 
 @lru_cache(maxsize=1024)

@@ -1,218 +1,315 @@
-"""HTTP for the sources: one session each, timeouts, capped retries with backoff, TLS always verified,
-and JSON answers checked before a source reads them.
+"""HTTP for the sources: one attempt at a time, each bounded in time and size, retried by urllib3's
+Retry policy, TLS always verified, redirects checked, JSON answers checked before a source reads them.
 
-Retries are urllib3's Retry, and a damaged answer (truncated or malformed JSON, a proxy's HTML page
-with status 200, whatever a source's check calls damaged) is retried by the same Retry: the state
-urllib3 hands back with the response is incremented for it and carried into the next attempt, so a
-request has one budget (`retries`) and one backoff schedule whatever fails, the connection or the
-body. Each retry is logged once, at DEBUG, in our words; urllib3's own retry warning is dropped.
+Every attempt has one deadline, the source's `timeout`, for everything: connecting, the headers,
+every redirect and the whole body. A body that trickles is cut off at the deadline (its socket is
+shut down, which wakes the read) and counts as a timeout. A body larger than `max_bytes` is
+refused as damaged while it is read, never held whole.
 
-A client may be used from several threads at once (a backfill asks for a few spans at a time):
-each thread gets a requests.Session of its own, because requests does not promise that one
-Session is safe to share between threads (psf/requests#2766; its maintainers advise one per
-thread, psf/requests#1871), and the Retry carried from one attempt to the next is per thread too.
+Retries: urllib3's Retry decides, as in urllib3 itself: which failures are retried (connection
+errors, timeouts, 429 and 5xx, and answers a check calls damaged), the one budget a request has
+(`retries`) and the backoff before each retry (Retry-After honoured, capped at 60 s). The waiting
+is ours: `Client.json` sleeps it, but inside `deferred()` it raises `Backoff` instead, so that a
+pool of workers gives the worker to another request and asks this one again, from the same Retry
+state, when its wait is over. Each retry is logged once, at DEBUG, in our words.
+
+Redirects are followed by hand: never from https to http, never to a host other than the API
+root's unless the source's `redirect_hosts` names it; credentials in the root URL go only to its
+own host. Credentials are masked in every message (errors.masked).
+
+Each thread gets a requests.Session of its own, because requests does not promise that one Session
+is safe to share between threads (psf/requests#2766; its maintainers advise one per thread,
+psf/requests#1871).
 """
 
 import json
 import logging
 import re
+import socket
 import threading
+import time
+from contextlib import contextmanager
 from decimal import Decimal
+from urllib.parse import urljoin, urlsplit
 
-from ..errors import BadResponse, DamagedResponse, SourceUnavailable
+from ..errors import BadResponse, DamagedResponse, Interrupted, SourceUnavailable, masked
 
 log = logging.getLogger("ticker.http")
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+REDIRECTS = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 5
 RETRY_AFTER_CAP = 60  # seconds; urllib3 would otherwise honour hours
-NO_ANSWER = "no answer in time"
+MAX_BYTES = 64 * 2**20  # an answer's limit by default: NBRB's largest (the catalogue) is about 0.2 MB
+CHUNK = 64 * 1024
 BOM = "\ufeff"  # RFC 8259 lets a parser ignore a byte-order mark before JSON
+USER_AGENT = "byn-ticker (+https://pypi.org/project/byn-ticker/)"
+
+# Set by the daemon when it stops: a wait before a retry ends at once and raises Interrupted.
+STOP = threading.Event()
+_local = threading.local()  # per thread: its Session, and whether retries are deferred
 
 
-def _drop_urllib3_retry_warning(record: logging.LogRecord) -> bool:
-    # urllib3 marks its "Retrying (Retries(total=3, ...)) after connection broken by ..." warning
-    # with this attribute; Retries.increment logs the same event in our words instead.
-    return not hasattr(record, "__urllib3-retry-warning")
+def limits(section) -> dict:
+    """A Client's bounds as a source's config section sets them: the largest answer and the other
+    hosts a redirect may lead to."""
+    return {"max_bytes": int(section.max_answer_mb * 2**20), "redirect_hosts": tuple(section.redirect_hosts)}
 
 
-logging.getLogger("urllib3.connectionpool").addFilter(_drop_urllib3_retry_warning)
+class Backoff(Exception):
+    """Raised instead of waiting before a retry, inside `deferred()`: ask again in `seconds`, from
+    `retry`; `error` is what the request failed with, should it never be asked again."""
+
+    def __init__(self, seconds: float, retry, error: Exception):
+        super().__init__(f"retry in {seconds:g} s")
+        self.seconds, self.retry, self.error = seconds, retry, error
 
 
-def _classes():
-    """Retries and the adapter, defined on first use so that read-only commands never import requests."""
-    global Retries, Adapter
-    if "Retries" in globals():
-        return Retries, Adapter
-    from requests.adapters import HTTPAdapter
+@contextmanager
+def deferred(retry=None):
+    """In this thread, raise Backoff where a request would wait before a retry; the first request
+    made inside starts from `retry` (a Backoff's), the state of an earlier attempt."""
+    _local.deferring, _local.resume = True, retry
+    try:
+        yield
+    finally:
+        _local.deferring, _local.resume = False, None
+
+
+def policy(retries: int, backoff: float):
+    """The Retry state a new request starts from (urllib3's Retry, which never sleeps here)."""
     from urllib3.util.retry import Retry
 
-    class Retries(Retry):
-        """urllib3's Retry, logging each retry in one line: the URL, the reason and the attempt."""
-
-        def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None,
-                      reason=None):
-            new = super().increment(method, url, response, error, _pool, _stacktrace)
-            if _pool is not None and url and url.startswith("/"):
-                url = f"{_pool.scheme}://{_pool.host}:{_pool.port}{url}"
-            if reason is None:
-                reason = _reason(error) if error is not None else f"HTTP {response.status}"
-            wait = (response is not None and self.respect_retry_after_header and new.get_retry_after(response))
-            wait = wait if wait else new.get_backoff_time()
-            budget = len(new.history) + (new.total if isinstance(new.total, int) else 0)
-            log.debug("retry %d of %d in %g s: %s: %s", len(new.history), budget, wait, url, reason)
-            return new
-
-    class Adapter(HTTPAdapter):
-        """An HTTPAdapter whose Retry can be carried, in this thread, from one attempt to the next."""
-
-        def __init__(self, retry):
-            self._carried = threading.local()
-            super().__init__(max_retries=retry)
-
-        @property
-        def max_retries(self):
-            return getattr(self._carried, "retry", None) or self._max_retries
-
-        @max_retries.setter
-        def max_retries(self, value):
-            self._max_retries = value
-
-        def carry(self, retry) -> None:
-            """The Retry state the next request in this thread starts from (None: the configured one)."""
-            self._carried.retry = retry
-
-    return Retries, Adapter
-
-
-def session(retries: int, backoff: float):
-    """A requests.Session retrying GETs on connection errors, read timeouts, 5xx and 429."""
-    import requests
-
-    retry_class, adapter_class = _classes()
-    retry = retry_class(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        other=0,  # never retry a TLS verification failure
-        backoff_factor=backoff,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=("GET",),
-        respect_retry_after_header=True,
-        retry_after_max=RETRY_AFTER_CAP,
-        raise_on_status=False,
+    return Retry(
+        total=retries, connect=retries, read=retries, status=retries,
+        other=0,  # never retry a TLS verification failure, nor anything unforeseen
+        backoff_factor=backoff, status_forcelist=RETRY_STATUSES, allowed_methods=("GET",),
+        respect_retry_after_header=True, retry_after_max=RETRY_AFTER_CAP, raise_on_status=False,
     )
-    http = requests.Session()
-    http.verify = True
-    http.headers["User-Agent"] = "byn-ticker (+https://pypi.org/project/byn-ticker/)"
-    adapter = adapter_class(retry)
-    http.mount("https://", adapter)
-    http.mount("http://", adapter)
-    return http
+
+
+class _Retry(Exception):
+    """One attempt failed in a way worth retrying: the urllib3 error or response to count, and why."""
+
+    def __init__(self, reason: str, error=None, response=None, url: str = ""):
+        super().__init__(reason)
+        self.reason, self.error, self.response, self.url = reason, error, response, url
 
 
 class Client:
-    """GETs JSON from one source's API root; every failure is a SourceUnavailable or a BadResponse
-    (a DamagedResponse when it was damaged, after its retries) naming the source, the URL and the
-    reason, with `hint` on what a person can do."""
+    """GETs from one source's API root. Every failure is a SourceUnavailable or a BadResponse (a
+    DamagedResponse when the answer was damaged, after its retries) naming the source, the URL and
+    the reason, with `hint` on what a person can do."""
 
-    def __init__(self, source: str, base_url: str, timeout: float, retries: int, backoff: float, hint: str):
+    def __init__(self, source: str, base_url: str, timeout: float, retries: int, backoff: float, hint: str,
+                 max_bytes: int = MAX_BYTES, redirect_hosts=()):
         self.source = source
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.hint = hint
+        self.max_bytes = max_bytes
+        root = urlsplit(self.base_url)
+        self._origin = (root.hostname, root.port)
+        self._hosts = {root.hostname, *(h.lower() for h in redirect_hosts)}
         self._retries, self._backoff = retries, backoff
-        self._local = threading.local()  # this thread's session
 
     @property
     def _http(self):
-        """This thread's session, made on its first request."""
-        http = getattr(self._local, "http", None)
+        """This thread's session, made on its first request (it holds nothing of one client's)."""
+        http = getattr(_local, "session", None)
         if http is None:
-            http = self._local.http = session(self._retries, self._backoff)
+            import requests
+
+            http = _local.session = requests.Session()
+            http.verify = True
+            http.headers["User-Agent"] = USER_AGENT
         return http
 
     def json(self, path: str, check=None, **params):
-        """(the URL answered, the parsed body, numbers with a fraction as Decimal).
+        """(the URL answered, what `check(url, body)` returns, or the parsed body), with numbers that
+        have a fraction parsed as Decimal.
 
-        `check(url, body)`, when given, returns what the caller wants from the body and raises
-        DamagedResponse for a damaged one (retried, as the answer's JSON checks here are) or
+        `check` raises DamagedResponse for a damaged body (retried, as the JSON checks here are) or
         BadResponse for a well-formed one that is wrong (not retried: it would be wrong again).
         """
-        retry = None
-        adapter = self._http.get_adapter(self.base_url)
-        try:
-            while True:
-                adapter.carry(retry)
-                response = self.get(path, **params)
-                try:
-                    parsed = self._parse(response, self._body(response))
-                    return response.url, check(response.url, parsed) if check else parsed
-                except DamagedResponse as exc:
-                    retry = self._again(response, exc)
-        finally:
-            adapter.carry(None)
+        def parse(url, body, kind):
+            if "json" not in kind:
+                raise DamagedResponse(self.source, f"{url}: expected JSON, got {kind or 'no content type'}: "
+                                                   f"{snippet(body.decode('utf-8', errors='replace'))}")
+            try:
+                parsed = json.loads(body.decode("utf-8").removeprefix(BOM), parse_float=Decimal)
+            except ValueError as exc:  # UnicodeDecodeError included: JSON is UTF-8 (RFC 8259)
+                raise DamagedResponse(self.source, f"{url}: malformed JSON ({exc})") from None
+            return check(url, parsed) if check else parsed
 
-    def _again(self, response, damage: DamagedResponse):
-        """The Retry state for the next attempt after a damaged answer; the error itself when none is left."""
+        return self.get(path, parse, **params)
+
+    def get(self, path: str, read, **params):
+        """(the URL answered, `read(url, body bytes, content type)`), retried as `json` is."""
+        from requests.models import PreparedRequest
+
+        retry = getattr(_local, "resume", None) or policy(self._retries, self._backoff)
+        _local.resume = None  # only the first request of a deferred call resumes
+        asked = PreparedRequest()
+        asked.prepare_url(self.base_url + path, params)
+        url = asked.url
+        while True:
+            try:
+                answered, body, kind = self._attempt(url)
+                return answered, read(answered, body, kind)
+            except DamagedResponse as exc:
+                # "{source} sent a damaged response: {URL answered}: {reason}"
+                where, _, reason = str(exc).removeprefix(f"{DamagedResponse.__doc__.format(source=self.source)}: "
+                                                         ).partition(": ")
+                failure = _Retry(reason, url=where)
+            except _Retry as exc:
+                failure = exc
+            retry, wait = self._again(retry, failure)
+            if getattr(_local, "deferring", False):
+                kind = DamagedResponse if failure.error is None and failure.response is None else SourceUnavailable
+                raise Backoff(wait, retry, kind(self.source, f"{masked(failure.url)}: {failure.reason}; {self.hint}"))
+            if STOP.wait(wait):
+                raise Interrupted("stopping")
+
+    def _again(self, retry, failure: "_Retry"):
+        """(the Retry state after this failure, the seconds to wait); the final error when none is left."""
         from urllib3.exceptions import MaxRetryError
 
-        state = response.raw.retries if response.raw is not None else None
-        if state is None:
-            raise damage
-        url = response.url
-        reason = str(damage).split(": ", 1)[-1].removeprefix(f"{url}: ")
+        url = failure.url
         try:
-            retry = state.increment("GET", url, response=response.raw, reason=reason)
+            new = retry.increment("GET", url, response=failure.response, error=failure.error)
         except MaxRetryError:
-            tries = len(state.history)
-            after = f", still after {tries} retr{'y' if tries == 1 else 'ies'}; {self.hint}" if tries else ""
-            raise DamagedResponse(self.source, f"{url}: {reason}{after}") from None
-        retry.sleep()
-        return retry
+            tries = len(retry.history)
+            after = f", still after {tries} retr{'y' if tries == 1 else 'ies'}" if tries else ""
+            shown = f"{masked(url)}: {failure.reason}{after}; {self.hint}"
+            if failure.error is None and (failure.response is None or failure.response.status == 200):
+                raise DamagedResponse(self.source, shown) from None
+            raise SourceUnavailable(self.source, shown) from None
+        wait = new.get_retry_after(failure.response) if failure.response is not None else None
+        wait = wait if wait else new.get_backoff_time()
+        budget = len(new.history) + (new.total if isinstance(new.total, int) else 0)
+        log.debug("retry %d of %d in %g s: %s: %s", len(new.history), budget, wait, masked(url), failure.reason)
+        return new, wait
 
-    def _body(self, response) -> bytes:
-        """The body; one that breaks off is a DamagedResponse, retried like the rest."""
+    def _attempt(self, url: str) -> tuple[str, bytes, str]:
+        """One GET, its redirects and its body within one deadline: (URL answered, body, content type).
+
+        Raises _Retry for what the policy may retry, BadResponse or SourceUnavailable otherwise.
+        """
+        import requests
+        from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+        deadline = time.monotonic() + self.timeout
+        for _ in range(MAX_REDIRECTS + 1):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Retry(f"no answer within {self.timeout:g} s", ReadTimeoutError(None, url, "deadline"), url=url)
+            try:
+                response = self._http.get(url, timeout=(min(left, 10), left), stream=True, allow_redirects=False,
+                                          auth=self._auth(url))
+            except requests.exceptions.SSLError as exc:
+                raise SourceUnavailable(self.source, f"{masked(url)}: TLS failed ({_reason(exc)}); {self.hint}") from None
+            except requests.exceptions.Timeout as exc:
+                raise _Retry(f"no answer within {self.timeout:g} s", _cause(exc) or ReadTimeoutError(None, url, ""),
+                             url=url) from None
+            except requests.exceptions.RequestException as exc:
+                raise _Retry(_reason(exc), _cause(exc) or ProtocolError(str(exc)), url=url) from None
+            with response:
+                if response.status_code in REDIRECTS and response.headers.get("Location"):
+                    url = self._redirect(response.url, response.headers["Location"])
+                    continue
+                body = self._read(response, deadline)
+                if response.status_code != 200:
+                    detail = f"HTTP {response.status_code}{_problem_title(body)}"
+                    if response.status_code in RETRY_STATUSES:
+                        raise _Retry(detail, response=response.raw, url=response.url)
+                    raise BadResponse(self.source, f"{masked(response.url)}: {detail}")
+                return response.url, body, response.headers.get("Content-Type", "")
+        raise BadResponse(self.source, f"{masked(url)}: more than {MAX_REDIRECTS} redirects")
+
+    def _auth(self, url: str):
+        """The root URL's credentials, for its own host only: a redirect elsewhere never gets them."""
+        from requests.utils import get_auth_from_url
+
+        parts = urlsplit(url)
+        if (parts.hostname, parts.port) != self._origin:
+            return None
+        user, password = get_auth_from_url(self.base_url)
+        return (user, password) if user or password else None
+
+    def _redirect(self, current: str, location: str) -> str:
+        """Where a redirect leads, if ticker may follow it: https stays https, and the host is the
+        root's (or one of `redirect_hosts`); otherwise a BadResponse naming both URLs."""
+        target = urljoin(current, location)
+        here, there = urlsplit(current), urlsplit(target)
+        problem = None
+        if there.scheme not in ("http", "https"):
+            problem = f"to a {there.scheme or 'relative'} URL"
+        elif here.scheme == "https" and there.scheme != "https":
+            problem = "from https to http"
+        elif (there.hostname or "").lower() not in self._hosts:
+            problem = (f"to another host ({there.hostname}); name it in the source's redirect_hosts in the config"
+                       " if it is the source's own")
+        if problem:
+            raise BadResponse(self.source, f"refused a redirect {problem}: {masked(current)} -> {masked(target)}")
+        return target
+
+    def _read(self, response, deadline: float) -> bytes:
+        """The body, read within the deadline and the size limit (DamagedResponse past it)."""
         import requests
 
+        size = response.headers.get("Content-Length", "")
+        if size.isdigit() and int(size) > self.max_bytes:
+            raise DamagedResponse(self.source, f"{masked(response.url)}: the answer is {int(size):,} bytes, over the"
+                                               f" limit of {self.max_bytes:,}")
+        cut = threading.Event()
+        timer = threading.Timer(max(deadline - time.monotonic(), 0), _shut, (response, cut))
+        timer.daemon = True
+        timer.start()
+        chunks, read = [], 0
         try:
-            return response.content
+            for chunk in response.iter_content(CHUNK):
+                read += len(chunk)
+                if read > self.max_bytes:
+                    raise DamagedResponse(self.source, f"{masked(response.url)}: the answer is over the limit of"
+                                                       f" {self.max_bytes:,} bytes")
+                chunks.append(chunk)
+                if cut.is_set():
+                    break
         except requests.exceptions.RequestException as exc:
-            raise DamagedResponse(self.source, f"{response.url}: the answer broke off ({self._reason(exc)})") from None
+            if not cut.is_set():
+                raise DamagedResponse(self.source, f"{masked(response.url)}: the answer broke off ({_reason(exc)})") from None
+        finally:
+            timer.cancel()
+        if cut.is_set():
+            from urllib3.exceptions import ReadTimeoutError
 
-    def _parse(self, response, body: bytes):
-        url = response.url
-        if response.status_code != 200:
-            detail = f"{url}: HTTP {response.status_code}{_problem_title(body)}"
-            if response.status_code in RETRY_STATUSES:
-                raise SourceUnavailable(self.source, f"{detail}, still after retries; {self.hint}")
-            raise BadResponse(self.source, detail)
-        kind = response.headers.get("Content-Type", "")
-        text = body.decode("utf-8", errors="replace")
-        if "json" not in kind:
-            raise DamagedResponse(self.source, f"{url}: expected JSON, got {kind or 'no content type'}: {snippet(text)}")
+            raise _Retry(f"no whole answer within {self.timeout:g} s ({read:,} bytes had come)",
+                         ReadTimeoutError(None, response.url, "deadline"), url=response.url)
+        return b"".join(chunks)
+
+
+def _shut(response, cut: threading.Event) -> None:
+    """At the deadline: shut the socket down, which wakes a read blocked on it (close would not)."""
+    cut.set()
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    if sock is not None:
         try:
-            return json.loads(body.decode("utf-8").removeprefix(BOM), parse_float=Decimal)
-        except ValueError as exc:  # UnicodeDecodeError included: JSON is UTF-8 (RFC 8259)
-            raise DamagedResponse(self.source, f"{url}: malformed JSON ({exc})") from None
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
-    def get(self, path: str, **params):
-        """The response to GET base_url + path (its body not read yet), or SourceUnavailable with
-        the URL and a short reason."""
-        import requests
 
-        url = self.base_url + path
-        try:
-            return self._http.get(url, params=params, timeout=(min(self.timeout, 10), self.timeout), stream=True)
-        except requests.exceptions.SSLError as exc:
-            reason = f"TLS verification failed ({_reason(exc)})"
-        except requests.exceptions.RequestException as exc:
-            reason = self._reason(exc)
-        raise SourceUnavailable(self.source, f"{url}: {reason}; {self.hint}")
+def _cause(exc: Exception):
+    """The urllib3 error inside a requests one, which urllib3's Retry counts by its type."""
+    from urllib3.exceptions import HTTPError, MaxRetryError
 
-    def _reason(self, exc: Exception) -> str:
-        # After the retries, a read timeout arrives wrapped in a ConnectionError.
-        return f"no answer within {self.timeout:g} s" if _reason(exc) == NO_ANSWER else _reason(exc)
+    for arg in exc.args:
+        if isinstance(arg, MaxRetryError):
+            return arg.reason
+        if isinstance(arg, HTTPError):
+            return arg
+    return None
 
 
 def snippet(text: str) -> str:
@@ -228,15 +325,17 @@ def _problem_title(body: bytes) -> str:
 
 
 def _reason(exc: Exception) -> str:
-    """The innermost cause of a requests or urllib3 error, without urllib3's pool repr."""
+    """The innermost cause of a requests or urllib3 error, in a few words, without urllib3's pool repr."""
     text = str(exc)
-    if "timed out" in text or "TimeoutError" in text or "Timeout" in type(exc).__name__:
-        return NO_ANSWER
+    ssl = re.search(r"(certificate verify failed: [^(')\"]+|wrong version number|SSLV3_ALERT[^'\")]+|"
+                    r"hostname '[^']+' doesn't match [^)'\"]+|self[- ]signed certificate[^'\")]*)", text)
+    if ssl:
+        return ssl.group(1).strip()
     found = re.findall(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if found:
         return found[-1].strip()
     if "RemoteDisconnected" in text or "Connection aborted" in text or "reset" in text:
         return "connection closed by the server"
-    if "IncompleteRead" in text:
+    if "IncompleteRead" in text or "InvalidChunkLength" in text:
         return "connection closed mid-answer"
-    return text.splitlines()[0][:200] if text else type(exc).__name__
+    return masked(text.splitlines()[0][:200]) if text else type(exc).__name__

@@ -18,38 +18,46 @@ from decimal import Decimal
 from .. import days
 from ..errors import BadResponse, DamagedResponse
 from ..model import DAILY, MONTHLY, Currency, Rate, in_force_until, set_from, unit_on
-from . import Coverage, Source, http
+from . import Coverage, OfficialSource, Schedule, Span, http
 
 SHORT = "NBRB"
 ISO_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})T00:00:00$")
 OPEN_END = date(2050, 1, 1)  # how NBRB ends a catalogue record still in force
 
 
-class NBRB(Source):
+class NBRB(OfficialSource):
     """Official daily rates: one request per day for every currency, or per 365 days per Cur_ID."""
 
     id = "nbrb"
     short = SHORT
     name = "National Bank of the Republic of Belarus"
     url = "https://www.nbrb.by/statistics/rates/ratesdaily/"
-    kind = "official"
     coverage = Coverage(
         since=date(1991, 1, 1),
         days="every calendar day; weekends and holidays repeat the last working day's rate",
-        published="after the morning session, Minsk time, for the next working day",
     )
+    # NBRB sets the next working day's rates after the exchange session, about 10:00-13:00 Minsk time
+    # (FACTS: "When rates exist"): polls from 12:00 to 16:40, every 20 minutes, Monday to Saturday
+    # (a working Saturday gets a rate too).
+    schedule = Schedule(
+        published="after the morning session, Minsk time, for the next working day",
+        poll="*/20 12-16 * * mon-sat",
+    )
+    unverified = ("what dynamics answers past the last published day or outside a Cur_ID's validity, and what a"
+                  " list for a future date returns (an empty list is assumed)")
     periodicity = DAILY  # Cur_Periodicity of the list it reads
     listing = "daily"
     max_span = 365  # days per dynamics request
     lookahead = 7  # days after today already published, at most: Thursday's session sets Friday to Sunday
 
-    def __init__(self, base_url: str, timeout: float = 15, retries: int = 4, backoff: float = 0.5):
+    def __init__(self, base_url: str, timeout: float = 15, retries: int = 4, backoff: float = 0.5, **limits):
         hint = "set nbrb.base_url in the config to use a mirror or proxy"
-        self.client = http.Client(SHORT, base_url, timeout, retries, backoff, hint)
+        self.client = http.Client(SHORT, base_url, timeout, retries, backoff, hint, **limits)
 
     @classmethod
     def from_config(cls, config) -> "NBRB":
-        return cls(config.nbrb.base_url, config.nbrb.timeout, config.nbrb.retries, config.nbrb.backoff)
+        nbrb = config.nbrb
+        return cls(nbrb.base_url, nbrb.timeout, nbrb.retries, nbrb.backoff, **http.limits(nbrb))
 
     def currencies(self) -> list[Currency]:
         """The whole catalogue: one record per Cur_ID period since 1991."""
@@ -107,15 +115,15 @@ class NBRB(Source):
         return self.client.json(f"/exrates/rates/dynamics/{currency.cur_id}", check,
                                 startdate=first.isoformat(), enddate=last.isoformat())[1]
 
-    def periods(self, records: list[Currency], code: str, first: date, last: date) -> list[tuple[Currency, date, date]]:
+    def periods(self, records: list[Currency], code: str, first: date, last: date) -> list[Span]:
         """The Cur_ID periods of `code` in this list that overlap [first, last], each clipped to it."""
         periods = sorted((r for r in records if r.code == code and r.periodicity == self.periodicity),
                          key=lambda r: r.start)
-        return [(r, max(first, r.start), min(last, r.end)) for r in periods if r.start <= last and r.end >= first]
+        return [Span(r, max(first, r.start), min(last, r.end)) for r in periods if r.start <= last and r.end >= first]
 
-    def spans(self, records: list[Currency], code: str, first: date, last: date) -> list[tuple[Currency, date, date]]:
+    def spans(self, records: list[Currency], code: str, first: date, last: date) -> list[Span]:
         """The dynamics requests that fill [first, last] for `code`: at most 365 days and one Cur_ID each."""
-        return [(currency, a, b) for currency, start, end in self.periods(records, code, first, last)
+        return [Span(currency, a, b) for currency, start, end in self.periods(records, code, first, last)
                 for a, b in days.spans(start, end, self.max_span)]
 
 
@@ -136,8 +144,10 @@ class NBRBMonthly(NBRB):
     coverage = Coverage(
         since=date(1991, 1, 1),
         days="one rate a month for each currency, dated the day it was set and in force to the end of that month",
-        published="once a month",
     )
+    schedule = Schedule(published="once a month", poll=None)  # the daily catch-up asks for a month's rate
+    unverified = ("NBRB's real monthly list was never recorded: which currencies it holds, and whether a month's"
+                  " rate can be set later than its first working day")
     periodicity = MONTHLY
     listing = "monthly"
     max_span = 31  # days per request: one month's list
@@ -166,7 +176,7 @@ class NBRBMonthly(NBRB):
 
         return self._list(last, check)
 
-    def spans(self, records: list[Currency], code: str, first: date, last: date) -> list[tuple[None, date, date]]:
+    def spans(self, records: list[Currency], code: str, first: date, last: date) -> list[Span]:
         """The lists that fill [first, last] for `code`: one a month, from the month's first day
         (a rate set then is in force on a later `first`) to its last day, `last` or the end of the
         Cur_ID. The same for every monthly currency, so codes share them."""
@@ -175,7 +185,7 @@ class NBRBMonthly(NBRB):
             month = set_from(MONTHLY, start)
             while month <= end:
                 month_end = in_force_until(MONTHLY, month)
-                requests.append((None, month, min(end, month_end)))
+                requests.append(Span(None, month, min(end, month_end)))
                 month = month_end + timedelta(days=1)
         return requests
 

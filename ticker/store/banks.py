@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from ..days import utcnow
 from ..errors import Superseded
-from ..model import BASE, Point, Quote, Rate, per_unit_e16
-from .schema import immediate
+from ..model import BASE, BankRate, Point, Rate, per_unit_e16
+from .schema import immediate, logged
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Poll:
     id: int
     bank: str
     points: int = 0
-    quotes: int = 0
+    rates: int = 0  # the rates stored (the `quotes` column)
     changed: int = 0  # values new or changed at a point since the answer before
     ended: int = 0  # values a point quoted in the answer before and no longer does
     refused: list[str] = field(default_factory=list)  # one line each
@@ -37,25 +37,16 @@ class Poll:
 
 @contextmanager
 def polling(db, bank: str):
-    """Record one poll of `bank` in `bank_polls`, committed before and after the work."""
-    with immediate(db):
-        cursor = db.execute("INSERT INTO bank_polls (bank, started_at, status) VALUES (?, ?, 'running')",
-                            [bank, utcnow()])
-    poll = Poll(cursor.lastrowid, bank)
-    status, error = "ok", None
-    try:
+    """Record one poll of `bank` in `bank_polls`, committed before and after the work (schema.logged);
+    the row's finished_at is the stored answer's time."""
+    poll = Poll(0, bank)
+    def counts() -> dict:
+        return {"points": poll.points, "quotes": poll.rates, "changed": poll.changed, "ended": poll.ended,
+                "refused": len(poll.refused), **({"finished_at": poll.seen_at} if poll.seen_at else {})}
+
+    with logged(db, "bank_polls", {"bank": bank}, counts) as row:
+        poll.id = row
         yield poll
-    except BaseException as exc:
-        status, error = "error", str(exc) or type(exc).__name__
-        raise
-    finally:
-        with immediate(db):
-            db.execute(
-                "UPDATE bank_polls SET finished_at = ?, status = ?, points = ?, quotes = ?, changed = ?, ended = ?,"
-                " refused = ?, error = ? WHERE id = ?",
-                [poll.seen_at or utcnow(), status, poll.points, poll.quotes, poll.changed, poll.ended,
-                 len(poll.refused), error, poll.id],
-            )
 
 
 def official(db, codes, day: date, lookback: int) -> dict[str, Rate]:
@@ -73,7 +64,7 @@ def official(db, codes, day: date, lookback: int) -> dict[str, Rate]:
     return found
 
 
-def write(db, poll: Poll, points: list[Point], quotes: list[Quote]) -> None:
+def write(db, poll: Poll, points: list[Point], rates: list[BankRate]) -> None:
     """Store one answer of `poll.bank` in one transaction; counts go into `poll`.
 
     Every quote needs its scale. Points are updated when their details change; a point whose
@@ -91,15 +82,15 @@ def write(db, poll: Poll, points: list[Point], quotes: list[Quote]) -> None:
         number = _points(db, poll.bank, points, now)
         current = _quoting(db, poll.bank)
         listed = {number[p.id] for p in points}
-        by_point: dict[int, list[Quote]] = {n: [] for n in listed}
-        for q in quotes:
+        by_point: dict[int, list[BankRate]] = {n: [] for n in listed}
+        for q in rates:
             by_point[number[q.point]].append(q)
         sets = _Sets(db)
         starts, ends = [], []
-        for point, point_quotes in by_point.items():
+        for point, point_rates in by_point.items():
             was = current.get(point)  # (first_poll, set id or None, {key: value id}, effective_at)
-            keys = {_key(q): q for q in point_quotes}
-            effective_at = point_quotes[0].effective_at if point_quotes else None
+            keys = {_key(q): q for q in point_rates}
+            effective_at = point_rates[0].effective_at if point_rates else None
             old = was[2] if was else {}
             if was and (was[1] is None) == (not keys) and old.keys() == keys.keys() and was[3] == effective_at:
                 continue  # the same rates as before (a value's `checked` stays as first stored)
@@ -120,10 +111,10 @@ def write(db, poll: Poll, points: list[Point], quotes: list[Quote]) -> None:
         db.conn.executemany("UPDATE bank_point_sets SET last_poll = ? WHERE point = ? AND first_poll = ?", ends)
         db.conn.executemany("INSERT INTO bank_point_sets (point, first_poll, rate_set) VALUES (?, ?, ?)", starts)
         db.execute("UPDATE bank_polls SET status = 'ok', finished_at = ? WHERE id = ?", [now, poll.id])
-    poll.points, poll.quotes, poll.seen_at = len(points), len(quotes), now
+    poll.points, poll.rates, poll.seen_at = len(points), len(rates), now
 
 
-def _key(q: Quote) -> tuple:
+def _key(q: BankRate) -> tuple:
     """What makes a value the same value: everything but whether its scale could be checked."""
     return q.code, q.against, q.side, q.scale, format(q.rate, "f")
 
@@ -181,7 +172,7 @@ class _Sets:
         self.values: dict[tuple, int] = {}
         self.sets: dict[tuple, int] = {}
 
-    def value(self, q: Quote) -> int:
+    def value(self, q: BankRate) -> int:
         key = (*_key(q), int(q.checked), per_unit_e16(q.rate, q.scale, BASE))
         found = self.values.get(key)
         if found is None:

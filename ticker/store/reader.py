@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import NoReturn
+from typing import NamedTuple
 from urllib.parse import quote
 
-from ..days import each_day, minsk
+from ..days import each_day, minsk, minsk_day, minsk_midnight, sql_minsk_day
 from ..errors import DatabaseError, NoData
 from ..model import E16, MONTHLY, Rate, in_force_until, set_from
 from . import access
@@ -61,17 +61,9 @@ def _connect(path: Path, mode: str) -> sqlite3.Connection:
 COLUMNS = "code, date, scale, rate_text, unit, cur_id"
 
 
-def rate(conn: sqlite3.Connection, code: str, day: date) -> Rate:
-    """The rate in force on `day` (for a monthly currency, the one set that month on or before
-    `day`: its `date` is the day it was set), or a NoData that says what is true and what to do."""
-    found = find(conn, code, day)
-    if found is None:
-        raise NoData(missing(conn, code, day))
-    return found
-
-
 def find(conn: sqlite3.Connection, code: str, day: date) -> Rate | None:
-    """The rate in force on `day` (see `rate`); None when it is not stored."""
+    """The rate in force on `day`, for a monthly currency the one set that month on or before `day`
+    (its `date` is the day it was set); None when it is not stored."""
     row = conn.execute(f"SELECT {COLUMNS}, periodicity FROM rates WHERE code = ? AND date = ?",
                        [code, day.isoformat()]).fetchone() or monthly(conn, code, day)
     return _rate(row) if row else None
@@ -82,59 +74,52 @@ CODES = ("WITH RECURSIVE codes (code) AS (SELECT min(code) FROM rates UNION ALL 
          " FROM rates WHERE code > codes.code) FROM codes WHERE codes.code IS NOT NULL) ")
 
 
-def missing(conn: sqlite3.Connection, code: str, day: date | None = None) -> str:
-    """Why no `code` rate for `day` (for any day when None) is stored, and what to do about it.
+def codes(conn: sqlite3.Connection) -> list[str]:
+    """Every currency stored, in order."""
+    return [c for (c,) in conn.execute(CODES + "SELECT code FROM codes WHERE code IS NOT NULL")]
 
-    It reads the stored range and NBRB's catalogue (the `currencies` table), so it never sends
-    anyone to a command that cannot help: no fetch for a day not published yet or for a currency
-    NBRB no longer quotes, no backfill for a day before NBRB's first rate.
-    """
-    from .. import days, sources
-    from ..model import PER_BYN
 
-    if code in PER_BYN:
-        if code == "BYN":
-            return "BYN is the base currency: every official rate is in BYN per units of another currency"
-        return (f"{code} is an old Belarusian rouble with no rate of its own: "
-                f"{PER_BYN[code]:,} {code} = 1 BYN (`ticker convert` takes {code} amounts)")
-    first, last = conn.execute("SELECT min(date), max(date) FROM rates WHERE code = ?", [code]).fetchone()
+def has(conn: sqlite3.Connection, code: str) -> bool:
+    """Whether any rate of `code` is stored."""
+    return conn.execute("SELECT 1 FROM rates WHERE code = ? LIMIT 1", [code]).fetchone() is not None
+
+
+def stored_range(conn: sqlite3.Connection, code: str) -> tuple[str | None, str | None]:
+    """The first and last day stored of `code` (None, None when it has none)."""
+    return tuple(conn.execute("SELECT min(date), max(date) FROM rates WHERE code = ?", [code]).fetchone())
+
+
+class Catalogued(NamedTuple):
+    """What NBRB's cached catalogue says of a currency: its first and last day quoted (an open
+    record ends 2050-01-01) and the lists (Cur_Periodicity) of its records."""
+
+    start: str
+    end: str
+    lists: tuple[int, ...]
+
+
+def catalogued(conn: sqlite3.Connection, code: str) -> Catalogued | None:
+    """The catalogue's record of `code`; None when it does not list it (or was never read)."""
     start, end, lists = conn.execute("SELECT min(date_start), max(date_end), group_concat(DISTINCT periodicity)"
                                      " FROM currencies WHERE code = ?", [code]).fetchone()
-    known = start is not None  # NBRB's catalogue lists it, daily or monthly
-    # How its rates are set, when one list holds all its records: "daily", "monthly", or "" for both.
-    kind = {"0": "daily ", "1": "monthly "}.get(lists or "", "")
-    iso = day.isoformat() if day else None
-    # An open record ends in 2050 in NBRB's catalogue: only an end already past is an end.
-    if known and iso and iso > end and end < days.today().isoformat():
-        return f"NBRB no longer quotes {code}: its last {kind}rate is for {end}"
-    if known and iso and iso < start:
-        return f"NBRB has no {kind}{code} rate before {start}"
-    if last is None:
-        if conn.execute("SELECT 1 FROM rates LIMIT 1").fetchone() is None:
-            return "the database is empty; run `ticker backfill` first"
-        if known:
-            return (f"no {code} rates in the database: it is not tracked; add it to track.currencies"
-                    f" in the config, or run `ticker backfill --currency {code}`")
-        stored = ", ".join(c for (c,) in conn.execute(CODES + "SELECT code FROM codes WHERE code IS NOT NULL"))
-        catalogue = conn.execute("SELECT 1 FROM currencies LIMIT 1").fetchone()
-        return f"no {code} rates in the database (it has {stored})" + (f"; NBRB does not quote {code}" if catalogue else "")
-    if day is None:
-        return f"no {code} rates in the database"
-    today = days.today()
-    if day > today:
-        return (f"the {code} rate for {day} is not published yet (NBRB publishes rates "
-                f"{sources.get('nbrb').coverage.published}); the database has {code} up to {last}")
-    if iso > last:
-        todo = "`ticker fetch`" if day == today else f"`ticker backfill --currency {code}`"
-        return f"no {code} rate for {day} in the database yet (it has {code} up to {last}); run {todo}"
-    if known and not conn.execute("SELECT 1 FROM currencies WHERE code = :c"
-                                  " AND date_start <= :d AND date_end >= :d", {"c": code, "d": iso}).fetchone():
-        return f"NBRB did not quote {code} on {day}"
-    if iso < first:
-        fill = f"; `ticker backfill --since {day} --currency {code}` fills it" if known else ""
-        return f"no {code} rate before {first} in the database" + fill
-    fill = f"`ticker backfill --since {day} --until {day} --currency {code}` fills it" if known else "run `ticker backfill`"
-    return f"the {code} rate for {day} is missing from the database; {fill}"
+    if start is None:
+        return None
+    return Catalogued(start, end, tuple(sorted(int(n) for n in lists.split(","))))
+
+
+def has_catalogue(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM currencies LIMIT 1").fetchone() is not None
+
+
+def quoted(conn: sqlite3.Connection, code: str, day: date) -> bool:
+    """Whether the catalogue has a record of `code` valid on `day`."""
+    return conn.execute("SELECT 1 FROM currencies WHERE code = :c AND date_start <= :d AND date_end >= :d",
+                        {"c": code, "d": day.isoformat()}).fetchone() is not None
+
+
+def daily_since(conn: sqlite3.Connection) -> str | None:
+    """The first day of NBRB's daily list, by the catalogue."""
+    return conn.execute("SELECT min(date_start) FROM currencies WHERE periodicity = 0").fetchone()[0]
 
 
 def monthly(conn: sqlite3.Connection, code: str, day: date) -> sqlite3.Row | None:
@@ -146,17 +131,13 @@ def monthly(conn: sqlite3.Connection, code: str, day: date) -> sqlite3.Row | Non
         [code, set_from(MONTHLY, day).isoformat(), day.isoformat()]).fetchone()
 
 
-def _unknown(conn: sqlite3.Connection, code: str) -> NoReturn:
-    raise NoData(missing(conn, code))
-
-
-def previous(conn: sqlite3.Connection, quote_: Rate) -> Rate | None:
-    """The last rate before `quote_` that differs from it: compared exactly in BYN per one unit, so
+def previous(conn: sqlite3.Connection, rate: Rate) -> Rate | None:
+    """The last rate before `rate` that differs from it: compared exactly in BYN per one unit, so
     a new scale with the same value (0.7000 per 10, then 7.0000 per 100) is no change."""
     row = conn.execute(
         f"SELECT {COLUMNS} FROM rates"
         " WHERE code = :code AND date < :day AND byn_per_unit_e16 <> :exact ORDER BY date DESC LIMIT 1",
-        {"code": quote_.code, "day": quote_.date.isoformat(), "exact": quote_.byn_per_unit_e16},
+        {"code": rate.code, "day": rate.date.isoformat(), "exact": rate.byn_per_unit_e16},
     ).fetchone()
     return _rate(row) if row else None
 
@@ -173,18 +154,15 @@ class Series:
     exact: list[Decimal | None]
 
 
-def series(conn: sqlite3.Connection, code: str, first: date, last: date) -> Series:
+def series(conn: sqlite3.Connection, code: str, first: date, last: date) -> Series | None:
     """One value a day in [first, last], normalised to BYN across the redenominations; a monthly
-    rate fills every day it is in force (to the end of its month), a daily one its own day.
-
-    Raises NoData when the currency is not in the database or has no rate in the window.
+    rate fills every day it is in force (to the end of its month), a daily one its own day. None
+    when no rate of `code` is in force in the window.
     """
     where, args = _where([code], first, last)
     rows = conn.execute(f"SELECT {COLUMNS}, periodicity FROM rates WHERE {where} ORDER BY date", args).fetchall()
     if not rows:
-        if not conn.execute("SELECT 1 FROM rates WHERE code = ? LIMIT 1", [code]).fetchone():
-            _unknown(conn, code)
-        raise NoData(f"no {code} rates from {first} to {last} in the database; run `ticker backfill`")
+        return None
     quotes = {}
     for q in map(_rate, rows):
         for day in each_day(max(q.date, first), min(in_force_until(q.periodicity, q.date), last)):
@@ -231,12 +209,7 @@ HISTORY = "date, code, scale, rate_text, unit, cur_id, periodicity"
 def history(conn: sqlite3.Connection, codes=(), since: date | None = None, until: date | None = None):
     """Stored rows as plain tuples (HISTORY's columns) in date then code order, streamed from the cursor:
     those dated `since` to `until`, and a monthly rate set earlier in `since`'s month (in force on `since`).
-
-    Named codes the database has never seen raise NoData before the first row.
     """
-    for code in codes:
-        if not conn.execute("SELECT 1 FROM rates WHERE code = ? LIMIT 1", [code]).fetchone():
-            _unknown(conn, code)
     where, args = _where(codes, since, until)
     cursor = conn.cursor()
     cursor.row_factory = None  # tuples: the export loop is the hot path
@@ -276,26 +249,6 @@ def names(conn: sqlite3.Connection, cur_ids) -> dict[int, str]:
     ids = list(dict.fromkeys(cur_ids))
     query = f"SELECT cur_id, name_eng FROM currencies WHERE cur_id IN ({', '.join('?' * len(ids))})"
     return dict(conn.execute(query, ids).fetchall()) if ids else {}
-
-
-def missing_day(conn: sqlite3.Connection, on: date) -> str:
-    """Why no rate at all is stored for `on`, and what to do about it."""
-    from .. import days, sources
-
-    first, last = extent(conn)
-    if last is None:
-        return "the database is empty; run `ticker backfill` first"
-    (start,) = conn.execute("SELECT min(date_start) FROM currencies WHERE periodicity = 0").fetchone()
-    if start and on.isoformat() < start:
-        return f"NBRB has no daily rates before {start}"
-    if on > days.today():
-        return (f"the rates for {on} are not published yet (NBRB publishes rates "
-                f"{sources.get('nbrb').coverage.published}); the database has rates up to {last}")
-    if on.isoformat() > last:
-        return f"no rates for {on} in the database yet (it has rates up to {last}); run `ticker backfill`"
-    if on.isoformat() < first:
-        return f"no rates before {first} in the database; `ticker backfill --since {on}` fills them"
-    return f"no rates for {on} in the database; `ticker backfill --since {on} --until {on}` fills them"
 
 
 def extent(conn: sqlite3.Connection) -> tuple[str | None, str | None]:
@@ -381,15 +334,14 @@ class BankRates:
         return (best.rate / best.scale - official) * 100 / official
 
 
-def _banks_stored(conn: sqlite3.Connection) -> None:
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bank_point_sets'").fetchone() or \
-            not conn.execute("SELECT 1 FROM bank_polls WHERE status = 'ok' LIMIT 1").fetchone():
-        raise NoData("no bank rates in the database; run `ticker bank-fetch`, or enable [belarusbank] for `ticker run`")
+def has_banks(conn: sqlite3.Connection) -> bool:
+    """Whether the database holds any good bank answer."""
+    return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bank_point_sets'").fetchone() and
+                conn.execute("SELECT 1 FROM bank_polls WHERE status = 'ok' LIMIT 1").fetchone())
 
 
 def bank_cities(conn: sqlite3.Connection) -> list[tuple[str, int]]:
     """(city, points) of every city with bank rates now, the most points first."""
-    _banks_stored(conn)
     return [(city, n) for city, n in conn.execute(
         "SELECT p.city, count(*) AS n FROM bank_point_sets AS ps INDEXED BY bank_point_sets_open"
         " JOIN bank_points AS p ON p.id = ps.point WHERE ps.last_poll IS NULL AND ps.rate_set IS NOT NULL"
@@ -398,7 +350,6 @@ def bank_cities(conn: sqlite3.Connection) -> list[tuple[str, int]]:
 
 def bank_city(conn: sqlite3.Connection, city: str) -> str:
     """The city as the bank writes it, whatever the case given; NoData naming the cities there are."""
-    _banks_stored(conn)
     cities = {name.casefold(): name for (name,) in conn.execute("SELECT DISTINCT city FROM bank_points")}
     if city.casefold() not in cities:
         known = bank_cities(conn)
@@ -461,8 +412,7 @@ def bank_rates_of(conn: sqlite3.Connection, codes, city: str, at: str | None = N
     for code, code_rows in by_code.items():
         as_of = max(row["as_of"] for row in code_rows)
         sides = {side: _best(conn, side, [row for row in code_rows if row["side"] == side]) for side in ("buy", "sell")}
-        minsk_day = datetime.fromisoformat(as_of.replace("Z", "+00:00")).astimezone(minsk()).date()
-        found[code] = BankRates(code, city, as_of, sides["buy"], sides["sell"], find(conn, code, minsk_day))
+        found[code] = BankRates(code, city, as_of, sides["buy"], sides["sell"], find(conn, code, minsk_day(as_of)))
     return found
 
 
@@ -494,14 +444,6 @@ def _since(conn: sqlite3.Connection, row) -> str:
     return conn.execute("SELECT finished_at FROM bank_polls WHERE id = ?", [start]).fetchone()[0]
 
 
-def _has_banks(conn: sqlite3.Connection) -> bool:
-    try:
-        _banks_stored(conn)
-    except NoData:
-        return False
-    return True
-
-
 def bank_on_day(conn: sqlite3.Connection, codes, city: str, day: date) -> dict[str, BankRates]:
     """`bank_rates` of each of `codes` as the last answer seen on the Minsk day `day` (the latest
     answer, for today) saw them; codes without bank rates that day are left out, and with no bank
@@ -514,11 +456,7 @@ def bank_on_day(conn: sqlite3.Connection, codes, city: str, day: date) -> dict[s
         return {}
     at = None if day >= today() else stamp(datetime.combine(day, time.max, minsk()))
     found = bank_rates_of(conn, codes, city, at)
-    return {code: rates for code, rates in found.items() if _minsk_day(rates.as_of) == day}
-
-
-def _minsk_day(utc: str) -> date:
-    return datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone(minsk()).date()
+    return {code: rates for code, rates in found.items() if minsk_day(rates.as_of) == day}
 
 
 @dataclass(frozen=True)
@@ -550,7 +488,7 @@ SELECT q.bucket, v.code, v.side, v.scale, v.rate_text, v.per_unit_e16,
 FROM quoted AS q JOIN bank_set_values AS m ON m.rate_set = q.rate_set
 JOIN bank_values AS v ON v.id = m.value AND v.against = 'BYN'{codes}
 GROUP BY q.bucket, v.code, v.side ORDER BY q.bucket"""
-DAY_BUCKETS = ("SELECT bank, date(finished_at, '+3 hours'), max(id) FROM bank_polls"
+DAY_BUCKETS = (f"SELECT bank, {sql_minsk_day('finished_at')}, max(id) FROM bank_polls"
                " WHERE status = 'ok' AND finished_at >= :since AND finished_at < :until GROUP BY bank, 2")
 ANSWER_BUCKETS = ("SELECT bank, id, id FROM bank_polls WHERE status = 'ok' AND id >= coalesce("
                   "(SELECT max(id) FROM bank_polls WHERE status = 'ok' AND finished_at < :since), 0)")
@@ -568,7 +506,7 @@ def _buckets(conn: sqlite3.Connection, buckets: str, city: str, window: dict, co
 
 
 def _bank_city_or_none(conn: sqlite3.Connection, city: str) -> str | None:
-    if not _has_banks(conn):
+    if not has_banks(conn):
         return None
     try:
         return bank_city(conn, city)
@@ -587,8 +525,7 @@ def bank_days(conn: sqlite3.Connection, city: str, first: date, last: date, code
     if city is None:
         return {}
     best = _buckets(conn, DAY_BUCKETS, city, {
-        "since": stamp(datetime.combine(first, time(), minsk())),
-        "until": stamp(datetime.combine(last + timedelta(days=1), time(), minsk()))}, code)
+        "since": stamp(minsk_midnight(first)), "until": stamp(minsk_midnight(last + timedelta(days=1)))}, code)
     days_ = list(each_day(first, last))
     found = {}
     for code_ in sorted({key[1] for key in best}):
@@ -626,10 +563,10 @@ def bank_answers(conn: sqlite3.Connection, code: str, city: str, side: str,
 
 def bank_extent(conn: sqlite3.Connection) -> tuple[date, date] | None:
     """The first and last Minsk day with a good bank answer; None before any."""
-    if not _has_banks(conn):
+    if not has_banks(conn):
         return None
     first, last = conn.execute("SELECT min(finished_at), max(finished_at) FROM bank_polls WHERE status = 'ok'").fetchone()
-    return _minsk_day(first), _minsk_day(last)
+    return minsk_day(first), minsk_day(last)
 
 
 def bank_city_names(conn: sqlite3.Connection) -> list[str]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from ..days import sql_minsk_day
 from ..errors import NotWritable
 from . import access
 
@@ -129,6 +130,30 @@ def immediate(db: Database):
     db.execute("COMMIT")
 
 
+@contextmanager
+def logged(db: Database, table: str, values: dict, outcome):
+    """One attempt logged in `table` (fetches, bank_polls): a 'running' row committed before the work
+    (its id is yielded), then 'ok', or 'error' with the one-line error ('interrupted' for Ctrl-C),
+    and the columns `outcome()` returns, committed after whatever happened."""
+    from ..days import utcnow
+
+    columns = {**values, "started_at": utcnow(), "status": "running"}
+    with immediate(db):
+        row = db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                         list(columns.values())).lastrowid
+    status, error = "ok", None
+    try:
+        yield row
+    except BaseException as exc:
+        status = "error"
+        error = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
+        raise
+    finally:
+        done = {"finished_at": utcnow(), **outcome(), "status": status, "error": error}
+        with immediate(db):
+            db.execute(f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in done)} WHERE id = ?", [*done.values(), row])
+
+
 # Migration 0004: BYN per one unit as an exact integer beside the REALs, and views that compare it.
 # (SQLite splices an added column in after the last one, before that one's trailing comment.)
 EXACT = ("ALTER TABLE rates ADD COLUMN byn_per_unit_e16 INTEGER"
@@ -149,7 +174,7 @@ WITH RECURSIVE codes (code) AS (
     UNION ALL
     SELECT (SELECT min(code) FROM rates WHERE code > codes.code) FROM codes WHERE codes.code IS NOT NULL
 ),
-today (day) AS (SELECT date('now', '+3 hours'))  -- today in Minsk: UTC+3 all year, no daylight saving
+today (day) AS (SELECT {sql_minsk_day("'now'")})  -- today in Minsk: UTC+3 all year, no daylight saving
 SELECT cur.code, cur.date, cur.scale, cur.rate, cur.unit,
        prev.date AS prev_date,  -- last day of the previous distinct rate
        round(prev.byn_per_unit_e16 * cur.scale / 1e16, 6) AS prev_rate,  -- per the current scale, in BYN
@@ -390,7 +415,7 @@ FROM (SELECT city, code, against, side, scale, rate, rate_text, per_unit_e16, qu
              -- when the bank sells; the one max() makes the other columns come from that row
              max(CASE WHEN side = 'sell' AND against = 'BYN' THEN -per_unit_e16 ELSE per_unit_e16 END)
       FROM bank_rates_now GROUP BY city, code, against, side) AS b""",
-    """CREATE VIEW bank_spread AS
+    f"""CREATE VIEW bank_spread AS
 SELECT b.city, b.code, b.scale,
        (SELECT n.rate_text FROM bank_rates_now AS n WHERE n.city = b.city AND n.code = b.code AND n.against = 'BYN'
         AND n.side = 'buy' AND n.per_unit_e16 = b.buy_e16 LIMIT 1) AS buy,    -- the best (highest) buy rate
@@ -407,7 +432,7 @@ FROM (SELECT city, code, max(scale) AS scale,
              min(CASE side WHEN 'sell' THEN per_unit_e16 END) AS sell_e16,
              max(last_seen) AS as_of
       FROM bank_rates_now WHERE against = 'BYN' GROUP BY city, code) AS b
-LEFT JOIN rates AS o ON o.code = b.code AND o.date = date(b.as_of, '+3 hours')""",
+LEFT JOIN rates AS o ON o.code = b.code AND o.date = {sql_minsk_day('b.as_of')}""",
     # Each value a point quoted, once per run of answers that quoted it without a break: when it
     # was first and last seen there. Read it for a point (point_id), or a city and a currency.
     f"""CREATE VIEW bank_history AS

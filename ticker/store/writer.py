@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..days import utcnow
 from ..model import Currency, Rate
-from .schema import immediate, open_db
+from .schema import immediate, logged, open_db
 
 
 @dataclass
@@ -133,23 +133,9 @@ class Store:
 
     @contextmanager
     def attempt(self, kind: str, detail: str):
-        """Record one fetch attempt in `fetches`, committed before and after the work."""
-        with immediate(self.db):
-            cursor = self.db.execute(
-                "INSERT INTO fetches (kind, detail, started_at, status) VALUES (?, ?, ?, 'running')",
-                [kind, detail, utcnow()],
-            )
-        attempt = Attempt(cursor.lastrowid)
-        status, error = "ok", None
-        try:
+        """Record one fetch attempt in `fetches`, committed before and after the work (schema.logged)."""
+        attempt = Attempt(0)
+        with logged(self.db, "fetches", {"kind": kind, "detail": detail},
+                    lambda: {"rows_new": attempt.new, "rows_changed": attempt.changed}) as row:
+            attempt.id = row
             yield attempt
-        except BaseException as exc:
-            status, error = "error", "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
-            raise
-        finally:
-            with immediate(self.db):
-                self.db.execute(
-                    "UPDATE fetches SET finished_at = ?, status = ?, rows_new = ?, rows_changed = ?, error = ?"
-                    " WHERE id = ?",
-                    [utcnow(), status, attempt.new, attempt.changed, error, attempt.id],
-                )

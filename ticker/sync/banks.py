@@ -1,4 +1,4 @@
-"""Source -> store for commercial banks: one poll of a bank's rates, checked against NBRB's official rates.
+"""A commercial bank -> the store: one poll of its rates, checked against NBRB's official rates.
 
 No bank states its scales, so every rate is checked before it is stored: against NBRB's official
 rate in force today (or, before the daemon has stored it, the last one of the week before), a rate
@@ -9,10 +9,10 @@ stored with the bank's own scale and marked unchecked; one whose scale nobody kn
 from collections import defaultdict
 from decimal import Decimal
 
-from . import days, sources
-from .model import BASE, Quote, Rate, per_unit_e16
-from .store import banks
-from .store.writer import Store
+from .. import days, sources
+from ..model import BASE, BankRate, Rate, per_unit_e16
+from ..store import banks
+from ..store.writer import Store
 
 FACTOR = 10  # a rate this many times off the official rate (or more) has the wrong scale
 LOOKBACK = 7  # days: an older official rate still tells scales apart; the rouble never moved 10x in a week
@@ -30,23 +30,23 @@ def poll(config, source_id: str = "belarusbank", store: Store | None = None) -> 
     try:
         with banks.polling(store.db, source.id) as attempt:
             answer = source.rates()
-            codes = {code for q in answer.quotes for code in (q.code, q.against)} - {BASE}
+            codes = {code for q in answer.rates for code in (q.code, q.against)} - {BASE}
             official = banks.official(store.db, sorted(codes), days.today(), LOOKBACK)
-            quotes, refused = check(source, answer.quotes, official)
+            rates, refused = check(source, answer.rates, official)
             attempt.refused = answer.refused + refused
-            banks.write(store.db, attempt, answer.points, quotes)
+            banks.write(store.db, attempt, answer.points, rates)
         return attempt
     finally:
         if own:
             store.close()
 
 
-def check(source, quotes: list[Quote], official: dict[str, Rate]) -> tuple[list[Quote], list[str]]:
-    """Each quote with its scale and `checked` set, or refused: one line per currency and side, with
+def check(source, rates: list[BankRate], official: dict[str, Rate]) -> tuple[list[BankRate], list[str]]:
+    """Each rate with its scale and `checked` set, or refused: one line per currency and side, with
     the first point's problem (the others are the same mistake with other values)."""
     kept, refused = [], defaultdict(list)
     rules = {}  # (code, against, side) -> (scale, expected or None, how the problem reads)
-    for q in quotes:
+    for q in rates:
         rule = rules.get((q.code, q.against, q.side))
         if rule is None:
             rule = rules[q.code, q.against, q.side] = _rule(q, official)
@@ -75,8 +75,8 @@ def check(source, quotes: list[Quote], official: dict[str, Rate]) -> tuple[list[
     return kept, lines
 
 
-def _rule(q: Quote, official: dict[str, Rate]):
-    """How to check the quotes of one currency, against and side: (scale or None when unknown, the
+def _rule(q: BankRate, official: dict[str, Rate]):
+    """How to check the rates of one currency, against and side: (scale or None when unknown, the
     value expected from NBRB's official rates or None when there is none, the refusal's words)."""
     if not q.cross:
         nbrb = official.get(q.code)

@@ -1,4 +1,4 @@
-"""Source -> store: fill missing days from an official-rate source and record newly published ones.
+"""One official list -> the store: fill missing days from it and record newly published ones.
 
 A backfill works through every planned request: one that still fails after its retries is set
 aside, and those set aside are tried again at the end of the same run, in at most ROUNDS rounds;
@@ -6,21 +6,19 @@ what still fails then is raised as one Incomplete naming the currencies and days
 else was stored. Codes the source's catalogue does not quote on some days (a currency that ended)
 never stop the others: they become `notes`, one line each.
 
-A Sync works on one source (one list: NBRB's daily rates, or its monthly ones); `beside` gives one
-for another source on the same store. Each records the tracked codes of its own list and leaves
-a code's other days to the list that quotes them (BRL was set monthly until 2022-07-31).
+A Sync works on one source (one list: NBRB's daily rates, or its monthly ones): it records the
+tracked codes of its own list and leaves a code's other days to the list that quotes them (BRL was
+set monthly until 2022-07-31). `ticker.sync` runs the lists in turn.
 """
 
 import logging
-import queue
-import threading
-from collections import Counter, deque
-from itertools import zip_longest
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from itertools import zip_longest
 
-from . import days, sources
-from .errors import (
+from .. import days, sources
+from ..errors import (
     BadRange,
     BadResponse,
     DamagedResponse,
@@ -29,8 +27,10 @@ from .errors import (
     SourceError,
     SourceUnavailable,
 )
-from .model import Currency, Rate, days_in_force, set_from
-from .store.writer import Store
+from ..model import Currency, Rate, days_in_force, set_from
+from ..sources import Span
+from ..store.writer import Store
+from .pool import Pool
 
 log = logging.getLogger("ticker")
 
@@ -38,10 +38,6 @@ CATALOGUE_MAX_AGE = timedelta(days=1)
 ROUNDS = 3  # rounds, at the end of a backfill, for the requests set aside
 GIVE_UP = 3  # currencies failing in a row (each request after its retries) that end a pass: the source is down
 SHOWN = 8  # currencies named in the line about what still fails
-# Spans asked at once: their waits (an answer that never comes, the backoff before a retry)
-# overlap instead of adding up, and four connections stay polite to a public API (a browser
-# opens six per host). The answers are still written one batch at a time, by the calling thread.
-WORKERS = 4
 
 
 @dataclass
@@ -64,62 +60,6 @@ class Progress:
         return self.days_done / self.days if self.days else 1.0
 
 
-class _Asking:
-    """Asks `span(currency, first, last)` for each request, up to WORKERS at once in threads of
-    their own, and yields (request, rates or the exception raised) as each answer arrives.
-
-    The next request is asked only once an answer has been taken, so at most WORKERS are ever in
-    flight, and after `stop()` none more. The threads only ask, never write: when the taker stops
-    early (the daemon's stop, Ctrl-C) they are left to finish their request and dropped (daemon
-    threads), rather than waited for through all their retries.
-    """
-
-    def __init__(self, span, requests: list):
-        self._span = span
-        self._waiting = deque(requests)  # not asked yet
-        self._todo: queue.SimpleQueue = queue.SimpleQueue()
-        self._answers: queue.SimpleQueue = queue.SimpleQueue()
-        self._in_flight = 0
-        self._threads = [threading.Thread(target=self._work, name=f"span-{n}", daemon=True)
-                         for n in range(min(WORKERS, len(requests)))]
-
-    def __enter__(self) -> "_Asking":
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for _ in self._threads:
-            self._todo.put(None)
-
-    def _work(self) -> None:
-        while (request := self._todo.get()) is not None:
-            try:
-                answer = self._span(*request)
-            except Exception as exc:  # handed to the taker, who decides
-                answer = exc
-            self._answers.put((request, answer))
-
-    def _ask(self) -> None:
-        while self._waiting and self._in_flight < len(self._threads):
-            self._todo.put(self._waiting.popleft())
-            self._in_flight += 1
-
-    def __iter__(self):
-        self._ask()
-        while self._in_flight:
-            request, answer = self._answers.get()
-            self._in_flight -= 1
-            yield request, answer
-            self._ask()
-
-    def stop(self) -> list:
-        """Ask nothing more; the requests never asked. Those in flight still arrive."""
-        unasked = list(self._waiting)
-        self._waiting.clear()
-        return unasked
-
-
 class Sync:
     """Everything that writes rates: the one place where a source meets the store.
 
@@ -128,26 +68,18 @@ class Sync:
     (the cached one was used).
     """
 
-    def __init__(self, config, store: Store | None = None, source: sources.Source | None = None):
+    def __init__(self, config, store: Store | None = None, source: "sources.OfficialSource | str" = sources.DEFAULT):
+        """On `store` (a new one on the config's database when None), for `source`: an official
+        source, or its id in the registry (default NBRB's daily list)."""
         self.config = config
         self.store = store or Store(config.database.path)
-        self.source = source or sources.get(sources.DEFAULT).from_config(config)
+        self.source = sources.get(source).from_config(config) if isinstance(source, str) else source
         self.notes: list[str] = []
         self._refreshed = False
 
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
-
-    def besides(self) -> list["Sync"]:
-        """Syncs of the official lists besides this one's (sources.LISTS: NBRB's monthly rates)."""
-        return [self.beside(source_id) for source_id in sources.LISTS if source_id != self.source.id]
-
-    def beside(self, source_id: str) -> "Sync":
-        """A Sync of another source (NBRB's monthly list, say) on the same store, whose notes are these."""
-        other = Sync(self.config, self.store, sources.get(source_id).from_config(self.config))
-        other.notes = self.notes
-        return other
 
     def catalogue(self, refresh: bool = False) -> list[Currency]:
         """The Cur_ID catalogue, cached in the database and re-read once a day or on demand.
@@ -226,7 +158,7 @@ class Sync:
         return any(r.code == code and r.periodicity == self.source.periodicity and r.start <= day <= r.end
                    for r in records)
 
-    def plan(self, codes: list[str] | None, since: date, until: date) -> dict[tuple, list[str]]:
+    def plan(self, codes: list[str] | None, since: date, until: date) -> dict[Span, list[str]]:
         """The requests that fill every missing day (see the source's `spans`), each with the codes
         it serves: one code for a dynamics span, every code missing that month for a monthly list.
 
@@ -237,7 +169,7 @@ class Sync:
         records = self.catalogue()
         named = codes or (None if self.config.track.all else list(self.config.track.currencies))
         periodicity = self.source.periodicity
-        requests: dict[tuple, list[str]] = {}
+        requests: dict[Span, list[str]] = {}
         for code in named or self.tracked(records, since, until):
             if not any(r.code == code for r in records):
                 records = self.catalogue(refresh=True)  # a new currency, perhaps
@@ -293,7 +225,7 @@ class Sync:
         return summary
 
     def _spans(self, requests, plan, attempt, summary, state: Progress, progress):
-        """Ask for the spans, WORKERS at a time, and store each as it arrives, in this thread.
+        """Ask for the spans, a Pool's workers at a time, and store each as it arrives, in this thread.
 
         Returns ([(request, error)] for those still failing, in plan order; whether it gave up):
         after GIVE_UP failures in a row of different currencies, the rest of the list is set aside
@@ -304,7 +236,7 @@ class Sync:
         # currency failing throughout says nothing of the others (unless there are no others).
         alone = len({tuple(plan[request]) for request in requests}) == 1
         left = Counter(code for request in requests for code in plan[request])
-        with _Asking(self.source.span, requests) as asking:
+        with Pool(self.source.span, requests) as asking:
             for request, answer in asking:
                 _, first, last = request
                 if isinstance(answer, SourceError):
@@ -345,7 +277,7 @@ class Sync:
                                               today, False, attempt, codes):
                 _count(summary, new, changed)
         except SourceError as exc:
-            failures.append(((None, first, None), exc))
+            failures.append((Span(None, first, None), exc))
 
     def fetch(self, dates: list[date] | None = None, first: date | None = None):
         """Record the rates in force on `dates`, or on `first` (default today) and the following
@@ -417,7 +349,7 @@ class Sync:
                 raise DamagedResponse(short, f"it listed no rates in force on {day}, a day already published")
             if explicit:
                 raise NoData(f"the rates for {day} are not published yet ({short} publishes them "
-                             f"{self.source.coverage.published})")
+                             f"{self.source.schedule.published})")
             return None
         if any(r.date != day for r in rates):
             raise BadResponse(short, f"the list for {day} mixes in other dates")
@@ -449,11 +381,11 @@ def _count(summary: dict[str, list[int]], new: list[Rate], changed) -> None:
         summary.setdefault(r.code, [0, 0])[1] += 1
 
 
-def _interleaved(plan: dict[tuple, list[str]]) -> list[tuple]:
+def _interleaved(plan: dict[Span, list[str]]) -> list[Span]:
     """The planned requests taking the currencies in turn (each one's spans in date order), so
     that failures in a row are different currencies' and say the source is down, while one
     currency that fails throughout (a hole at the source) never stops the others being asked."""
-    by_codes: dict[tuple, list[tuple]] = {}
+    by_codes: dict[tuple, list[Span]] = {}
     for request, codes in plan.items():
         by_codes.setdefault(tuple(codes), []).append(request)
     turns = zip_longest(*by_codes.values())

@@ -18,11 +18,11 @@ from support.banks import (
     recorded_points,
 )
 
-from ticker import bank_sync
+from ticker.sync import banks as bank_sync
 from ticker import config as configuration
 from ticker.errors import BadResponse
 from ticker.store import reader
-from ticker.sync import Sync
+from ticker.sync.official import Sync
 
 DAY = "2026-03-17"
 
@@ -70,7 +70,7 @@ def test_the_recorded_answer_is_stored_exactly_and_checked_against_nbrb(config):
     done = poll(config)
     recorded = recorded_points()
     count = sum(len(nonzero(p)) for p in recorded)
-    assert (done.points, done.quotes, done.changed, done.ended, done.refused) == (542, count, count, 0, [])
+    assert (done.points, done.rates, done.changed, done.ended, done.refused) == (542, count, count, 0, [])
     assert query(config, "SELECT count(*), sum(checked) FROM bank_rates_now") == [(count, count)]
     assert query(config, "SELECT count(*) FROM bank_points") == [(542,)]
     assert query(config, "SELECT status, points, quotes, changed, ended, refused, error FROM bank_polls") == [
@@ -352,7 +352,7 @@ def test_an_answer_older_than_one_stored_meanwhile_is_not_stored(config, bank):
 
     source = Belarusbank(bank.url)
     answer = source.rates()
-    quotes, _ = bank_sync.check(source, answer.quotes, {})  # the bank's own scales, unchecked
+    quotes, _ = bank_sync.check(source, answer.rates, {})  # the bank's own scales, unchecked
     store = Store(config.database.path)
     with minsk(f"{DAY} 12:00"):
         with pytest.raises(Superseded, match=r"^Not stored: belarusbank: the answer to poll 1 is older than poll 2's"):

@@ -18,11 +18,11 @@ from support.nbrb_data import recorded_rates
 from ticker import config as configuration
 from ticker.cli import cli
 from ticker.errors import AlertError
-from ticker.outputs import alerts
+from ticker.alerts import delivery as alerts
 from ticker.service.daemon import Daemon
 from ticker.service.hooks import HOOKS
 from ticker.service.hooks import load as load_hook
-from ticker.sync import Sync
+from ticker.sync.official import Sync
 
 CUR_IDS = {"USD": 431, "EUR": 451, "RUB": 456}
 
@@ -254,7 +254,7 @@ def test_the_daemon_delivers_after_new_rates_and_a_restart_never_sends_again(tmp
     caplog.set_level(logging.INFO, "ticker")
     config = make_config(tmp_path, nbrb, {"currency": '"USD"', "above": "2.94", "notify": toml_list(hook.url())},
                          {"published": "true", "notify": toml_list(hook.url("published"))})
-    hooks = [(what, load_hook(spec)) for what, spec in HOOKS if spec == "ticker.outputs.alerts:run"]
+    hooks = [(what, load_hook(spec)) for what, spec in HOOKS if spec == "ticker.alerts.delivery:run"]
     assert hooks[0][0] == "the alerts"
 
     def start():
@@ -457,7 +457,7 @@ def test_a_bank_rule_fires_once_when_the_best_rate_crosses_and_a_failed_delivery
                                                                                            hook):
     from support.banks import answer, best_in, history
 
-    from ticker import bank_sync
+    from ticker.sync import banks as bank_sync
 
     config = bank_rules(tmp_path, nbrb, bank, hook)
     with minsk("2026-03-10 11:00"):
