@@ -77,7 +77,7 @@ CREATE TABLE daemon (
     last_success TEXT,            -- what the last successful job did
     last_error_at TEXT,           -- UTC ISO-8601
     last_error TEXT               -- the one-line error of the last failed job
-);
+, job_since TEXT /* UTC ISO-8601: since when `job` runs; NULL when idle */);
 
 CREATE VIEW rates_byn AS
 SELECT code, date, scale, rate, rate_text, unit, cur_id,

@@ -133,9 +133,12 @@ def test_status_lists_an_ended_currency_as_ended_not_missing(tmp_path, nbrb):
         assert (result.exit_code, result.stdout) == (0, "USD  17 new, 0 revised\n")
         assert result.stderr == "Warning: BGN: NBRB stopped quoting it after 2025-12-31\n"
         run("--config", str(config), "fetch", "--date", "2025-12-31")
-        out = run("--config", str(config), "status")
-    assert out.splitlines()[0] == "up to date: 1 currencies through 2026-03-17"
+        out = run("--config", str(config), "status", code=1)
+    # Every day from track.since on counts: USD's January and February are missing, BGN's end is no gap.
+    assert out.splitlines()[0] == ("incomplete: USD lacks 59 days (2026-01-01..2026-02-28); `ticker backfill` fills"
+                                   " them")
     assert "BGN  1      2025-12-31  2025-12-31  0  ended: NBRB stopped quoting it after 2025-12-31" in out
+    assert "USD  18     2025-12-31  2026-03-17  59" in out
 
 
 def test_user_errors_are_one_line(tmp_path, march):

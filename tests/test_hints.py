@@ -108,8 +108,9 @@ def test_an_empty_export_says_so_on_stderr(recorded_db):
     assert result.stderr == ("Nothing to export: no rates from 2030-01-01 on in the database"
                              " (it has 2015-01-01 to 2026-03-17)\n")
     result = run("--db", str(recorded_db), "export", "--currency", "EUR", "--since", "2025-01-01", "--until", "2025-12-31")
+    # The range of the currency asked for, not the database's.
     assert result.stderr == ("Nothing to export: no rates of EUR from 2025-01-01 to 2025-12-31 in the database"
-                             " (it has 2015-01-01 to 2026-03-17)\n")
+                             " (it has EUR from 2015-01-01 to 2026-03-17)\n")
     assert run("--db", str(recorded_db), "export", "--since", "2026-03-17").stderr == ""
 
 

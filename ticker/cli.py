@@ -13,7 +13,7 @@ import click
 
 from . import __version__, days
 from . import config as configuration
-from .errors import DatabaseError, TickerError
+from .errors import DatabaseError, TickerError, printable
 from .model import PRECISION
 
 
@@ -163,7 +163,7 @@ def _said(part) -> None:
 def _warn(notes):
     """What a person should know that is no failure (an ended currency, say): one line each, on stderr."""
     for note in notes:
-        click.echo(f"Warning: {note}", err=True)
+        click.echo(f"Warning: {printable(note)}", err=True)
 
 
 def _deliver(config) -> None:
@@ -288,6 +288,18 @@ def convert(config, amount, source, target, day, precision):
     click.echo(conversion(_reader(config), amount, source, target, day or days.today()).text(precision))
 
 
+def _output_file(given: str | None) -> Path | None:
+    """--output as a file to write: a folder, or a file in a folder that does not exist, is a usage error."""
+    if given is None:
+        return None
+    path = Path(given)
+    if given.endswith(("/", os.sep)):
+        raise click.BadParameter(f"{given} is a folder: name the file to write", param_hint="--output")
+    if not path.parent.is_dir():
+        raise click.BadParameter(f"{path}: there is no folder {path.parent} to write it in", param_hint="--output")
+    return path
+
+
 @contextmanager
 def _output(path: Path | None):
     """Where an export goes: stdout, or `path` replaced atomically (a failed export leaves the old file)."""
@@ -309,7 +321,7 @@ def _output(path: Path | None):
               help="csv, spreadsheet (CSV for a Russian-locale spreadsheet), a JSON array, NDJSON, beancount or ledger prices.")
 @range_options("First day [default: the first stored].", "Last day [default: the last stored].")
 @currency_option()
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file, replaced atomically [default: stdout].")
+@click.option("--output", type=click.Path(dir_okay=False), help="Write to this file, replaced atomically [default: stdout].")
 @click.option("--bank", is_flag=True, help="The best bank buy and sell rates of each city and day instead: csv, spreadsheet, json or ndjson.")
 @click.option("--city", "cities", multiple=True, help="With --bank: only this city, as the bank writes it (repeatable) [default: every city].")
 @click.pass_obj
@@ -323,6 +335,7 @@ def export(config, format_, since, until, codes, output, bank, cities):
         raise click.BadParameter(f"--bank exports {', '.join(exporting.BANK_FORMATS[:-1])} or"
                                  f" {exporting.BANK_FORMATS[-1]}: a ledger takes one price a day, the official rate",
                                  param_hint="--format")
+    output = _output_file(output)
     conn = _reader(config)
     with _output(output) as out:
         if bank:
@@ -350,10 +363,17 @@ def line(config, day, precision, as_json, write):
     files = tickerfiles.render(_reader(config), config.line.currencies, day or days.today(), precision,
                                configuration.shows_banks(config, "ticker"))
     if write:
-        # Resolved once: a `latest` symlink swapped meanwhile cannot split the two files.
-        folder = (config.charts.dir / "latest").resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        tickerfiles.save(folder, files)
+        from .outputs import publish
+
+        day, shown = day or days.today(), publish.latest_day(config.charts.dir)
+        if shown > day.isoformat():  # only forward, as `ticker chart`: latest/ is the newest day's
+            click.echo(f"{config.charts.dir / publish.LATEST} keeps a later day's set ({shown}): "
+                       f"the ticker files of {day} were not written", err=True)
+        else:
+            # Resolved once: a `latest` symlink swapped meanwhile cannot split the two files.
+            folder = (config.charts.dir / publish.LATEST).resolve()
+            folder.mkdir(parents=True, exist_ok=True)
+            tickerfiles.save(folder, files)
     click.echo(files["ticker.json" if as_json else "ticker.txt"], nl=False)
 
 
@@ -390,7 +410,7 @@ def status(ctx, config, as_json):
 
         click.echo(json.dumps(report, indent=2))
     else:
-        click.echo("\n".join(health.lines(report)))
+        click.echo(printable("\n".join(health.lines(report)), keep_newlines=True))
     if not report["ok"]:
         ctx.exit(1)
 
@@ -456,7 +476,7 @@ def alerts_(config, send_test, limit):
             conn.close()
     click.echo("Recent events, newest first:" if events else "No events yet.")
     for text in delivery.described(events):
-        click.echo(text)
+        click.echo(printable(text))
 
 
 @cli.command()
@@ -510,7 +530,7 @@ def bank_fetch(config):
 
     done = banks.poll(config)
     for line in done.refused:
-        click.echo(f"Warning: {line}", err=True)
+        click.echo(f"Warning: {printable(line)}", err=True)
     click.echo(f"{sources.get(done.bank).short}: {done.points} points, {done.rates} rates stored: "
                f"{done.changed} new or changed, {done.ended} no longer quoted")
     if any(alert.side for alert in config.alerts):

@@ -7,6 +7,21 @@ import re
 _CREDENTIALS = re.compile(r"(?<=://)([^/\s:@]*)(:[^/\s@]*)?@")
 
 
+# Characters that act on a terminal instead of showing (escape sequences set a title, clear the
+# screen, move the cursor) or reorder what shows (bidirectional overrides): from upstream text, a
+# database or a config, they are written as visible escapes, never sent as they are.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+_CONTROLS.update({c: f"\\u{c:04x}" for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]})
+
+
+_LINES = {c: e for c, e in _CONTROLS.items() if c != 0x0A}  # the same, newlines kept
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """`text` safe to print on a terminal: control characters shown as escapes (`\\x1b`)."""
+    return str(text).translate(_LINES if keep_newlines else _CONTROLS)
+
+
 def masked(text: str) -> str:
     """`text` with the credentials of every URL in it masked: https://user:****@mirror.example/, and
     a user name alone (often a token) as https://****@mirror.example/."""
@@ -19,8 +34,9 @@ class TickerError(Exception):
     exit_code = 1
 
     def __init__(self, detail: str):
-        # Every message a person, a log or a table sees is one of these: no credential gets past.
-        super().__init__(masked(f"{self.__doc__}: {detail}"))
+        # Every message a person, a log or a table sees is one of these: no credential and no
+        # terminal control gets past.
+        super().__init__(printable(masked(f"{self.__doc__}: {detail}")))
 
 
 class ConfigError(TickerError):
@@ -35,7 +51,7 @@ class SourceError(TickerError):
     def __init__(self, source: str, detail: str):
         # The docstring names the source it is about: "Could not reach NBRB: ...".
         self.source = source
-        Exception.__init__(self, masked(f"{self.__doc__.format(source=source)}: {detail}"))
+        Exception.__init__(self, printable(masked(f"{self.__doc__.format(source=source)}: {detail}")))
 
 
 class SourceUnavailable(SourceError):
@@ -86,6 +102,10 @@ class AlreadyRunning(TickerError):
 
 class Interrupted(TickerError):
     """Interrupted"""
+
+
+class Overdue(TickerError):
+    """Stopped at its deadline"""
 
 
 class ChartError(TickerError):

@@ -171,9 +171,13 @@ def test_a_failure_leaves_the_old_file(recorded_db, tmp_path):
     assert target.read_text() == "old\n"
 
 
-def test_output_into_a_missing_folder_is_one_line(recorded_db, tmp_path):
-    out = run(recorded_db, "--output", str(tmp_path / "no" / "rates.csv"), code=1)
-    assert out == f"Error: Could not open file '{tmp_path / 'no' / 'rates.csv'}': No such file or directory\n"
+def test_output_into_a_missing_folder_or_to_a_folder_is_a_usage_error_that_writes_nothing(recorded_db, tmp_path):
+    out = run(recorded_db, "--output", str(tmp_path / "no" / "rates.csv"), code=2)
+    assert out == (f"Error: Invalid value for --output: {tmp_path / 'no' / 'rates.csv'}: there is no folder"
+                   f" {tmp_path / 'no'} to write it in\n")
+    out = run(recorded_db, "--output", f"{tmp_path / 'missing-folder'}/", code=2)
+    assert out == f"Error: Invalid value for --output: {tmp_path / 'missing-folder'}/ is a folder: name the file to write\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_since_after_until_is_refused(recorded_db):

@@ -3,6 +3,7 @@
 import json
 
 from .. import days, sources
+from ..errors import printable
 from ..model import round_half_up
 from ..store.reader import BankBest, BankRates
 
@@ -53,7 +54,8 @@ def table(rates: BankRates) -> str:
                  f"sell: it sells you {rates.code} (the lowest is best).")
     if any(best and not best.checked for best in (rates.buy, rates.sell)):
         lines.append("Scale unchecked: there was no official rate in the database to check it against.")
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    # Points' names, addresses and hours are the bank's text: control characters never reach the terminal.
+    return printable("\n".join(line.rstrip() for line in lines), keep_newlines=True) + "\n"
 
 
 def as_json(rates: BankRates) -> str:

@@ -43,7 +43,11 @@ def nothing(conn, codes=(), since=None, until=None) -> str | None:
     which = f" of {', '.join(codes)}" if codes else ""
     span = {(True, True): f" from {since} to {until}", (True, False): f" from {since} on",
             (False, True): f" up to {until}", (False, False): ""}[bool(since), bool(until)]
-    return f"Nothing to export: no rates{which}{span} in the database (it has {first} to {last})"
+    # The range of what was asked for: each currency's own, and why one has no later day.
+    has = "; ".join(f"{code} from {a} to {b}" + (f" ({gone})" if (gone := since and hints.ended(conn, code, since))
+                                                   else "")
+                    for code in codes for a, b in [reader.stored_range(conn, code)]) or f"{first} to {last}"
+    return f"Nothing to export: no rates{which}{span} in the database (it has {has})"
 
 
 def _records(rows):

@@ -52,8 +52,8 @@ def missing(conn: sqlite3.Connection, code: str, day: date | None = None) -> str
     kind = {(0,): "daily ", (1,): "monthly "}.get(listed.lists, "") if listed else ""
     iso = day.isoformat() if day else None
     # An open record ends in 2050 in NBRB's catalogue: only an end already past is an end.
-    if listed and iso and iso > listed.end and listed.end < days.today().isoformat():
-        return f"NBRB no longer quotes {code}: its last {kind}rate is for {listed.end}"
+    if day and ended(conn, code, day):
+        return ended(conn, code, day)
     if listed and iso and iso < listed.start:
         return f"NBRB has no {kind}{code} rate before {listed.start}"
     if last is None:
@@ -101,8 +101,22 @@ def missing_day(conn: sqlite3.Connection, on: date) -> str:
     return f"no rates for {on} in the database; `ticker backfill --since {on} --until {on}` fills them"
 
 
+def ended(conn: sqlite3.Connection, code: str, first: date) -> str | None:
+    """"NBRB no longer quotes BGN: its last daily rate is for 2025-12-31" when the catalogue says
+    `code` ended before `first` (so no command can fill days from `first` on); else None."""
+    listed = reader.catalogued(conn, code)
+    if listed and first.isoformat() > listed.end and listed.end < days.today().isoformat():
+        kind = {(0,): "daily ", (1,): "monthly "}.get(listed.lists, "")
+        return f"NBRB no longer quotes {code}: its last {kind}rate is for {listed.end}"
+    return None
+
+
 def window(conn: sqlite3.Connection, code: str, first: date, last: date) -> str:
     """Why a chart's window has no `code` rate."""
     if not reader.has(conn, code):
         return missing(conn, code)
+    gone = ended(conn, code, first)
+    if gone:
+        stored_first, stored_last = reader.stored_range(conn, code)
+        return f"{gone}; the database has {code} from {stored_first} to {stored_last}: chart a window that ends then"
     return f"no {code} rates from {first} to {last} in the database; run `ticker backfill`"

@@ -123,7 +123,7 @@ def build(config, day: date, out: Path | None = None, currencies=(), windows=())
                 for half in (staged, staged.with_name(f"{staged.name}.day")):
                     shutil.rmtree(half, ignore_errors=True)
                 raise
-            newest = _latest_day(out) <= day.isoformat()
+            newest = latest_day(out) <= day.isoformat()
             if newest:
                 _point_latest(out, staged)
                 shown = [page.Chart(n, text, charts.PIXELS) for n, text, _ in jobs if (staged / n).is_file()]
@@ -199,13 +199,20 @@ def _target(out: Path) -> str | None:
     return name.name if name.parent == Path(SETS) else None
 
 
-def _latest_day(out: Path) -> str:
-    """The day of the set latest/ shows; "" when unknown, so that any set replaces it."""
+def latest_day(out: Path) -> str:
+    """The day latest/ shows: its set's, or for a real folder (ticker files written before any chart)
+    the date in its ticker.json; "" when unknown, so that anything replaces it."""
+    import json
+
     name = _target(out)
     try:
-        return date.fromisoformat(name[:10]).isoformat() if name else ""
-    except ValueError:
-        return ""
+        if name:
+            return date.fromisoformat(name[:10]).isoformat()
+        if (out / LATEST).is_dir():
+            return date.fromisoformat(json.loads((out / LATEST / "ticker.json").read_text("utf-8"))["date"]).isoformat()
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return ""
 
 
 def _point_latest(out: Path, staged: Path) -> None:

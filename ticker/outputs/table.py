@@ -5,7 +5,7 @@ import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ..errors import NoData
+from ..errors import NoData, printable
 from ..model import MONTHLY
 from ..store import reader
 from . import export, hints
@@ -53,7 +53,7 @@ def _signed(value) -> str:
 
 
 def text(table: Table) -> str:
-    """A fixed-width table for a terminal."""
+    """A fixed-width table for a terminal (NBRB's names with any control character neutralised)."""
     head = f"Official NBRB rates in force on {table.day:%Y-%m-%d (%A)}, change against {table.previous_day}"
     cells = [(f"{r.current.scale} {r.current.code}", r.name, f"{r.current.rate} {r.current.unit}",
               f"{MARKS[r.direction] or ' '} {_signed(r.change)}".rstrip(),
@@ -68,7 +68,7 @@ def text(table: Table) -> str:
     if table.ahead:
         later = ", ".join(d.isoformat() for d in table.ahead)
         lines += ["", f"Published ahead: {later} (`ticker table --date {table.ahead[0]}`)"]
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines), keep_newlines=True) + "\n"
 
 
 FIELDS = ("date", "code", "name", "scale", "rate", "unit", "cur_id", "previous_rate", "change", "change_pct",

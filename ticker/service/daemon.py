@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 
 from .. import __version__, days, sources
 from ..days import stamp
-from ..errors import ConfigError, Incomplete, Interrupted, TickerError
+from ..errors import ConfigError, Incomplete, Interrupted, Overdue, TickerError, printable
 from ..sources import http
 from ..store import health as rows
 from . import health, schedule
@@ -72,6 +72,8 @@ class Daemon:
         self._logged = (0.0, 0.0)  # (fraction, monotonic time) of the last progress line
         self.retry_at: datetime | None = None
         self.job: str | None = None
+        self.job_since: datetime | None = None
+        self._job_started = 0.0  # monotonic: what the job's deadline is measured from
         self.last_success: tuple[str, str] | None = None  # (UTC stamp, what)
         self.last_error: tuple[str, str] | None = None
 
@@ -108,6 +110,7 @@ class Daemon:
     def bank(self) -> None:
         """Poll the bank once, in its own thread: a failure is one log line and the job's health,
         and the next poll on the schedule tries again."""
+        from ..store.writer import Store
         from ..sync.banks import poll
 
         if self.stopping:
@@ -116,7 +119,12 @@ class Daemon:
         self.bank_running = True
         try:
             rows.job_write(path, BANK, running_since=stamp(_now()))
-            done = poll(self.config, BANK)
+            store = Store(path)
+            try:
+                done = poll(self.config, BANK, store)
+                _checkpoint(store)
+            finally:
+                store.close()
             for line in done.refused[:REFUSALS_LOGGED]:
                 log.warning("%s", line)
             if len(done.refused) > REFUSALS_LOGGED:
@@ -173,6 +181,7 @@ class Daemon:
             new, changed = new + counts[0], changed + counts[1]
         if len(lists) > 1 and not any(part.failure for part in run.parts[1:]):
             self.lists_on = today
+        _checkpoint(store)
         if run.failure:
             raise run.failure
         return f"{new} new, {changed} revised, through {store.last_date() or today}", new + changed
@@ -203,6 +212,10 @@ class Daemon:
         self.progress = progress
         if self.stopping:
             raise Interrupted("the daemon is stopping")
+        deadline = health.DEADLINES["catch-up"]
+        if time.monotonic() - self._job_started > deadline:
+            raise Overdue(f"the catch-up ran past its deadline of {deadline // 60} minutes; what it stored is kept,"
+                          " the next run goes on")
         if progress.requests < LONG:
             return
         fraction, at = self._logged
@@ -221,7 +234,7 @@ class Daemon:
 
         if self.stopping:
             return False, 0
-        self.job = name
+        self.job, self.job_since, self._job_started = name, _now(), time.monotonic()
         self.save()
         store, notes = None, []
         try:
@@ -247,7 +260,7 @@ class Daemon:
                     log.warning("%s", note)
             if store is not None:
                 store.close()
-            self.job = None
+            self.job = self.job_since = None
             self.save()
 
     def _after_new_rates(self, wanted=lambda what: True) -> None:
@@ -314,6 +327,7 @@ class Daemon:
             self.config.database.path,
             heartbeat_at=stamp(now),
             job=self.job,
+            job_since=stamp(self.job_since),
             next_poll=stamp(schedule.next_poll(self.triggers["poll"], now, self.polled_on)),
             next_catchup=stamp(catchup),
             last_success_at=self.last_success and self.last_success[0],
@@ -322,6 +336,35 @@ class Daemon:
             last_error=self.last_error and self.last_error[1],
             **fields,
         )
+
+
+def _fold_in(database) -> None:
+    """At a clean stop: every change folded into the database file and the -wal emptied, so that a
+    copy of the bare file or SQLite's immutable=1 reads it whole; a reader holding it then (Datasette,
+    say) is said in one line, with the safe way to read meanwhile."""
+    from ..store.schema import checkpoint
+    from ..store.writer import Store
+
+    try:
+        store = Store(database)
+        try:
+            left = checkpoint(store.db)
+        finally:
+            store.close()
+    except Exception as exc:
+        log.error("stopping: could not fold the -wal into the database: %s", _one_line(exc))
+        return
+    if left is None:
+        log.warning("stopping: a reader holds %s, so its -wal still holds changes: read it with SQLite in WAL mode, "
+                    "or copy it with `ticker backup`, not as a bare file or with immutable=1", shown(database))
+
+
+def _checkpoint(store) -> None:
+    """After a batch of writes: the -wal folded in and cut back, unless a reader holds it (then later)."""
+    from ..store.schema import checkpoint
+
+    if checkpoint(store.db) is None:
+        log.debug("checkpoint: a reader holds the database; the -wal is folded in later")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -403,9 +446,17 @@ def _quiet_scheduler(record: logging.LogRecord) -> bool:
     return True
 
 
+class _Printable(logging.Formatter):
+    """Log lines carry upstream text (a point's name, a refused value): never a terminal control."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record), keep_newlines=True)
+
+
 def _logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr)
     for handler in logging.getLogger().handlers:
+        handler.setFormatter(_Printable("%(levelname)s %(message)s"))
         if _quiet_scheduler not in handler.filters:
             handler.addFilter(_quiet_scheduler)
     # Retries are logged by ticker.http in our words; urllib3's connection chatter stays out.
@@ -423,10 +474,10 @@ def run(config, level: str | None = None, load=None) -> None:
     _logging(level or config.log.level)
     schedule.triggers(config), schedule.bank_trigger(config)  # a crontab the scheduler refuses: nothing written
     database = config.database.path
+    Store(database).close()  # create or migrate before any job runs (and refuse another program's file)
     hold(database)
     signals = Signals()
     http.STOP.clear()
-    Store(database).close()  # create or migrate before any job runs
     # Held open and idle for the daemon's life: SQLite deletes the -wal and -shm files when its
     # last connection closes, and readers who may not write the folder cannot create them again.
     keeper = reader.connect(database)
@@ -471,6 +522,7 @@ def run(config, level: str | None = None, load=None) -> None:
     scheduler.shutdown(wait=False)
     busy = _wait_for_jobs(daemon, STOP_GRACE)
     daemon.stopped()
+    _fold_in(database)
     keeper.close()
     if busy:
         log.warning("stopped, abandoning %s after %d s: what it stored is kept, the next start finishes it",

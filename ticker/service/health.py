@@ -13,6 +13,10 @@ from ..store import reader
 
 HEARTBEAT = 60  # seconds between two writes of the daemon row while the daemon runs
 STALE_AFTER = 180  # seconds without a heartbeat before the daemon is stale: three missed beats
+# Seconds a job may run: a catch-up stops itself there (what it stored is kept, the next run goes
+# on); a job still running past it hangs, and `ticker status` says stale. Every request is bounded
+# by its source's timeout, so only a hang runs past these.
+DEADLINES = {"catch-up": 3600, "poll": 900, "bank poll": 900}
 FAILING_AFTER = 3  # failed runs in a row before a job counts as failing: 90 minutes of 30-minute polls
 BANK = "belarusbank"  # the bank poll's job
 
@@ -24,13 +28,26 @@ def stale(row, now: datetime) -> str | None:
     if row["state"] == "stopped":
         return f"the daemon stopped at {row['stopped_at']}"
     beat = parse_stamp(row["heartbeat_at"])
-    if (now - beat).total_seconds() <= STALE_AFTER:
+    if (now - beat).total_seconds() > STALE_AFTER:
+        return f"no heartbeat from the daemon (pid {row['pid']}) since {row['heartbeat_at']}"
+    return overdue(row["job"], row["job_since"], now)
+
+
+def overdue(job: str | None, since: str | None, now: datetime) -> str | None:
+    """Why a job counts as hanging (running past its deadline, DEADLINES), or None."""
+    if not job or not since:
         return None
-    return f"no heartbeat from the daemon (pid {row['pid']}) since {row['heartbeat_at']}"
+    deadline = DEADLINES.get(job, DEADLINES["catch-up"])
+    if (now - parse_stamp(since)).total_seconds() <= deadline:
+        return None
+    return f"the daemon's {job} has run since {since}, past its deadline of {deadline // 60} minutes: it hangs"
 
 
-def job_failing(row) -> str | None:
-    """Why a job counts as failing (FAILING_AFTER failed runs in a row), or None."""
+def job_failing(row, now: datetime) -> str | None:
+    """Why a job counts as failing (FAILING_AFTER failed runs in a row, or a run past its deadline), or None."""
+    hanging = overdue("bank poll", row["running_since"], now)
+    if hanging:
+        return hanging.replace("the daemon's bank poll", f"the {row['job']} poll")
     if row["failures"] < FAILING_AFTER:
         return None
     return (f"the {row['job']} poll failed {row['failures']} times in a row, last at {row['last_error_at']}:"
@@ -38,13 +55,14 @@ def job_failing(row) -> str | None:
 
 
 def verdict(today: date, last: dict[str, str], tracked: list[str], ended: dict[str, str], succeeded: bool,
-            daemon: str | None, bank: str | None = None) -> tuple[bool, str]:
+            daemon: str | None, bank: str | None = None, gaps: dict | None = None) -> tuple[bool, str]:
     """`ticker status`'s one verdict: (whether all is well, the line that says so or why not).
 
-    Not well when the database has no rates, no fetch ever succeeded, a tracked currency that
-    has not ended lacks today's rate (`last`: code -> its last stored day), or `daemon` (from
-    `stale`) says why the daemon is not keeping it current, or `bank` (from `job_failing`) why the
-    bank poll is failing.
+    Stale when the database has no rates, no fetch ever succeeded, a tracked currency that has
+    not ended lacks today's rate (`last`: code -> its last stored day), or `daemon` (from `stale`)
+    says why the daemon is not keeping it current, or `bank` (from `job_failing`) why the bank poll
+    is failing; incomplete when a tracked currency lacks days (`gaps`: code -> runs of days) since
+    track.since.
     """
     problems = []
     if not last:
@@ -55,10 +73,24 @@ def verdict(today: date, last: dict[str, str], tracked: list[str], ended: dict[s
     if missing and last:
         problems.append(f"no rate for {today}: {', '.join(missing)}")
     problems += [reason for reason in (daemon, bank) if reason]
-    if problems:
-        return False, "stale: " + "; ".join(problems)
+    holes = [_gaps(code, runs) for code, runs in (gaps or {}).items() if runs]
+    if problems or holes:
+        said = [f"stale: {'; '.join(problems)}"] if problems else []
+        if holes:
+            said.append(f"incomplete: {'; '.join(holes[:SHOWN])}" + (f"; and {len(holes) - SHOWN} more currencies"
+                                                                      if len(holes) > SHOWN else ""))
+        return False, "; ".join(said)
     current = [code for code in tracked if code not in ended]
     return True, f"up to date: {len(current)} currencies through {max(last[c] for c in current)}"
+
+
+SHOWN = 5  # currencies with missing days named in the verdict
+
+
+def _gaps(code: str, runs) -> str:
+    days = sum((b - a).days + 1 for a, b in runs)
+    shown = ", ".join(f"{a}..{b}" if a != b else f"{a}" for a, b in runs[:3]) + (", ..." if len(runs) > 3 else "")
+    return f"{code} lacks {days} day{'s' * (days != 1)} ({shown}); `ticker backfill` fills them"
 
 
 def report(config, conn, now: datetime) -> dict:
@@ -74,14 +106,21 @@ def report(config, conn, now: datetime) -> dict:
     ok, error = reader.last_fetch(conn, "ok"), reader.last_fetch(conn, "error")
     daemon = rows.read(conn)
     silent = stale(daemon, now)
-    bank = _bank(config, conn)
-    well, said = verdict(today, last, tracked, ended, ok is not None, silent, bank and bank["failing"])
+    bank = _bank(config, conn, now)
+    # Every day from track.since to today without a rate (the catalogue says when each code is quoted).
+    gaps = {code: reader.gaps(conn, code, config.track.since, today)
+            for code in dict.fromkeys([*tracked, *last])}
+    well, said = verdict(today, last, tracked, ended, ok is not None, silent, bank and bank["failing"],
+                         {code: gaps[code] for code in tracked})
+    currencies = [{**dict(r), "missing": sum((b - a).days + 1 for a, b in gaps[r["code"]]),
+                   "gaps": [[a.isoformat(), b.isoformat()] for a, b in gaps[r["code"]]]} for r in coverage]
     found = {
         "verdict": said,
         "ok": well,
         "database": str(config.database.path),
         "today": today.isoformat(),
-        "currencies": [dict(r) for r in coverage],
+        "since": config.track.since.isoformat(),
+        "currencies": currencies,
         "last_success": dict(ok) if ok else None,
         "last_error": dict(error) if error else None,
         "stale": [code for code in tracked if code not in ended and last.get(code, "") < today.isoformat()],
@@ -94,13 +133,13 @@ def report(config, conn, now: datetime) -> dict:
     return found
 
 
-def _bank(config, conn) -> dict | None:
+def _bank(config, conn, now: datetime) -> dict | None:
     """The bank poll's data and health: None when it is disabled and has never stored anything."""
     last = reader.bank_last_poll(conn)
     job = next((dict(row) for row in rows.jobs(conn) if row["job"] == BANK), None)
     if not config.belarusbank.enabled and last is None:
         return None
-    failing = job_failing(job) if job and config.belarusbank.enabled else None
+    failing = job_failing(job, now) if job and config.belarusbank.enabled else None
     return {"enabled": config.belarusbank.enabled, "last_answer": last, "job": job, "failing": failing}
 
 
@@ -111,7 +150,7 @@ def lines(found: dict) -> list[str]:
     labelled = list(_daemon(found["daemon"])) if found["daemon"] else []
     labelled += list(_bank_lines(found["bank"])) if found.get("bank") else []
     out += [f"{label:<14}{value}" for label, value in labelled]
-    out.append("code  rows   first       last        missing days")
+    out.append(f"code  rows   first       last        missing days since {found['since']}")
     ended = found["ended"]
     for r in found["currencies"]:
         note = f"  ended: NBRB stopped quoting it after {ended[r['code']]}" if r["code"] in ended else ""

@@ -22,6 +22,7 @@ from . import Coverage, OfficialSource, Schedule, Span, http
 
 SHORT = "NBRB"
 ISO_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})T00:00:00$")
+CODE = re.compile(r"[A-Z]{3}\Z")
 OPEN_END = date(2050, 1, 1)  # how NBRB ends a catalogue record still in force
 
 
@@ -53,6 +54,7 @@ class NBRB(OfficialSource):
     def __init__(self, base_url: str, timeout: float = 15, retries: int = 4, backoff: float = 0.5, **limits):
         hint = "set nbrb.base_url in the config to use a mirror or proxy"
         self.client = http.Client(SHORT, base_url, timeout, retries, backoff, hint, **limits)
+        self.notes: list[str] = []  # records and rows skipped, one line each (see `_coded`)
 
     @classmethod
     def from_config(cls, config) -> "NBRB":
@@ -60,9 +62,26 @@ class NBRB(OfficialSource):
         return cls(nbrb.base_url, nbrb.timeout, nbrb.retries, nbrb.backoff, **http.limits(nbrb))
 
     def currencies(self) -> list[Currency]:
-        """The whole catalogue: one record per Cur_ID period since 1991."""
+        """The whole catalogue: one record per Cur_ID period since 1991; a record whose code is not
+        ISO 4217's three capital letters is skipped (see `_coded`)."""
         url, body = self.client.json("/exrates/currencies")
-        return [_currency(url, item) for item in _list(url, body)]
+        return [_currency(url, item) for item in self._coded(_list(url, body), "a catalogue record")]
+
+    def _coded(self, items: list[dict], what: str) -> list[dict]:
+        """The items whose Cur_Abbreviation is a currency code (three ASCII capitals); each other one
+        is skipped with one note naming its Cur_ID and text. An odd record never splits a currency
+        (`pln` beside `PLN`) nor makes a code of markup, and never costs the rest of the answer."""
+        kept = []
+        for item in items:
+            code = item.get("Cur_Abbreviation")
+            if isinstance(code, str) and CODE.match(code):
+                kept.append(item)
+                continue
+            note = (f"{SHORT}: skipped {what} with the code {str(code)[:40]!r} (Cur_ID {item.get('Cur_ID')!r}):"
+                    " a currency code is three capital letters (ISO 4217)")
+            if note not in self.notes:
+                self.notes.append(note)
+        return kept
 
     def day(self, on: date) -> list[Rate]:
         """The daily rates in force on a day; an empty list while that day is unpublished."""
@@ -81,7 +100,8 @@ class NBRB(OfficialSource):
         return self.client.json("/exrates/rates", check, ondate=on.isoformat(), periodicity=self.periodicity)[1]
 
     def _listed(self, url, body) -> list[Rate]:
-        rates = [_listed_rate(url, item, self.periodicity) for item in _list(url, body)]
+        rates = [_listed_rate(url, item, self.periodicity) for item in self._coded(_list(url, body),
+                                                                                  f"a row of the {self.listing} list")]
         _unique(url, [(r.code, r.date) for r in rates])
         return rates
 
@@ -227,16 +247,9 @@ def _scale(url, item: dict) -> int:
     return scale
 
 
-def _code(url, item: dict) -> str:
-    code = _field(url, item, "Cur_Abbreviation", str)
-    if not re.match(r"^[A-Z]{3}$", code):
-        raise BadResponse(SHORT, f"{url}: Cur_Abbreviation is {code!r}, expected three letters")
-    return code
-
-
 def _listed_rate(url, item: dict, periodicity: int) -> Rate:
     on = _day(url, item)
-    return _exact(url, Rate(_code(url, item), on, _scale(url, item), _rate(url, item), unit_on(on),
+    return _exact(url, Rate(item["Cur_Abbreviation"], on, _scale(url, item), _rate(url, item), unit_on(on),
                             _field(url, item, "Cur_ID", int), periodicity))
 
 

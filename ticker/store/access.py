@@ -1,10 +1,57 @@
-"""Who may write and read the database file: the one line that says what permission is missing.
+"""Whose the database file is and who may write and read it: ticker's mark in it, and the one line
+that says what is wrong (another program's file, a permission missing).
 
 Stdlib only: the lock, the writer and the read-only side all use it.
 """
 
 import os
+import sqlite3
 from pathlib import Path
+
+# "TKR1": ticker's mark in the file's header (PRAGMA application_id), so that a file is known for
+# ticker's without reading its tables.
+APPLICATION_ID = 0x544B5231
+MIGRATION_SET = "ticker"  # the name of ticker's migrations in _sqlite_migrations (store.schema)
+# Every migration this ticker has, in order: a file that records another was written by a newer
+# one. (tests/store/test_schema.py holds it to store.schema's.)
+KNOWN_MIGRATIONS = ("0001_initial", "0002_daemon", "0004_exact_views", "0005_alerts", "0006_monthly", "0007_banks",
+                    "0008_job_since")
+
+
+def foreign(conn: sqlite3.Connection, path) -> str | None:
+    """Why the SQLite file behind `conn` is not ticker's (another program's, given by mistake), in
+    one line naming a table it has; None when it is ticker's, or empty. Reads only."""
+    (marked,) = conn.execute("PRAGMA application_id").fetchone()
+    if marked == APPLICATION_ID:
+        return None
+    tables = [name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    if not tables:
+        return None  # a new, empty file: ticker's to fill
+    ours = "_sqlite_migrations" in tables and conn.execute(
+        "SELECT 1 FROM _sqlite_migrations WHERE migration_set = ? LIMIT 1", [MIGRATION_SET]).fetchone()
+    if marked == 0 and ours:
+        return None  # written by a ticker from before the mark
+    which = f"application_id {marked:#x}, " if marked else ""
+    shown = next((t for t in tables if t != "_sqlite_migrations"), tables[0])
+    return (f"{path} is not a ticker database ({which}a table {shown!r} of another program, and no ticker"
+            f" migrations); ticker leaves it as it is: give --db or [database] path a file of ticker's, or a new one")
+
+
+def warn_if_newer(conn: sqlite3.Connection, path) -> None:
+    """One warning when the file records migrations this ticker does not know: a newer one wrote it."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone():
+        return
+    newer = [name for (name,) in conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?"
+                                              " ORDER BY rowid", [MIGRATION_SET]) if name not in KNOWN_MIGRATIONS]
+    if newer:
+        import logging
+
+        log = logging.getLogger("ticker")
+        # The daemon's log says WARNING itself; a command's stderr line says it as its others do.
+        prefix = "" if log.hasHandlers() else "Warning: "
+        log.warning("%s%s was written by a newer ticker (migrations %s unknown here): this one may misread it;"
+                    " upgrade ticker", prefix, path, ", ".join(newer))
 
 
 def _user() -> str:

@@ -41,6 +41,11 @@ def connect(path: Path) -> sqlite3.Connection:
                                 f"-shm file beside it: {problem.split(': ', 1)[1]}; or start the daemon, "
                                 "which folds them in") from None
         conn = _connect(resolved, "immutable=1")
+    problem = access.foreign(conn, path)
+    if problem:
+        conn.close()
+        raise DatabaseError(problem)
+    access.warn_if_newer(conn, path)
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'rates'").fetchone():
         raise NoData(f"{path} has no rates table; run `ticker backfill` first")
     if not conn.execute("SELECT 1 FROM pragma_table_info('rates') WHERE name = 'byn_per_unit_e16'").fetchone():
@@ -186,6 +191,31 @@ def coverage(conn: sqlite3.Connection) -> list[sqlite3.Row]:
         " max(CASE WHEN periodicity = 0 THEN date ELSE date(date, 'start of month', '+1 month', '-1 day') END)"
         " AS until FROM rates GROUP BY code ORDER BY code"
     ).fetchall()
+
+
+def gaps(conn: sqlite3.Connection, code: str, since: date, until: date) -> list[tuple[date, date]]:
+    """The runs of days from `since` to `until` on which NBRB's cached catalogue quotes `code` (in
+    either list) and no stored rate of that list is in force: what a backfill would fill. Counts
+    first, so that a complete record costs a few index seeks and no rows read."""
+    from ..days import runs
+    from ..model import days_in_force
+
+    missing: list[date] = []
+    for start, end, periodicity in conn.execute(
+            "SELECT date_start, date_end, periodicity FROM currencies WHERE code = ? AND date_start <= ?"
+            " AND date_end >= ? ORDER BY date_start", [code, until.isoformat(), since.isoformat()]).fetchall():
+        first, last = max(since, date.fromisoformat(start)), min(until, date.fromisoformat(end))
+        if periodicity == 0:
+            (count,) = conn.execute("SELECT count(*) FROM rates WHERE code = ? AND date BETWEEN ? AND ?"
+                                    " AND periodicity = 0", [code, first.isoformat(), last.isoformat()]).fetchone()
+            if count == (last - first).days + 1:
+                continue
+        set_days = [date.fromisoformat(d) for (d,) in conn.execute(
+            "SELECT date FROM rates WHERE code = ? AND date BETWEEN ? AND ? AND periodicity = ?",
+            [code, set_from(periodicity, first).isoformat(), last.isoformat(), periodicity])]
+        covered = days_in_force(periodicity, set_days)
+        missing += [day for day in each_day(first, last) if day not in covered]
+    return list(runs(sorted(set(missing))))
 
 
 def quoted_on(conn: sqlite3.Connection, day: date) -> list[str]:

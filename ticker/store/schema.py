@@ -7,10 +7,10 @@ from pathlib import Path
 from sqlite_utils import Database, Migrations
 
 from ..days import sql_minsk_day
-from ..errors import NotWritable
+from ..errors import DatabaseError, NotWritable
 from . import access
 
-MIGRATIONS = Migrations("ticker")
+MIGRATIONS = Migrations(access.MIGRATION_SET)
 
 # The schema is public API: people query it directly. Comments inside the CREATE
 # statements survive into sqlite_master, so `ticker schema` shows them too.
@@ -464,12 +464,24 @@ def _banks(db):
         db.execute(statement)
 
 
+# Migration 0008: since when the daemon's job runs, so that `ticker status` can tell one that hangs.
+JOB_SINCE = ("ALTER TABLE daemon ADD COLUMN job_since TEXT"
+             " /* UTC ISO-8601: since when `job` runs; NULL when idle */")
+
+
+@MIGRATIONS(name="0008_job_since")
+def _job_since(db):
+    db.execute(JOB_SINCE)
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating and migrating as needed) with WAL, so readers never wait for the writer.
 
     Safe when several processes open a new or old database at once: the migrations run inside
     one write transaction, and whoever comes second finds them applied. A folder or file this
-    process may not write raises NotWritable, naming the path and the permission needed.
+    process may not write raises NotWritable, naming the path and the permission needed; a
+    file of another program raises DatabaseError before anything in it changes (not even its
+    journal mode).
     """
     if str(path) == ":memory:":
         return _open(path)
@@ -487,17 +499,41 @@ def open_db(path: Path | str) -> Database:
         raise
 
 
+# The -wal file is cut back to this after a checkpoint, so that a backfill beside a reader does not
+# leave it at its peak for as long as the daemon runs.
+JOURNAL_LIMIT = 4 * 2**20
+
+
 def _open(path) -> Database:
     db = Database(path)
     db.execute("PRAGMA busy_timeout = 10000")
+    problem = access.foreign(db.conn, path)
+    if problem:
+        db.close()
+        raise DatabaseError(problem)
+    access.warn_if_newer(db.conn, path)
     db.execute("PRAGMA journal_mode = WAL")
+    db.execute(f"PRAGMA journal_size_limit = {JOURNAL_LIMIT}")
     # In WAL mode NORMAL never corrupts; a power cut may drop the last batches, which the next
     # catch-up fetches again. FULL would fsync every batch of a backfill.
     db.execute("PRAGMA synchronous = NORMAL")
-    if MIGRATIONS.pending(db):
+    if MIGRATIONS.pending(db) or db.execute("PRAGMA application_id").fetchone()[0] != access.APPLICATION_ID:
         with immediate(db):
+            db.execute(f"PRAGMA application_id = {access.APPLICATION_ID}")
             MIGRATIONS.apply(db)
     return db
+
+
+def checkpoint(db: Database) -> tuple[int, int] | None:
+    """Fold the -wal into the database and truncate it, unless a reader's transaction still needs
+    it (then nothing waits: the next checkpoint does it). (frames left, frames in the -wal), or None
+    when a reader blocked it."""
+    db.execute("PRAGMA busy_timeout = 0")  # a reader in the way is no reason to wait
+    try:
+        busy, frames, done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.execute("PRAGMA busy_timeout = 10000")
+    return None if busy else (frames - done, frames)
 
 
 def schema_sql() -> str:

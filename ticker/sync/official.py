@@ -27,7 +27,7 @@ from ..errors import (
     SourceError,
     SourceUnavailable,
 )
-from ..model import Currency, Rate, days_in_force, set_from
+from ..model import DAILY, Currency, Rate, days_in_force, set_from
 from ..sources import Span
 from ..store.writer import Store
 from .pool import Pool
@@ -74,8 +74,18 @@ class Sync:
         self.config = config
         self.store = store or Store(config.database.path)
         self.source = sources.get(source).from_config(config) if isinstance(source, str) else source
-        self.notes: list[str] = []
+        self.source.notes = []
         self._refreshed = False
+
+    @property
+    def notes(self) -> list[str]:
+        """What a person should know that is no failure: this Sync's and its source's (a record it
+        skipped), one line each; Syncs of one run share one list."""
+        return self.source.notes
+
+    @notes.setter
+    def notes(self, shared: list[str]) -> None:
+        self.source.notes = shared
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -92,8 +102,9 @@ class Sync:
             try:
                 with self.store.attempt("catalogue", f"{self.source.id} currencies"):
                     fresh = self.source.currencies()
-                    if not any(r.periodicity == self.source.periodicity for r in fresh):
-                        raise BadResponse(self.source.short, f"the catalogue lists no {self.source.listing} currency")
+                    # No daily currency at all is a broken catalogue; none of a rarer list (monthly) is news.
+                    if not any(r.periodicity == DAILY for r in fresh):
+                        raise BadResponse(self.source.short, "the catalogue lists no daily currency")
                     self.store.save_catalogue(fresh)
                 records = fresh
             except SourceError as exc:
