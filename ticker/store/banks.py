@@ -12,6 +12,7 @@ without a gap from its first answer on.
 import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -88,11 +89,12 @@ def write(db, poll: Poll, points: list[Point], rates: list[BankRate]) -> None:
         sets = _Sets(db)
         starts, ends = [], []
         for point, point_rates in by_point.items():
-            was = current.get(point)  # (first_poll, set id or None, {key: value id}, effective_at)
+            was = current.get(point)
             keys = {_key(q): q for q in point_rates}
             effective_at = point_rates[0].effective_at if point_rates else None
-            old = was[2] if was else {}
-            if was and (was[1] is None) == (not keys) and old.keys() == keys.keys() and was[3] == effective_at:
+            old = was.values if was else {}
+            if (was and (was.rate_set is None) == (not keys) and old.keys() == keys.keys()
+                    and was.effective_at == effective_at):
                 continue  # the same rates as before (a value's `checked` stays as first stored)
             sides = {key[:3] for key in old}  # (code, against, side) quoted before
             poll.changed += sum(1 for key in keys if key not in old)
@@ -101,7 +103,7 @@ def write(db, poll: Poll, points: list[Point], rates: list[BankRate]) -> None:
             ids = [old.get(key) or sets.value(q) for key, q in keys.items()]
             starts.append((point, poll.id, sets.find(effective_at, ids) if ids else None))
             if was:
-                ends.append((previous, point, was[0]))
+                ends.append((previous, point, was.first_poll))
         # Points listed before and not now (gone, refused, or outside the cities kept): they quote nothing.
         for point, (first_poll, rate_set, old, _) in current.items():
             if point not in listed and rate_set is not None:
@@ -144,9 +146,17 @@ def _points(db, bank: str, points: list[Point], now: str) -> dict[str, int]:
     return {point_id: n for n, point_id in db.execute("SELECT id, point_id FROM bank_points WHERE bank = ?", [bank])}
 
 
-def _quoting(db, bank: str) -> dict[int, tuple]:
-    """Each of the bank's points with an open row: point -> (first_poll, set id or None, {key: value id},
-    effective_at)."""
+class Quoted(NamedTuple):
+    """What a point quotes now: its open row in bank_point_sets and that set's values."""
+
+    first_poll: int  # the row's first answer
+    rate_set: int | None  # None: it quotes nothing
+    values: dict  # _key(value) -> bank_values.id
+    effective_at: str | None  # the set's, as published
+
+
+def _quoting(db, bank: str) -> dict[int, Quoted]:
+    """Each of the bank's points with an open row: bank_points.id -> what it quotes now."""
     current = {}
     for point, first_poll, rate_set, effective_at in db.execute(
             "SELECT ps.point, ps.first_poll, ps.rate_set, s.effective_at FROM bank_points AS p"
@@ -160,7 +170,7 @@ def _quoting(db, bank: str) -> dict[int, tuple]:
             " JOIN bank_values AS v ON v.id = m.value"
             f" WHERE m.rate_set IN ({', '.join('?' * len(sets))})", sorted(sets)):
         contents.setdefault(rate_set, {})[code, against, side, scale, text] = value
-    return {point: (first, rate_set, contents.get(rate_set, {}), eff)
+    return {point: Quoted(first, rate_set, contents.get(rate_set, {}), eff)
             for point, (first, rate_set, _, eff) in current.items()}
 
 

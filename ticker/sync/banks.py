@@ -8,6 +8,7 @@ stored with the bank's own scale and marked unchecked; one whose scale nobody kn
 
 from collections import defaultdict
 from decimal import Decimal
+from typing import Callable, NamedTuple
 
 from .. import days, sources
 from ..model import BASE, BankRate, Rate, per_unit_e16
@@ -45,7 +46,7 @@ def check(source, rates: list[BankRate], official: dict[str, Rate]) -> tuple[lis
     """Each rate with its scale and `checked` set, or refused: one line per currency and side, with
     the first point's problem (the others are the same mistake with other values)."""
     kept, refused = [], defaultdict(list)
-    rules = {}  # (code, against, side) -> (scale, expected or None, how the problem reads)
+    rules: dict[tuple[str, str, str], Check] = {}  # (code, against, side) -> how to check its rates
     for q in rates:
         rule = rules.get((q.code, q.against, q.side))
         if rule is None:
@@ -75,27 +76,34 @@ def check(source, rates: list[BankRate], official: dict[str, Rate]) -> tuple[lis
     return kept, lines
 
 
-def _rule(q: BankRate, official: dict[str, Rate]):
-    """How to check the rates of one currency, against and side: (scale or None when unknown, the
-    value expected from NBRB's official rates or None when there is none, the refusal's words)."""
+class Check(NamedTuple):
+    """How the rates of one currency, against and side are checked."""
+
+    scale: int | None  # units per rate; None when nobody knows it (the rate is refused)
+    expected: Decimal | None  # the value NBRB's official rates give, or None when there is none
+    describe: Callable | None  # the refusal's words: describe(rate, how far off)
+
+
+def _rule(q: BankRate, official: dict[str, Rate]) -> Check:
+    """How to check the rates of `q`'s currency, against and side."""
     if not q.cross:
         nbrb = official.get(q.code)
         if nbrb is None:
             problem = f"no scale known for {q.code}: NBRB has no official rate for it in the database"
-            return q.scale, None, lambda rate: problem
+            return Check(q.scale, None, lambda rate: problem)
         # The bank quotes per NBRB's scale (FACTS §1.4); should NBRB change one, the check tells.
-        return nbrb.scale, nbrb.byn_per_unit * nbrb.scale, lambda rate, off=None: (
+        return Check(nbrb.scale, nbrb.byn_per_unit * nbrb.scale, lambda rate, off=None: (
             f"{rate} BYN per {nbrb.scale} {q.code} is {off} NBRB's {nbrb.rate} BYN per {nbrb.scale} {q.code}"
-            f" on {nbrb.date}; wrong scale?")
+            f" on {nbrb.date}; wrong scale?"))
     base, other = official.get(q.code), official.get(q.against)
     if base is None or other is None:
-        return 1, None, None
+        return Check(1, None, None)
     mid = base.byn_per_unit / other.byn_per_unit  # `against` per 1 `code` at the official rates
     # The client gets `against` per 1 `code` on the buy side, `code` per 1 `against` on the sell side.
     expected = mid if q.side == "buy" else 1 / mid
     unit = f"{q.against} per 1 {q.code}" if q.side == "buy" else f"{q.code} per 1 {q.against}"
-    return 1, expected, lambda rate, off=None: (
-        f"{rate} {unit} is {off} NBRB's cross rate {expected:.6g} on {base.date}; reversed?")
+    return Check(1, expected, lambda rate, off=None: (
+        f"{rate} {unit} is {off} NBRB's cross rate {expected:.6g} on {base.date}; reversed?"))
 
 
 def _off(rate: Decimal, expected: Decimal) -> str | None:
