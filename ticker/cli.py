@@ -5,7 +5,7 @@ import os
 import sqlite3
 import sys
 from contextlib import nullcontext
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 import click
@@ -376,75 +376,34 @@ def status(ctx, config, as_json):
     import json
 
     from .service import health
-    from .store import reader
 
-    conn = _reader(config)
-    today = days.today()
-    rows = reader.coverage(conn)
-    # The last day each has a rate in force, up to today: a monthly rate counts to the end of its month.
-    last = {r["code"]: min(r["until"], max(r["last"], today.isoformat())) for r in rows}
-    ended = reader.ended(conn, today)
-    tracked = list(config.track.currencies)
-    if config.track.all:
-        tracked = reader.quoted_on(conn, today) or list(last)
-    ok, error = reader.last_fetch(conn, "ok"), reader.last_fetch(conn, "error")
-    daemon = health.read(conn)
-    silent = health.stale(daemon, datetime.now(timezone.utc))
-    bank = _bank_status(conn, config)
-    well, verdict = health.verdict(today, last, tracked, ended, ok is not None, silent, bank and bank["failing"])
-    stale = [code for code in tracked if code not in ended and last.get(code, "") < today.isoformat()]
-    report = {
-        "verdict": verdict,
-        "ok": well,
-        "database": str(config.database.path),
-        "today": today.isoformat(),
-        "currencies": [dict(r) for r in rows],
-        "last_success": dict(ok) if ok else None,
-        "last_error": dict(error) if error else None,
-        "stale": stale,
-        "ended": {code: ended[code] for code in sorted(ended) if code in tracked or code in last},
-        "daemon": dict(daemon) if daemon else None,
-        "daemon_stale": silent,
-    }
-    if bank:
-        report["bank"] = bank
+    report = health.report(_reader(config), config)
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
-        click.echo(verdict)
+        ended, bank = report["ended"], report.get("bank")
+        click.echo(report["verdict"])
         click.echo(f"database      {report['database']}")
-        click.echo(f"today         {today} (Europe/Minsk)")
-        click.echo(f"last success  {_fetch_line(ok)}")
-        click.echo(f"last error    {_fetch_line(error)}")
-        if daemon:
-            for label, value in _daemon_lines(daemon):
+        click.echo(f"today         {report['today']} (Europe/Minsk)")
+        click.echo(f"last success  {_fetch_line(report['last_success'])}")
+        click.echo(f"last error    {_fetch_line(report['last_error'])}")
+        if report["daemon"]:
+            for label, value in _daemon_lines(report["daemon"]):
                 click.echo(f"{label:<14}{value}")
         if bank:
             for label, value in _bank_lines(bank):
                 click.echo(f"{label:<14}{value}")
         click.echo("code  rows   first       last        missing days")
-        for r in rows:
+        for r in report["currencies"]:
             note = f"  ended: NBRB stopped quoting it after {ended[r['code']]}" if r["code"] in ended else ""
             note += f"  ({r['monthly']} set monthly)" if r["monthly"] else ""
             click.echo(f"{r['code']}  {r['rows']:<6} {r['first']}  {r['last']}  {r['missing']}{note}")
-        for code in report["ended"]:
-            if code not in last:
+        stored = {r["code"] for r in report["currencies"]}
+        for code in ended:
+            if code not in stored:
                 click.echo(f"{code}  none   ended: NBRB stopped quoting it after {ended[code]}")
-    if not well:
+    if not report["ok"]:
         ctx.exit(1)
-
-
-def _bank_status(conn, config) -> dict | None:
-    """The bank poll's data and health (issue 11): None when it is disabled and has never stored anything."""
-    from .service import health
-    from .store import reader
-
-    last = reader.bank_last_poll(conn)
-    job = next((dict(row) for row in health.jobs(conn) if row["job"] == "belarusbank"), None)
-    if not config.belarusbank.enabled and last is None:
-        return None
-    failing = health.job_failing(job) if job and config.belarusbank.enabled else None
-    return {"enabled": config.belarusbank.enabled, "last_answer": last, "job": job, "failing": failing}
 
 
 def _bank_lines(bank):

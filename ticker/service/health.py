@@ -4,7 +4,7 @@
 import os
 import sqlite3
 from contextlib import closing
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from .. import __version__
 from ..days import parse_stamp
@@ -78,6 +78,55 @@ def verdict(today: date, last: dict[str, str], tracked: list[str], ended: dict[s
         return False, "stale: " + "; ".join(problems)
     current = [code for code in tracked if code not in ended]
     return True, f"up to date: {len(current)} currencies through {max(last[c] for c in current)}"
+
+
+def report(conn: sqlite3.Connection, config) -> dict:
+    """What `ticker status --json` prints (and `ticker serve`'s /api/status answers): the verdict,
+    `ok`, coverage per currency, the last fetches, the daemon's row and the bank poll's health."""
+    from .. import days
+    from ..store import reader
+
+    today = days.today()
+    rows = reader.coverage(conn)
+    # The last day each has a rate in force, up to today: a monthly rate counts to the end of its month.
+    last = {r["code"]: min(r["until"], max(r["last"], today.isoformat())) for r in rows}
+    ended = reader.ended(conn, today)
+    tracked = list(config.track.currencies)
+    if config.track.all:
+        tracked = reader.quoted_on(conn, today) or list(last)
+    ok, error = reader.last_fetch(conn, "ok"), reader.last_fetch(conn, "error")
+    daemon = read(conn)
+    silent = stale(daemon, datetime.now(timezone.utc))
+    bank = _bank_status(conn, config)
+    well, said = verdict(today, last, tracked, ended, ok is not None, silent, bank and bank["failing"])
+    found = {
+        "verdict": said,
+        "ok": well,
+        "database": str(config.database.path),
+        "today": today.isoformat(),
+        "currencies": [dict(r) for r in rows],
+        "last_success": dict(ok) if ok else None,
+        "last_error": dict(error) if error else None,
+        "stale": [code for code in tracked if code not in ended and last.get(code, "") < today.isoformat()],
+        "ended": {code: ended[code] for code in sorted(ended) if code in tracked or code in last},
+        "daemon": dict(daemon) if daemon else None,
+        "daemon_stale": silent,
+    }
+    if bank:
+        found["bank"] = bank
+    return found
+
+
+def _bank_status(conn: sqlite3.Connection, config) -> dict | None:
+    """The bank poll's data and health (issue 11): None when it is disabled and has never stored anything."""
+    from ..store import reader
+
+    last = reader.bank_last_poll(conn)
+    job = next((dict(row) for row in jobs(conn) if row["job"] == "belarusbank"), None)
+    if not config.belarusbank.enabled and last is None:
+        return None
+    failing = job_failing(job) if job and config.belarusbank.enabled else None
+    return {"enabled": config.belarusbank.enabled, "last_answer": last, "job": job, "failing": failing}
 
 
 # -- jobs with a health of their own (the bank poll): the `daemon_jobs` table -------------------
