@@ -382,6 +382,7 @@ def application(config):
 
 def serve(config, host: str, port: int) -> None:
     """Listen on host:port (0: any free port) until SIGTERM or SIGINT; say where on stderr first."""
+    import signal
     import socket
 
     import uvicorn
@@ -401,6 +402,10 @@ def serve(config, host: str, port: int) -> None:
           f"charts {config.charts.dir}; read-only)", file=sys.stderr, flush=True)
     uvicorn_config = uvicorn.Config(app, loop="uvloop", http="httptools", lifespan="off", access_log=False,
                                     log_level="warning", server_header=False, timeout_graceful_shutdown=5)
+    # uvicorn stops gracefully on SIGTERM and SIGINT, then raises the signal again for the handler it
+    # found: this one, so that a stop is exit status 0 (as the daemon's) rather than death by the signal.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda *_: None)
     try:
         uvicorn.Server(uvicorn_config).run(sockets=[sock])
     finally:

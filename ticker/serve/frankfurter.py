@@ -156,12 +156,16 @@ def span(conn, first: date, last: date, q: Query, today: date, max_days: int):
     return head[0], parts()
 
 
+ANCHOR = "USD"  # a currency of NBRB's daily list, whose rows say which days are stored
+
+
 def _stored_codes(conn, q: Query) -> list[str]:
-    """The stored codes a query needs: its symbols and base (every code when it has no symbols)."""
+    """The stored codes a query needs: its symbols and base (every code when it has no symbols),
+    and a daily one, so that a range of monthly currencies alone still has its days."""
     stored = [c for (c,) in conn.execute(reader.CODES + "SELECT code FROM codes WHERE code IS NOT NULL")]
     if q.symbols is None:
         return stored
-    return [c for c in stored if c in set(q.symbols) | {q.base}]
+    return [c for c in stored if c in set(q.symbols) | {q.base, ANCHOR}]
 
 
 def _days(conn, first: date, last: date, q: Query):
