@@ -30,7 +30,7 @@ class Collector:
         today = days.today()
         yield from self._rates(conn, today)
         yield from self._health(conn, now)
-        yield from self._banks(conn, today)
+        yield from self._banks(conn)
 
     def _rates(self, conn, today):
         rate = GaugeMetricFamily("ticker_rate_byn", "NBRB's official rate in force today: BYN per `scale` units"
@@ -75,16 +75,26 @@ class Collector:
         yield GaugeMetricFamily("ticker_up_to_date", "1 when `ticker status` says up to date, 0 when stale",
                                 value=1 if report["ok"] else 0)
 
-    def _banks(self, conn, today):
-        city = self.config.banks.city
-        best = GaugeMetricFamily("ticker_bank_best_rate_byn", "The best bank rate in `city` now: `buy`, the most"
-                                 " a bank pays for `scale` units of `currency`; `sell`, the least it asks; in BYN",
-                                 labels=["currency", "scale", "side", "city"])
-        for code, rates in reader.bank_on_day(conn, _bank_codes(conn), city, today).items():
-            for side, found in (("buy", rates.buy), ("sell", rates.sell)):
-                if found is not None:
-                    best.add_metric([code, str(found.scale), side, rates.city], float(found.rate))
+    def _banks(self, conn):
+        from ..errors import NoData
+
+        best = GaugeMetricFamily("ticker_bank_best_rate_byn", "The best bank rate in `city` in the last bank answer:"
+                                 " `buy`, the most a bank pays for `scale` units of `currency`; `sell`, the least it"
+                                 " asks; in BYN", labels=["currency", "scale", "side", "city"])
+        try:
+            city = reader.bank_city(conn, self.config.banks.city)
+        except NoData:  # no bank rates stored, or none for that city
+            city = None
+        if city is not None:
+            for code, rates in sorted(reader.bank_rates_of(conn, _bank_codes(conn), city).items()):
+                for side, found in (("buy", rates.buy), ("sell", rates.sell)):
+                    if found is not None:
+                        best.add_metric([code, str(found.scale), side, city], float(found.rate))
         yield best
+        last = reader.bank_last_poll(conn)
+        if last:
+            yield GaugeMetricFamily("ticker_bank_last_answer_timestamp_seconds", "When the last good bank answer"
+                                    " was stored", value=parse_stamp(last["finished_at"]).timestamp())
 
 
 def _bank_codes(conn) -> list[str]:
