@@ -16,7 +16,8 @@ import logging
 import re
 import sqlite3
 import sys
-from datetime import date
+import time
+from datetime import date, datetime, timedelta
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -46,7 +47,13 @@ DATED = re.compile(r"/(\d{4}-\d{2}-\d{2})/")
 
 class Database:
     """The read-only connection (opened on first use, again after a failure) and the stamp of
-    what it holds, re-read only when SQLite's data_version says another connection committed."""
+    what it holds, re-read only when SQLite's data_version says another connection committed.
+
+    data_version is asked at most every CHECK seconds (a hundred times a second): asking costs
+    more than the rest of an answer from the cache, and a commit is seen within that time.
+    """
+
+    CHECK = 0.01
 
     def __init__(self, path):
         self.path = path
@@ -54,6 +61,8 @@ class Database:
         self.seen = None
         self.stamp = None
         self.modified: str | None = None  # Last-Modified of the rates
+        self.checked = 0.0
+        self.day, self.day_ends = None, 0.0
 
     def _open(self) -> sqlite3.Connection:
         if self.conn is None:
@@ -62,23 +71,33 @@ class Database:
             except (NoData, DatabaseError, sqlite3.Error) as exc:
                 detail = str(exc).split(": ", 1)[-1]
                 raise Refused(503, f"no rates to serve yet: {detail}; the daemon (`ticker run`) writes them") from None
-            self.seen = None
+            self.seen, self.checked = None, 0.0
         return self.conn
 
     def version(self):
         """(the data's stamp, today in Minsk), what a kept answer was made from; None while unavailable."""
-        try:
-            conn = self._open()
-            seen = conn.execute("PRAGMA data_version").fetchone()[0]
-            if seen != self.seen:
-                self.stamp, self.modified = serving.stamp(conn), caching.http_date(serving.changed_at(conn))
-                self.seen = seen
-        except Refused:
-            return None
-        except sqlite3.Error:
-            self.close()
-            return None
-        return self.stamp, days.today()
+        now = time.monotonic()
+        if self.conn is None or now >= self.checked:
+            try:
+                conn = self._open()
+                seen = conn.execute("PRAGMA data_version").fetchone()[0]
+                if seen != self.seen:
+                    self.stamp, self.modified = serving.stamp(conn), caching.http_date(serving.changed_at(conn))
+                    self.seen = seen
+            except Refused:
+                return None
+            except sqlite3.Error:
+                self.close()
+                return None
+            self.checked = now + self.CHECK
+        return self.stamp, self.today()
+
+    def today(self) -> date:
+        """Today in Minsk, worked out again only when the day has turned."""
+        if time.time() >= self.day_ends:
+            self.day = days.today()
+            self.day_ends = datetime.combine(self.day + timedelta(days=1), datetime.min.time(), days.minsk()).timestamp()
+        return self.day
 
     def ready(self) -> sqlite3.Connection:
         """The connection once rates are stored; Refused 503 before."""

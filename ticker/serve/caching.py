@@ -45,7 +45,8 @@ class Publication:
 
             moment = datetime.fromtimestamp(now, days.minsk())
             midnight = datetime.combine(moment.date() + timedelta(days=1), datetime.min.time(), days.minsk())
-            poll = self.trigger.get_next_fire_time(None, moment)
+            # The trigger's next run may be `moment` itself: the one after it is what can change an answer.
+            poll = self.trigger.get_next_fire_time(None, moment + timedelta(seconds=1))
             self.until = min(midnight, poll).timestamp() if poll else midnight.timestamp()
         return self.until
 
@@ -172,8 +173,8 @@ class HTTPCache:
         await self.app(scope, receive, _Capture(self, key, version, inm, ims, send))
 
     async def _replay(self, entry: Entry, now: float, inm: bytes, ims: bytes, send) -> None:
-        headers = entry.headers + [(b"age", str(int(now - entry.stored)).encode())]
-        if not_modified(inm.decode("latin-1"), ims.decode("latin-1"), entry.etag, entry.last_modified):
+        headers = entry.headers + [(b"age", b"%d" % (now - entry.stored))]
+        if (inm or ims) and not_modified(inm.decode("latin-1"), ims.decode("latin-1"), entry.etag, entry.last_modified):
             await send({"type": "http.response.start", "status": 304,
                         "headers": [(k, v) for k, v in headers if k in KEPT_ON_304]})
             await send({"type": "http.response.body", "body": b""})

@@ -33,9 +33,12 @@ def stamp(conn: sqlite3.Connection) -> tuple:
 def in_force(conn: sqlite3.Connection, day: date) -> list[Rate]:
     """Every currency's rate in force on `day`, by code: its daily rate of that day, or the monthly
     rate set that month on or before it; [] when none is stored."""
+    return _in_force(list(map(_rate, conn.execute(NEWEST, {"on": day.isoformat()}))), day)
+
+
+def _in_force(newest: list[Rate], day: date) -> list[Rate]:
     month = set_from(MONTHLY, day)
-    return [q for q in map(_rate, conn.execute(NEWEST, {"on": day.isoformat()}))
-            if q.date == day or (q.periodicity == MONTHLY and q.date >= month)]
+    return [q for q in newest if q.date == day or (q.periodicity == MONTHLY and q.date >= month)]
 
 
 def snapshot(conn: sqlite3.Connection, day: date, lookback: int) -> tuple[date, list[Rate]] | None:
@@ -45,13 +48,15 @@ def snapshot(conn: sqlite3.Connection, day: date, lookback: int) -> tuple[date, 
     NBRB publishes every calendar day, so this is `day` itself unless it is not stored (not
     published yet, or a gap): Frankfurter's "the working day closest to the date".
     """
-    newest = [q for q in map(_rate, conn.execute(NEWEST, {"on": day.isoformat()})) if q.periodicity != MONTHLY]
-    if not newest:
+    newest = list(map(_rate, conn.execute(NEWEST, {"on": day.isoformat()})))
+    daily = [q.date for q in newest if q.periodicity != MONTHLY]
+    if not daily:
         return None
-    found = max(q.date for q in newest)
+    found = max(daily)
     if found < day - timedelta(days=lookback):
         return None
-    return found, in_force(conn, found)
+    # The same rows answer for `day` itself; an earlier day needs its own (a monthly rate set since).
+    return found, _in_force(newest, day) if found == day else in_force(conn, found)
 
 
 def days_of(rows, first: date):
