@@ -112,8 +112,12 @@ class Database:
         self.conn, self.seen = None, None
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # one encoder: made once, not per call
+BATCH = 512  # records of a streamed JSON array encoded at once
+
+
 def _dumps(data) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODE(data).encode()
 
 
 class Server:
@@ -216,7 +220,7 @@ class Server:
             lines = ("date,base,quote,rate\n", *(f"{r['date']},{r['base']},{r['quote']},{r['rate']}\n" for r in found))
             parts, media = iter(lines), CSV
         elif NDJSON in accept:
-            parts, media = (_dumps(r).decode() + "\n" for r in found), NDJSON
+            parts, media = (_ENCODE(r) + "\n" for r in found), NDJSON
         elif query.range:
             parts, media = _array(found), JSON
         else:
@@ -261,7 +265,7 @@ class Server:
         rows = native.series(self.db.ready(), code, first, last, self.max_days)
         cache_control = self.for_days(last, last)
         if NDJSON in request.headers.get("accept", ""):
-            return self.streamed(request, (_dumps(r).decode() + "\n" for r in rows), NDJSON, cache_control,
+            return self.streamed(request, (_ENCODE(r) + "\n" for r in rows), NDJSON, cache_control,
                                  vary="Accept")
         return self.streamed(request, _array(rows), JSON, cache_control, vary="Accept")
 
@@ -320,11 +324,15 @@ class Server:
 
 
 def _array(records):
-    first = True
+    """A JSON array of `records`, as text parts: BATCH records encoded in one call each."""
+    from itertools import islice
+
+    records = iter(records)
     yield "["
-    for record in records:
-        yield ("" if first else ",") + _dumps(record).decode()
-        first = False
+    separator = ""
+    while batch := list(islice(records, BATCH)):
+        yield separator + _ENCODE(batch)[1:-1]
+        separator = ","
     yield "]"
 
 
