@@ -428,6 +428,17 @@ def run(ctx, log_level):
 
 
 @cli.command()
+@click.option("--host", help="The address to listen on [default: serve.host].")
+@click.option("--port", type=click.IntRange(0, 65535), help="The TCP port; 0 for any free one [default: serve.port].")
+@click.pass_obj
+def serve(config, host, port):
+    """Serve the record over HTTP, read-only: Frankfurter's API, the native API, /metrics, the page."""
+    from .serve.app import serve as serving
+
+    serving(config, host or config.serve.host, config.serve.port if port is None else port)
+
+
+@cli.command()
 def schema():
     """The SQL schema of the database."""
     from .store.schema import schema_sql

@@ -193,6 +193,28 @@ def city_name(value):
     raise ValueError(f'expected a city name as the bank writes it, like "Минск", got {value!r}')
 
 
+def _host(value):
+    if isinstance(value, str) and value and not any(c.isspace() or c in "/[]" for c in value):
+        return value
+    raise ValueError(f'expected an address to listen on like "127.0.0.1", "0.0.0.0" or "::", got {value!r}')
+
+
+def _port(value):
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 65535:
+        return value
+    raise ValueError(f"expected a TCP port from 0 (any free one) to 65535, got {value!r}")
+
+
+MAX_DAYS = (1, 36600)  # the longest range one request of `ticker serve` may ask for: a day to a century
+
+
+def _max_days(value):
+    low, high = MAX_DAYS
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+        return value
+    raise ValueError(f"expected a whole number of days from {low} to {high}, got {value!r}")
+
+
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -243,6 +265,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "show": Key(AUTO, _outputs, 'where the best bank buy and sell rates show beside the official ones: "page",'
                                      ' "ticker", "charts"; "auto": all three while [belarusbank] enabled, else none'),
         "city": Key("Минск", city_name, "the city whose best bank rates the page, ticker files, charts and alerts show"),
+    },
+    "serve": {
+        "host": Key("127.0.0.1", _host, "the address `ticker serve` listens on"),
+        "port": Key(8080, _port, "the TCP port `ticker serve` listens on (0: any free port)"),
+        "max_days": Key(3660, _max_days, "the longest date range one request may ask for, in days"),
     },
 }
 
