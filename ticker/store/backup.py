@@ -43,6 +43,10 @@ def backup(database: Path, target: Path | str) -> Backup:
     source = reader.connect(database)
     temporary = target.parent / f".{target.name}.{os.getpid()}.tmp"
     try:
+        try:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        except OSError as exc:
+            raise BackupError(f"{target}: cannot write in {target.parent.absolute()}: {exc.strerror}") from None
         copy = sqlite3.connect(temporary)
         try:
             # One step (-1 pages): the whole database as of one read transaction, whatever writes meanwhile.
@@ -62,10 +66,17 @@ def backup(database: Path, target: Path | str) -> Backup:
             os.fsync(folder)  # the rename itself survives a power cut
         finally:
             os.close(folder)
+    except (sqlite3.Error, OSError) as exc:  # a full disk, say: the old backup stays as it was
+        _remove(temporary)
+        raise BackupError(f"{target}: {exc}") from None
     except BaseException:
-        for leftover in (temporary, Path(f"{temporary}-journal")):
-            leftover.unlink(missing_ok=True)
+        _remove(temporary)
         raise
     finally:
         source.close()
     return Backup(target, rates, target.stat().st_size)
+
+
+def _remove(temporary: Path) -> None:
+    for leftover in (temporary, Path(f"{temporary}-journal")):
+        leftover.unlink(missing_ok=True)
