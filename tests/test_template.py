@@ -99,3 +99,19 @@ def test_defaults_are_written_as_toml(value, text):
     assert template.toml(value) == text
     assert tomllib.loads(f"x = {text}")["x"] == (list(value) if isinstance(value, tuple) else
                                                  str(value) if isinstance(value, Path) else value)
+
+
+def test_the_readmes_service_steps_set_the_paths_into_the_state_directory(tmp_path):
+    """README, "With systemd": `ticker init`, then its sed line uncomments the two paths."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    step = re.search(r"sudo sed -i (.*?) /etc/ticker/config.toml\n", readme, re.S).group(1)
+    file = tmp_path / "etc/ticker/config.toml"
+    assert invoke("--config", str(file), "init").exit_code == 0
+    text = file.read_text(encoding="utf-8")
+    for old, new in re.findall(r"-e 's\|\^(.*?)\|(.*?)\|'", step):
+        assert text.count(f"\n{old}\n") == 1, old
+        text = text.replace(f"\n{old}\n", f"\n{new}\n")
+    file.write_text(text, encoding="utf-8")
+    loaded = configuration.load(file)
+    assert (loaded.database.path, loaded.charts.dir) == (Path("/var/lib/ticker/rates.sqlite"),
+                                                         Path("/var/lib/ticker/charts"))
