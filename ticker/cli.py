@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, days
+from . import days
 from . import config as configuration
 from .errors import DatabaseError, TickerError, printable
 from .model import PRECISION
@@ -123,13 +123,27 @@ def _one_line(message: str, exit_code: int) -> click.ClickException:
     return error
 
 
+def _versions(ctx, param, value):
+    """--version: ticker's, and what a bug report needs beside it (read from the installed metadata)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from .versions import report
+
+    click.echo(report())
+    ctx.exit()
+
+
 @click.group(cls=Group)
-@click.version_option(__version__, "--version")
-@click.option("--config", "config_file", metavar="PATH", help="Config file [env TICKER_CONFIG; default ./config.toml].")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_versions,
+              help="Show the version of ticker, Python, SQLite and the libraries, and exit.")
+@click.option("--config", "config_file", metavar="PATH",
+              help="Config file [env TICKER_CONFIG; default ./config.toml, else the user's: see `ticker status`].")
 @click.option("--db", metavar="PATH", help="SQLite file, overriding [database] path.")
 @click.pass_context
 def cli(ctx, config_file, db):
     """Official NBRB exchange rates of the Belarusian rouble, recorded into SQLite."""
+    if ctx.invoked_subcommand == "init":
+        return  # it writes the config: reading it first would refuse the file it is about to write
     # Only the commands that deliver alerts ask Apprise about their URLs: loading it costs the
     # read-only commands' whole start-up.
     notify = ctx.invoked_subcommand in DELIVERING
@@ -546,3 +560,38 @@ def bank_fetch(config):
                f"{done.changed} new or changed, {done.ended} no longer quoted")
     if any(alert.side for alert in config.alerts):
         _deliver(config)
+
+
+@cli.command()
+@click.pass_context
+def init(ctx):
+    """Write a commented config, every key at its default, where ticker reads it (or at --config)."""
+    from . import paths, template
+
+    params = ctx.find_root().params
+    if params["db"]:
+        raise click.BadParameter("init writes a config; set [database] path in it instead", param_hint="--db")
+    written = template.write(configuration.find(params["config_file"]) or paths.config_file())
+    config = configuration.load(written, notify=False)
+    click.echo(f"Wrote {written.absolute()}: every key at its default, commented out")
+    click.echo(f"database  {config.database.path}")
+    click.echo(f"charts    {config.charts.dir}")
+
+
+@cli.command()
+@click.argument("file", metavar="FILE")
+@click.pass_obj
+def backup(config, file):
+    """A consistent copy of the live database into FILE, even while the daemon writes, checked and renamed into place."""
+    from .store.backup import backup as copy
+
+    done = copy(config.database.path, file)
+    click.echo(f"{done.path}: {done.rates} rates, {_size(done.size)}, integrity_check ok")
+
+
+def _size(size: int) -> str:
+    """Bytes as a person reads them: 4.2 MB."""
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
 
+from . import paths
 from .errors import ConfigError
 from .model import PER_BYN, PRECISION, code
 
@@ -89,7 +90,7 @@ MINSK = "Europe/Minsk"
 
 
 def _minsk(value):
-    """[schedule] timezone, kept so that older configs still load: the schedule is always in Minsk
+    """[schedule] timezone, a key of older configs that still load: the schedule is always in Minsk
     time, NBRB's (its dates and publication hours are Minsk's), so only Europe/Minsk is accepted."""
     if value == MINSK:
         return value
@@ -251,7 +252,6 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "precision": Key(2, _precision, "decimals shown in the header line"),
     },
     "schedule": {
-        "timezone": Key(MINSK, _minsk, "deprecated: the schedule is always in Minsk time; only Europe/Minsk is accepted"),
         "poll": Key("", _schedule, 'crontab (day names, Minsk time) of the polls for the next day\'s rates; "" for'
                                    " NBRB's own"),
         "catchup": Key(CATCHUP, _crontab, "crontab of the daily catch-up that fills any gap"),
@@ -282,13 +282,17 @@ class Config(SimpleNamespace):
 
 
 def find(explicit: str | None = None) -> Path | None:
-    """The config file to read: --config, else $TICKER_CONFIG, else ./config.toml if present."""
+    """The config file to read: --config, else $TICKER_CONFIG, else ./config.toml if present,
+    else the user's (~/.config/ticker/config.toml on Linux) if present; None: the defaults."""
     if explicit:
         return Path(explicit)
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR])
     local = Path(DEFAULT_FILE)
-    return local if local.exists() else None
+    if local.exists():
+        return local
+    user = paths.config_file()
+    return user if user.exists() else None
 
 
 def load(file: Path | None = None, db: str | None = None, notify: bool = True) -> Config:
@@ -310,8 +314,13 @@ def load(file: Path | None = None, db: str | None = None, notify: bool = True) -
             raise ConfigError(f"{name}: cannot read: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{name}: TOML syntax: {exc}") from None
-    base = Path(file).resolve().parent if file else Path.cwd()
+    base = Path(file).resolve().parent if file else None
     config = Config(file=Path(file) if file else None)
+    legacy = raw.get("schedule", {}).pop("timezone", MINSK) if isinstance(raw.get("schedule"), dict) else MINSK
+    try:
+        _minsk(legacy)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: [schedule] timezone: {exc}") from None
     for section, given in raw.items():
         if section in TABLES:
             continue
@@ -345,9 +354,16 @@ def load(file: Path | None = None, db: str | None = None, notify: bool = True) -
         config.alerts = rules.parse(tomllib.loads(text, parse_float=Decimal)["alerts"], name, config)
         if notify:
             rules.check_notify(config.alerts, name)
+    # Without a config, or with the user's own among their configs, the data go to the user's data folder.
+    if file is None or paths.is_user_config(file):
+        data = paths.data_dir()
+        for (section, key), leaf in paths.DATA.items():
+            if key not in raw.get(section, {}):
+                setattr(getattr(config, section), key, data / leaf)
     if db:
         config.database.path = Path(db).resolve()
     elif not config.database.path.is_absolute():
         config.database.path = base / config.database.path
-    config.charts.dir = base / config.charts.dir
+    if not config.charts.dir.is_absolute():
+        config.charts.dir = base / config.charts.dir
     return config

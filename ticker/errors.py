@@ -124,3 +124,11 @@ class BadRange(TickerError):
 
 class Superseded(TickerError):
     """Not stored"""
+
+
+class AlreadyExists(TickerError):
+    """Already exists"""
+
+
+class BackupError(TickerError):
+    """Could not back up"""

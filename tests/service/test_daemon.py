@@ -161,8 +161,12 @@ def test_bad_schedule_or_log_config_is_one_line_exit_2_and_nothing_written(tmp_p
 
 def test_config_defaults_and_given_values(tmp_path):
     defaults = configuration.load(None)
-    assert (defaults.schedule.timezone, defaults.schedule.poll, defaults.schedule.catchup, defaults.schedule.retry,
-            defaults.log.level) == ("Europe/Minsk", "", "7 0 * * *", 60, "INFO")
+    assert (defaults.schedule.poll, defaults.schedule.catchup, defaults.schedule.retry, defaults.log.level) == (
+        "", "7 0 * * *", 60, "INFO")
+    # An older config's [schedule] timezone still loads when it says what is true.
+    older = tmp_path / "older.toml"
+    older.write_text('[schedule]\ntimezone = "Europe/Minsk"\n')
+    assert not hasattr(configuration.load(older).schedule, "timezone")
     path = tmp_path / "config.toml"
     path.write_text('[schedule]\npoll = "*/5 10-18 * * mon-fri"\n\n[log]\nlevel = "debug"\n')
     given = configuration.load(path)

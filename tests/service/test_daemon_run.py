@@ -8,6 +8,7 @@ synthetic rates ending that day, and the schedule's own runs stay out of the way
 import json
 import re
 import signal
+import sqlite3
 import socket
 import subprocess
 import sys
@@ -266,3 +267,46 @@ def test_an_alert_is_delivered_once_by_the_daemon_whatever_restarts_follow(tmp_p
         assert run.lines[after_charts:] == [*told, "INFO refreshed the alerts", "INFO SIGTERM: stopping", "INFO stopped"]
     assert query(config, "SELECT rule, date, last_date FROM alert_events") == [
         ("published", tomorrow.isoformat(), tomorrow.isoformat())]
+
+
+def test_backup_beside_the_daemon_and_a_reader_holding_a_transaction_has_every_row(tmp_path, launch):
+    from click.testing import CliRunner
+
+    from ticker.cli import cli
+
+    since = date(2016, 7, 1)
+    with synthetic_server(since=since.isoformat(), until=today().isoformat()) as server:
+        server.script("/exrates/rates/dynamics/", *[("delay", 0.2)] * 24)  # writes for a second or more
+        config = daemon_config(tmp_path, server, since)
+        run = launch(config)
+        stored_rows(config, 1)
+        # A reader's open transaction: its snapshot holds every checkpoint back, so the bare file
+        # lags behind what the -wal holds for as long as it stays open.
+        reader = sqlite3.connect(tmp_path / "rates.sqlite")
+        reader.execute("BEGIN")
+        (held,) = reader.execute("SELECT count(*) FROM rates").fetchone()
+
+        def backup(name):
+            result = CliRunner().invoke(cli, ["--config", str(config), "backup", str(tmp_path / name)],
+                                        catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+            with sqlite3.connect(tmp_path / name) as copy:
+                assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+                rows = copy.execute(f"SELECT {COLUMNS} FROM rates ORDER BY code, date").fetchall()
+            assert re.fullmatch(rf"{tmp_path / name}: {len(rows)} rates, [\d.]+ [kM]B, integrity_check ok\n",
+                                result.output)
+            return rows
+
+        during = backup("during.sqlite")  # while the daemon writes
+        run.wait_for(r"^INFO catch-up: \d+ new")
+        run.wait_for(REFRESHED)
+        assert reader.execute("SELECT count(*) FROM rates").fetchone() == (held,)  # still held
+        after = backup("after.sqlite")
+        reader.rollback()
+        reader.close()
+        assert run.stop() == 0
+        expected = reference(tmp_path, server, config)
+    assert after == expected and len(expected) == 3 * ((today() - since).days + 1)
+    # Mid-catch-up, one consistent moment: newer than the reader's, older than the end, every value exact.
+    assert held <= len(during) < len(after) and set(during) <= set(expected)
+    assert query(config, "PRAGMA integrity_check") == [("ok",)]

@@ -16,7 +16,7 @@ from ticker import config as configuration
 from ticker.days import each_day
 from ticker.errors import Incomplete, NoData
 from ticker.sync.official import GIVE_UP, ROUNDS, SHOWN, Sync
-from ticker.sync.pool import OPEN, WORKERS
+from ticker.sync.pool import OPEN
 
 
 def make_sync(tmp_path, nbrb, source="nbrb", **sections) -> Sync:

@@ -117,7 +117,9 @@ def report(config, conn, now: datetime) -> dict:
     found = {
         "verdict": said,
         "ok": well,
+        "config": str(config.file.absolute()) if config.file else None,
         "database": str(config.database.path),
+        "charts": str(config.charts.dir),
         "today": today.isoformat(),
         "since": config.track.since.isoformat(),
         "currencies": currencies,
@@ -145,7 +147,9 @@ def _bank(config, conn, now: datetime) -> dict | None:
 
 def lines(found: dict) -> list[str]:
     """The report as `ticker status` prints it: the verdict, then one line per fact."""
-    out = [found["verdict"], f"database      {found['database']}", f"today         {found['today']} (Europe/Minsk)",
+    out = [found["verdict"], f"config        {found['config'] or 'none: defaults'}",
+           f"database      {found['database']}", f"charts        {found['charts']}",
+           f"today         {found['today']} (Europe/Minsk)",
            f"last success  {_fetch(found['last_success'])}", f"last error    {_fetch(found['last_error'])}"]
     labelled = list(_daemon(found["daemon"])) if found["daemon"] else []
     labelled += list(_bank_lines(found["bank"])) if found.get("bank") else []
