@@ -4,6 +4,7 @@ and real `ticker run` processes showing that a slow bank never delays NBRB, nor 
 import json
 import logging
 import sqlite3
+import threading
 from datetime import timedelta
 
 import pytest
@@ -139,11 +140,13 @@ def with_bank(config, bank, **keys):
 
 def test_a_slow_bank_never_delays_nbrb(tmp_path, launch, bank):  # noqa: F811
     since = today() - timedelta(days=10)
-    bank.script("/api/kursExchange", ("delay", 6))
+    held = threading.Event()  # the bank answers only once NBRB's catch-up is done
+    bank.script("/api/kursExchange", ("delay", held))
     with synthetic_server(since=since.isoformat(), until=today().isoformat()) as nbrb:
         config = with_bank(daemon_config(tmp_path, nbrb, since), bank, timeout="30")
         run = launch(config)
         catch_up = run.wait_for(r"^INFO catch-up: 33 new, 0 revised", timeout=60)
+        held.set()
         polled = run.wait_for(r"^INFO belarusbank: 542 points", timeout=60)
         assert run.lines.index(catch_up) < run.lines.index(polled)
         assert run.stop() == 0
@@ -154,10 +157,12 @@ def test_a_slow_bank_never_delays_nbrb(tmp_path, launch, bank):  # noqa: F811
 def test_a_slow_nbrb_never_delays_the_bank(tmp_path, launch, bank):  # noqa: F811
     since = today() - timedelta(days=10)
     with synthetic_server(since=since.isoformat(), until=today().isoformat()) as nbrb:
-        nbrb.script("/exrates/currencies", ("delay", 6))
+        held = threading.Event()  # NBRB answers only once the bank's poll is done
+        nbrb.script("/exrates/currencies", ("delay", held))
         config = with_bank(daemon_config(tmp_path, nbrb, since, timeout="30"), bank)
         run = launch(config)
         polled = run.wait_for(r"^INFO belarusbank: 542 points", timeout=60)
+        held.set()
         catch_up = run.wait_for(r"^INFO catch-up: 33 new, 0 revised", timeout=60)
         assert run.lines.index(polled) < run.lines.index(catch_up)
         assert run.stop() == 0

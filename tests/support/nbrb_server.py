@@ -72,6 +72,7 @@ class FakeNBRB:
         """Queue faults for requests whose path starts with path_prefix, consumed one per request.
 
         Each is (status, headers, body), "reset" (drop the connection with a TCP RST), ("delay",
+        event) (held until the test sets the threading.Event, then answered normally), ("delay",
         seconds) (sleep, then answer normally), or a damaged normal answer: "truncate" (its JSON
         cut in half, Content-Length matching: what a proxy passes on), "cut" (half the body, then
         the connection closes), "html" (a proxy's error page with status 200), "empty" (an empty
@@ -332,7 +333,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         if isinstance(fault, tuple) and fault[0] == "delay":
-            time.sleep(fault[1])
+            if isinstance(fault[1], threading.Event):
+                fault[1].wait(60)  # held until the test lets it go (never past a minute)
+            else:
+                time.sleep(fault[1])
         elif isinstance(fault, tuple):
             status, headers, body = fault
             self._send(status, headers, body)
