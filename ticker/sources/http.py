@@ -1,5 +1,5 @@
 """HTTP for the sources: one session each, timeouts, capped retries with backoff, TLS always verified,
-and JSON answers checked before a source reads them.
+and JSON or XML answers checked before a source reads them.
 
 Retries are urllib3's Retry, and a damaged answer (truncated or malformed JSON, a proxy's HTML page
 with status 200, whatever a source's check calls damaged) is retried by the same Retry: the state
@@ -11,6 +11,11 @@ A client may be used from several threads at once (a backfill asks for a few spa
 each thread gets a requests.Session of its own, because requests does not promise that one
 Session is safe to share between threads (psf/requests#2766; its maintainers advise one per
 thread, psf/requests#1871), and the Retry carried from one attempt to the next is per thread too.
+
+A strict client (the commercial banks' but Belarusbank's, so far) also bounds the answer's size
+and follows a redirect only to the same host, never from https to http: Belgazprombank's
+documented URL redirects through plain http (shared/banks/FACTS.md §4), where anyone on the way
+could answer in its name.
 """
 
 import json
@@ -18,6 +23,7 @@ import logging
 import re
 import threading
 from decimal import Decimal
+from urllib.parse import urljoin, urlsplit
 
 from ..errors import BadResponse, DamagedResponse, SourceUnavailable
 
@@ -27,6 +33,10 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 RETRY_AFTER_CAP = 60  # seconds; urllib3 would otherwise honour hours
 NO_ANSWER = "no answer in time"
 BOM = "\ufeff"  # RFC 8259 lets a parser ignore a byte-order mark before JSON
+MAX_BODY = 8 * 2**20  # bytes a strict client reads at most: MTBank's XML, the largest known, is about 309 KB
+XML_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z][A-Za-z0-9._-]*)[\"']")
+CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 
 
 def _drop_urllib3_retry_warning(record: logging.LogRecord) -> bool:
@@ -112,15 +122,22 @@ def session(retries: int, backoff: float):
 
 
 class Client:
-    """GETs JSON from one source's API root; every failure is a SourceUnavailable or a BadResponse
-    (a DamagedResponse when it was damaged, after its retries) naming the source, the URL and the
-    reason, with `hint` on what a person can do."""
+    """GETs JSON or XML from one source's API root; every failure is a SourceUnavailable or a
+    BadResponse (a DamagedResponse when it was damaged, after its retries) naming the source, the
+    URL and the reason, with `hint` on what a person can do.
 
-    def __init__(self, source: str, base_url: str, timeout: float, retries: int, backoff: float, hint: str):
+    `strict`: refuse an answer over MAX_BODY bytes (decompressed) and a redirect to another host or
+    from https to http (BadResponse, not retried); otherwise any redirect is followed, as requests
+    does, and the body is read whole.
+    """
+
+    def __init__(self, source: str, base_url: str, timeout: float, retries: int, backoff: float, hint: str,
+                 strict: bool = False):
         self.source = source
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.hint = hint
+        self.strict = strict
         self._retries, self._backoff = retries, backoff
         self._local = threading.local()  # this thread's session
 
@@ -139,6 +156,22 @@ class Client:
         DamagedResponse for a damaged one (retried, as the answer's JSON checks here are) or
         BadResponse for a well-formed one that is wrong (not retried: it would be wrong again).
         """
+        return self._answer(path, self._parse, check, params)
+
+    def xml(self, path: str, check=None, **params):
+        """(the URL answered, the root element of its XML body), parsed by defusedxml: an answer that
+        declares entities or refers to external ones is refused (BadResponse), never expanded.
+
+        The body is read in the encoding its byte-order mark or XML declaration names, else in the
+        charset of its Content-Type, else as UTF-8: the declaration is written with the document,
+        where a PHP feed's Content-Type is often the server's default. Any content type is taken
+        (no bank's is recorded), but an HTML page, a body that is not well-formed XML (cut short,
+        empty) or not in its encoding is damaged, and retried; `check` as for `json`.
+        """
+        return self._answer(path, self._xml, check, params)
+
+    def _answer(self, path: str, parse, check, params: dict):
+        """What `check` makes of `parse(response, body)`, asking again while the answer is damaged."""
         retry = None
         adapter = self._http.get_adapter(self.base_url)
         try:
@@ -146,7 +179,7 @@ class Client:
                 adapter.carry(retry)
                 response = self.get(path, **params)
                 try:
-                    parsed = self._parse(response, self._body(response))
+                    parsed = parse(response, self._body(response))
                     return response.url, check(response.url, parsed) if check else parsed
                 except DamagedResponse as exc:
                     retry = self._again(response, exc)
@@ -176,17 +209,40 @@ class Client:
         import requests
 
         try:
-            return response.content
+            if not self.strict:
+                return response.content
+            return self._bounded(response)
         except requests.exceptions.RequestException as exc:
             raise DamagedResponse(self.source, f"{response.url}: the answer broke off ({self._reason(exc)})") from None
 
-    def _parse(self, response, body: bytes):
-        url = response.url
+    def _bounded(self, response) -> bytes:
+        """The body, or BadResponse once it is over MAX_BODY bytes (as declared, or as read)."""
+        declared = response.headers.get("Content-Length", "")
+        chunks, size = [], int(declared) if declared.isdigit() else 0
+        if size <= MAX_BODY:
+            size = 0
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > MAX_BODY:
+                    break
+                chunks.append(chunk)
+        if size > MAX_BODY:
+            response.close()
+            raise BadResponse(self.source, f"{response.url}: the answer is over {MAX_BODY:,} bytes, far more than"
+                                           " any answer of this feed; refused")
+        return b"".join(chunks)
+
+    def _status(self, response, body: bytes) -> None:
+        """Nothing for a 200; the error for any other status (5xx and 429 after their retries)."""
         if response.status_code != 200:
-            detail = f"{url}: HTTP {response.status_code}{_problem_title(body)}"
+            detail = f"{response.url}: HTTP {response.status_code}{_problem_title(body)}"
             if response.status_code in RETRY_STATUSES:
                 raise SourceUnavailable(self.source, f"{detail}, still after retries; {self.hint}")
             raise BadResponse(self.source, detail)
+
+    def _parse(self, response, body: bytes):
+        url = response.url
+        self._status(response, body)
         kind = response.headers.get("Content-Type", "")
         text = body.decode("utf-8", errors="replace")
         if "json" not in kind:
@@ -196,14 +252,67 @@ class Client:
         except ValueError as exc:  # UnicodeDecodeError included: JSON is UTF-8 (RFC 8259)
             raise DamagedResponse(self.source, f"{url}: malformed JSON ({exc})") from None
 
+    def _xml(self, response, body: bytes):
+        from xml.etree.ElementTree import ParseError
+
+        import defusedxml
+        from defusedxml.ElementTree import fromstring
+
+        url = response.url
+        self._status(response, body)
+        kind = response.headers.get("Content-Type", "") or "no content type"
+        shown = snippet(body.decode("utf-8", errors="replace"))
+        charset = CHARSET.search(kind)
+        try:
+            if body.startswith(XML_BOMS) or XML_ENCODING.match(body) or not charset:
+                root = fromstring(body)  # expat reads the BOM or the declaration itself; UTF-8 otherwise
+            else:
+                root = fromstring(body.decode(charset.group(1)))
+        except defusedxml.DefusedXmlException as exc:
+            raise BadResponse(self.source, f"{url}: the XML declares entities or refers to external ones"
+                                           f" ({type(exc).__name__}); refused unread") from None
+        except LookupError:
+            raise BadResponse(self.source, f"{url}: unknown charset {charset.group(1)!r} ({kind})") from None
+        except UnicodeDecodeError as exc:
+            raise DamagedResponse(self.source, f"{url}: the answer is not {exc.encoding} as its {kind} says:"
+                                               f" {shown}") from None
+        except (ParseError, ValueError) as exc:
+            if "html" in kind.lower() or body.lstrip()[:14].lower().startswith((b"<!doctype html", b"<html")):
+                raise DamagedResponse(self.source, f"{url}: expected XML, got {kind}: {shown}") from None
+            if not body.strip():
+                raise DamagedResponse(self.source, f"{url}: the answer is empty ({kind})") from None
+            raise DamagedResponse(self.source, f"{url}: malformed XML ({exc})") from None
+        if tag(root).lower() == "html":
+            raise DamagedResponse(self.source, f"{url}: expected XML, got an HTML page ({kind}): {shown}")
+        return root
+
+    def _redirected(self, response, *args, **kwargs):
+        """A strict client's response hook: a redirect to another host, or from https to plain http, is
+        refused before it is followed."""
+        if not response.is_redirect:
+            return response
+        target = urljoin(response.url, self._http.get_redirect_target(response))
+        was, to = urlsplit(response.url), urlsplit(target)
+        problem = None
+        if to.scheme not in ("http", "https") or (was.scheme == "https" and to.scheme != "https"):
+            problem = f"from {was.scheme} to {to.scheme}, which anyone on the way could answer"
+        elif to.hostname != was.hostname:
+            problem = "to another host"
+        if problem is None:
+            return response
+        response.close()
+        raise BadResponse(self.source, f"{response.url}: redirected {problem} ({target}); refused; {self.hint}")
+
     def get(self, path: str, **params):
         """The response to GET base_url + path (its body not read yet), or SourceUnavailable with
         the URL and a short reason."""
         import requests
 
         url = self.base_url + path
+        hooks = {"response": self._redirected} if self.strict else None
         try:
-            return self._http.get(url, params=params, timeout=(min(self.timeout, 10), self.timeout), stream=True)
+            return self._http.get(url, params=params, timeout=(min(self.timeout, 10), self.timeout), stream=True,
+                                  hooks=hooks)
         except requests.exceptions.SSLError as exc:
             reason = f"TLS verification failed ({_reason(exc)})"
         except requests.exceptions.RequestException as exc:
@@ -213,6 +322,11 @@ class Client:
     def _reason(self, exc: Exception) -> str:
         # After the retries, a read timeout arrives wrapped in a ConnectionError.
         return f"no answer within {self.timeout:g} s" if _reason(exc) == NO_ANSWER else _reason(exc)
+
+
+def tag(element) -> str:
+    """An element's name without its namespace: "{http://www.w3.org/1999/xhtml}html" -> "html"."""
+    return element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
 
 
 def snippet(text: str) -> str:
