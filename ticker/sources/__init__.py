@@ -5,11 +5,12 @@ source by its id and talks to it through the interface below. Adding a source is
 and one line in REGISTRY.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import import_module
 
-from ..model import Point, Quote
+from ..model import BUY, SELL, Point, Quote
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,13 @@ class Source:
     Commercial-bank sources (`kind == "bank"`) provide:
     - `schedule`: when to poll by default, a crontab (day names) in Minsk time;
     - `scales`: {code: units per quoted rate} for the direct rates, as data: the bank's convention,
-      which its answers do not state (cross rates are per 1 unit);
+      which its answers do not state (cross rates are per 1 unit); {} for a feed that states them;
+    - `unverified`: what of its feed nobody has checked against the live service, one line each
+      (shared/banks/FACTS.md says what is known and from where); () when an answer is on record;
     - `rates() -> Answer`: its points and their buy and sell rates now, in one request. Zeros
       ("not offered") are left out; a point with a damaged value is refused whole and named in
-      `Answer.refused`; an answer with no usable rate raises BadResponse.
+      `Answer.refused`, and so is a currency the bank would buy dearer than it sells (`directions`);
+      an answer with no usable rate raises BadResponse.
     Every method raises `SourceUnavailable` when the source cannot be reached and `BadResponse`
     when its answer cannot be used (both name the source); nothing they return is ever partial.
     """
@@ -67,10 +71,62 @@ class Source:
     url: str  # where people can read about the data
     kind: str  # "official" (NBRB) or "bank" (a commercial bank's buy and sell rates)
     coverage: Coverage
+    unverified: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config) -> "Source":
         raise NotImplementedError
+
+
+def directions(short: str, quotes: list[Quote]) -> tuple[list[Quote], list[str]]:
+    """The quotes whose bank buys cheaper than it sells (or quotes one side only), and one line per
+    currency pair, channel and tier that it would buy dearer than it sells somewhere, or quotes
+    twice at one point: both sides refused at those points, never stored.
+
+    Every bank source calls this on its answer: a bank that buys dearer than it sells would lose on
+    every exchange, so its labels are the other way round (or the value is damaged), and which way
+    cannot be told from the answer. Buying at exactly its selling rate is allowed. Compared exactly,
+    per one unit; Belarusbank's cross sell side (`code` per 1 `against`) is turned round by
+    multiplying: the bank buys dearer when buy x sell > 1.
+    """
+    pairs: dict[tuple, list[Quote]] = defaultdict(list)
+    for q in quotes:
+        pairs[q.point, q.code, q.against, q.channel, q.min_amount, q.max_amount].append(q)
+    kept, refused = [], defaultdict(list)
+    for (point, *what), both in pairs.items():
+        sides = [q.side for q in both]
+        problem = None
+        if sides.count(BUY) > 1 or sides.count(SELL) > 1:
+            problem = f"quoted {len(both)} times at one point: {', '.join(f'{q.side} {q.rate}' for q in both)}"
+        elif len(both) == 2:
+            buy, sell = both if both[0].side == BUY else both[::-1]
+            problem = _dearer(buy, sell)
+        if problem:
+            refused[tuple(what)].append((point, problem))
+        else:
+            kept += both
+    lines = []
+    for (code, against, channel, low, high), bad in refused.items():
+        pair = code if against == "BYN" else f"{code}/{against}"
+        kind = f" {channel}" if channel else ""
+        tier = "" if low is None else f" (amounts {low} to {'any' if high is None else high})"
+        where = ", ".join(point for point, _ in bad[:3]) + (", ..." if len(bad) > 3 else "")
+        lines.append(f"{short}: refused{kind} {pair}{tier} at {len(bad)} point{'s' * (len(bad) > 1)} ({where}):"
+                     f" {bad[0][1]}")
+    return kept, lines
+
+
+def _dearer(buy: Quote, sell: Quote) -> str | None:
+    """Why the bank would buy dearer than it sells, in words, or None."""
+    if sell.quoted_per == sell.code:  # both sides `against` per `scale` units of `code`
+        if buy.rate * (sell.scale or 1) <= sell.rate * (buy.scale or 1):
+            return None
+        return (f"it would buy at {buy.rate} and sell at {sell.rate} {buy.against} per {buy.scale or 1} {buy.code},"
+                " dearer than it sells: the labels reversed?")
+    if buy.rate * sell.rate <= 1:  # the sell side is `code` per 1 `against`: 1/sell is its price
+        return None
+    return (f"it would buy 1 {buy.code} for {buy.rate} {buy.against} and sell 1 {buy.against} for {sell.rate}"
+            f" {buy.code}, dearer than it sells: the labels reversed?")
 
 
 # NBRB's official lists, daily first: a backfill and the daemon's catch-up record each (the daily

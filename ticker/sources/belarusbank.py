@@ -18,8 +18,8 @@ from decimal import Decimal
 from functools import lru_cache
 
 from ..errors import BadResponse
-from ..model import BASE, BUY, SELL, Point, Quote
-from . import Answer, Coverage, Source, http
+from ..model import BASE, BUY, CASH, SELL, Point, Quote
+from . import Answer, Coverage, Source, directions, http
 
 SHORT = "Belarusbank"
 RATE_KEY = re.compile(r"^([A-Z]{3})(?:_([A-Z]{3}))?_(in|out)$")
@@ -89,7 +89,10 @@ class Belarusbank(Source):
             raise BadResponse(SHORT, f"{url}: every point refused, e.g. {refused[0]}")
         if not quotes:
             raise BadResponse(SHORT, f"{url}: {len(points)} points but no rates (every value is 0)")
-        return Answer(url, len(body), points, quotes, [f"{SHORT}: refused {reason}" for reason in refused])
+        quotes, reversed_ = directions(SHORT, quotes)
+        if not quotes:
+            raise BadResponse(SHORT, f"{url}: every rate refused, e.g. {reversed_[0]}")
+        return Answer(url, len(body), points, quotes, [f"{SHORT}: refused {reason}" for reason in refused] + reversed_)
 
     def _kept(self, city) -> bool:
         return not self.cities or isinstance(city, str) and city.casefold() in self._kept_names
@@ -136,7 +139,7 @@ def _point(item: dict, scales: dict[str, int]) -> tuple[Point, list[Quote]]:
             continue
         code, against, side = parsed
         quotes.append(Quote(point_id, code, against, side, rate, effective_at,
-                            scales.get(code) if against == BASE else 1))
+                            scales.get(code) if against == BASE else 1, channel=CASH))
     return point, quotes
 
 
