@@ -5,12 +5,15 @@ source by its id and talks to it through the interface below. Adding a source is
 and one line in REGISTRY.
 """
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from importlib import import_module
 
-from ..model import BUY, SELL, Point, Quote
+from ..errors import BadResponse
+from ..model import BASE, BUY, SELL, Point, Quote
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,51 @@ class Source:
         raise NotImplementedError
 
 
+# -- what every bank source does with its answer ------------------------------------------
+
+NUMBER = re.compile(r"^\d+(\.\d+)?$")
+
+
+def rate(key: str, value) -> Decimal | None:
+    """A published rate as an exact Decimal, trailing zeros kept, or None for zero ("not offered");
+    ValueError naming `key` when it is not a rate (a decimal comma, a sign, text, a bool)."""
+    if isinstance(value, str) and NUMBER.match(value):
+        return Decimal(value) if value.strip("0.") else None
+    if isinstance(value, (Decimal, int)) and not isinstance(value, bool) and value >= 0:
+        return Decimal(value) if value else None
+    raise ValueError(f"{key} is {value!r}, not a rate")
+
+
+def local_time(key: str, value, pattern: str) -> str:
+    """A feed's local date or time ("08.10.2026", "08.10.2026 14:15" for "%d.%m.%Y %H:%M") in ISO
+    order and to the precision published ("2026-10-08", "2026-10-08 14:15"); ValueError naming `key`."""
+    try:
+        parsed = datetime.strptime(value.strip(), pattern)
+    except (AttributeError, ValueError):
+        raise ValueError(f"{key} is {value!r}, expected {pattern.replace('%', '').replace('d', 'DD', 1)}") from None
+    return parsed.strftime("%Y-%m-%d %H:%M" if "%H" in pattern else "%Y-%m-%d")
+
+
+def answer(short: str, url: str, listed: int, points: list[Point], quotes: list[Quote], refused: list[str],
+           wrong: dict | None = None) -> Answer:
+    """A bank source's Answer once its points are read: `refused` (one reason per point or entry left
+    out) and `wrong` (see `lines`) become the answer's lines, and the quotes pass `directions`.
+
+    Raises BadResponse when nothing is left: every point refused, no rate at all, every rate refused.
+    """
+    if not points:
+        raise BadResponse(short, f"{url}: every point refused, e.g. {refused[0]}")
+    if not quotes:
+        if refused:
+            raise BadResponse(short, f"{url}: no rate left, e.g. refused {refused[0]}")
+        raise BadResponse(short, f"{url}: {len(points)} point{'s' * (len(points) > 1)} but no rates (every value is 0)")
+    quotes, reversed_ = directions(short, quotes)
+    later = lines(short, wrong or {}) + reversed_
+    if not quotes:
+        raise BadResponse(short, f"{url}: every rate refused, e.g. {later[0]}")
+    return Answer(url, listed, points, quotes, [f"{short}: refused {reason}" for reason in refused] + later)
+
+
 def directions(short: str, quotes: list[Quote]) -> tuple[list[Quote], list[str]]:
     """The quotes whose bank buys cheaper than it sells (or quotes one side only), and one line per
     currency pair, channel and tier that it would buy dearer than it sells somewhere, or quotes
@@ -105,15 +153,21 @@ def directions(short: str, quotes: list[Quote]) -> tuple[list[Quote], list[str]]
             refused[tuple(what)].append((point, problem))
         else:
             kept += both
-    lines = []
+    return kept, lines(short, refused)
+
+
+def lines(short: str, refused: dict[tuple, list[tuple[str, str]]]) -> list[str]:
+    """One line per (code, against, channel, min amount, max amount) refused at some points: how many,
+    the first three, and the first one's problem (the others are the same mistake with other values)."""
+    said = []
     for (code, against, channel, low, high), bad in refused.items():
-        pair = code if against == "BYN" else f"{code}/{against}"
+        pair = code if against == BASE else f"{code}/{against}"
         kind = f" {channel}" if channel else ""
         tier = "" if low is None else f" (amounts {low} to {'any' if high is None else high})"
         where = ", ".join(point for point, _ in bad[:3]) + (", ..." if len(bad) > 3 else "")
-        lines.append(f"{short}: refused{kind} {pair}{tier} at {len(bad)} point{'s' * (len(bad) > 1)} ({where}):"
-                     f" {bad[0][1]}")
-    return kept, lines
+        said.append(f"{short}: refused{kind} {pair}{tier} at {len(bad)} point{'s' * (len(bad) > 1)} ({where}):"
+                    f" {bad[0][1]}")
+    return said
 
 
 def _dearer(buy: Quote, sell: Quote) -> str | None:
@@ -137,6 +191,10 @@ DEFAULT = LISTS[0]
 REGISTRY = {
     "nbrb": "ticker.sources.nbrb:NBRB",
     "belarusbank": "ticker.sources.belarusbank:Belarusbank",
+    "mtbank": "ticker.sources.mtbank:MTBank",
+    "belgazprombank": "ticker.sources.belgazprombank:Belgazprombank",
+    "alfabank": "ticker.sources.alfabank:AlfaBank",
+    "dabrabyt": "ticker.sources.dabrabyt:Dabrabyt",
     "nbrb-monthly": "ticker.sources.nbrb:NBRBMonthly",
 }
 

@@ -14,16 +14,14 @@ import json
 import re
 from collections import Counter
 from datetime import date
-from decimal import Decimal
 from functools import lru_cache
 
 from ..errors import BadResponse
 from ..model import BASE, BUY, CASH, SELL, Point, Quote
-from . import Answer, Coverage, Source, directions, http
+from . import Answer, Coverage, Source, answer, http, rate
 
 SHORT = "Belarusbank"
 RATE_KEY = re.compile(r"^([A-Z]{3})(?:_([A-Z]{3}))?_(in|out)$")
-NUMBER = re.compile(r"^\d+(\.\d+)?$")
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 WEEK = ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс")
 
@@ -85,14 +83,7 @@ class Belarusbank(Source):
                 continue
             points.append(point)
             quotes += point_quotes
-        if not points:
-            raise BadResponse(SHORT, f"{url}: every point refused, e.g. {refused[0]}")
-        if not quotes:
-            raise BadResponse(SHORT, f"{url}: {len(points)} points but no rates (every value is 0)")
-        quotes, reversed_ = directions(SHORT, quotes)
-        if not quotes:
-            raise BadResponse(SHORT, f"{url}: every rate refused, e.g. {reversed_[0]}")
-        return Answer(url, len(body), points, quotes, [f"{SHORT}: refused {reason}" for reason in refused] + reversed_)
+        return answer(SHORT, url, len(body), points, quotes, refused)
 
     def _kept(self, city) -> bool:
         return not self.cities or isinstance(city, str) and city.casefold() in self._kept_names
@@ -134,11 +125,11 @@ def _point(item: dict, scales: dict[str, int]) -> tuple[Point, list[Quote]]:
         parsed = _key(key)
         if parsed is None:
             continue
-        rate = _rate(key, value)
-        if rate is None:  # "0.0000": this point does not trade it
+        value = rate(key, value)
+        if value is None:  # "0.0000": this point does not trade it
             continue
         code, against, side = parsed
-        quotes.append(Quote(point_id, code, against, side, rate, effective_at,
+        quotes.append(Quote(point_id, code, against, side, value, effective_at,
                             scales.get(code) if against == BASE else 1, channel=CASH))
     return point, quotes
 
@@ -152,16 +143,6 @@ def _key(key: str) -> tuple[str, str, str] | None:
         return None
     code, against, direction = match.groups()
     return code, against or BASE, BUY if direction == "in" else SELL
-
-
-def _rate(key: str, value) -> Decimal | None:
-    """A published rate as an exact Decimal, trailing zeros kept, or None for zero ("not offered");
-    ValueError when it is not a rate."""
-    if isinstance(value, str) and NUMBER.match(value):
-        return Decimal(value) if value.strip("0.") else None
-    if isinstance(value, (Decimal, int)) and not isinstance(value, bool) and value >= 0:
-        return Decimal(value) if value else None
-    raise ValueError(f"{key} is {value!r}, not a rate")
 
 
 @lru_cache(maxsize=4096)  # a few hundred distinct strings in a country
