@@ -178,6 +178,22 @@ class Key:
     doc: str
 
 
+def _bank(short: str, base_url: str, cities: bool = True) -> dict[str, Key]:
+    """A bank source's section: the same keys and checks for every bank. `cities` only for a feed
+    that says which city each point is in."""
+    keys = {
+        "enabled": Key(False, _bool, f"whether `ticker run` polls {short}'s buy and sell rates"),
+        "base_url": Key(base_url, _url, f"{short} API root (a mirror, proxy or local server)"),
+        "timeout": Key(15, _positive, "seconds to wait for each response"),
+        "retries": Key(4, _count, "retries on connection errors, timeouts, 5xx and 429"),
+        "backoff": Key(0.5, _positive, "seconds before the second retry, doubling after each"),
+        "schedule": Key("", _schedule, 'crontab (day names) of the polls; "" for the source\'s own'),
+    }
+    if cities:
+        keys["cities"] = Key(ALL, _cities, 'cities to keep, as the bank writes them (["Минск"]), or ["*"] for all')
+    return keys
+
+
 # The schema as data: later features add their sections here, and README/tests read it.
 SCHEMA: dict[str, dict[str, Key]] = {
     "database": {
@@ -211,15 +227,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "log": {
         "level": Key("INFO", _level, "DEBUG, INFO, WARNING or ERROR (`ticker run --log-level` overrides)"),
     },
-    "belarusbank": {
-        "enabled": Key(False, _bool, "whether `ticker run` polls Belarusbank's buy and sell rates"),
-        "base_url": Key("https://belarusbank.by", _url, "Belarusbank API root (a mirror, proxy or local server)"),
-        "timeout": Key(15, _positive, "seconds to wait for each response"),
-        "retries": Key(4, _count, "retries on connection errors, timeouts, 5xx and 429"),
-        "backoff": Key(0.5, _positive, "seconds before the second retry, doubling after each"),
-        "schedule": Key("", _schedule, 'crontab (day names) of the polls; "" for the source\'s own'),
-        "cities": Key(ALL, _cities, 'cities to keep, as the bank writes them (["Минск"]), or ["*"] for all'),
-    },
+    "belarusbank": _bank("Belarusbank", "https://belarusbank.by"),
+    # The other banks' feeds (issue 19): only MTBank's says which city each point is in.
+    "mtbank": _bank("MTBank", "https://www.mtbank.by"),
+    "belgazprombank": _bank("Belgazprombank", "https://belgazprombank.by", cities=False),
+    "alfabank": _bank("Alfa-Bank", "https://developerhub.alfabank.by:8273", cities=False),
+    "dabrabyt": _bank("Dabrabyt", "https://bankdabrabyt.by", cities=False),
     "banks": {
         "show": Key(AUTO, _outputs, 'where the best bank buy and sell rates show beside the official ones: "page",'
                                      ' "ticker", "charts"; "auto": all three while [belarusbank] enabled, else none'),
