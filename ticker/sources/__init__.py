@@ -102,7 +102,8 @@ def local_time(key: str, value, pattern: str) -> str:
     try:
         parsed = datetime.strptime(value.strip(), pattern)
     except (AttributeError, ValueError):
-        raise ValueError(f"{key} is {value!r}, expected {pattern.replace('%', '').replace('d', 'DD', 1)}") from None
+        shown = pattern.replace("%d", "DD").replace("%m", "MM").replace("%Y", "YYYY").replace("%H", "HH").replace("%M", "MM")
+        raise ValueError(f"{key} is {value!r}, expected {shown}") from None
     return parsed.strftime("%Y-%m-%d %H:%M" if "%H" in pattern else "%Y-%m-%d")
 
 
@@ -137,22 +138,30 @@ def directions(short: str, quotes: list[Quote]) -> tuple[list[Quote], list[str]]
     per one unit; Belarusbank's cross sell side (`code` per 1 `against`) is turned round by
     multiplying: the bank buys dearer when buy x sell > 1.
     """
-    pairs: dict[tuple, list[Quote]] = defaultdict(list)
+    pairs: dict[tuple, list] = {}  # (point, code, against, channel, tier) -> [buy, sell, more of one side]
     for q in quotes:
-        pairs[q.point, q.code, q.against, q.channel, q.min_amount, q.max_amount].append(q)
+        key = (q.point, q.code, q.against, q.channel, q.min_amount, q.max_amount)
+        slot = pairs.get(key)
+        if slot is None:
+            slot = pairs[key] = [None, None]
+        i = 0 if q.side == BUY else 1
+        if slot[i] is None:
+            slot[i] = q
+        else:
+            slot.append(q)
     kept, refused = [], defaultdict(list)
-    for (point, *what), both in pairs.items():
-        sides = [q.side for q in both]
+    for (point, *what), slot in pairs.items():
+        buy, sell, *more = slot
         problem = None
-        if sides.count(BUY) > 1 or sides.count(SELL) > 1:
+        if more:
+            both = [q for q in (buy, sell, *more) if q is not None]
             problem = f"quoted {len(both)} times at one point: {', '.join(f'{q.side} {q.rate}' for q in both)}"
-        elif len(both) == 2:
-            buy, sell = both if both[0].side == BUY else both[::-1]
+        elif buy is not None and sell is not None:
             problem = _dearer(buy, sell)
         if problem:
             refused[tuple(what)].append((point, problem))
         else:
-            kept += both
+            kept += [q for q in (buy, sell) if q is not None]
     return kept, lines(short, refused)
 
 
