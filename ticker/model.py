@@ -221,8 +221,8 @@ class Quote(NamedTuple):
     @property
     def typical(self) -> bool:
         """Whether a person exchanging a typical amount gets this rate: an untiered rate, or the tier
-        of the smallest amounts (from 0). Belgazprombank's first tier, 0 to 9,999 units, holds any
-        amount a person changes at a counter (hundreds of dollars); the tiers above are for sums
-        that size and up, which few exchange. The sources refuse tiers that do not start at 0, so
-        every tiered rate has exactly one typical tier."""
+        that starts at 0, of the smallest amounts. The one feed with tiers on record, Belgazprombank's,
+        has its first tier up to 9,999 units and the next from 10,000: a person changing a few
+        hundred dollars at a counter gets the first; the others are for sums few exchange. Sources
+        refuse tiers that do not start at 0 or overlap, so a tiered rate has one typical tier."""
         return not self.min_amount  # None or 0

@@ -12,7 +12,7 @@ each thread gets a requests.Session of its own, because requests does not promis
 Session is safe to share between threads (psf/requests#2766; its maintainers advise one per
 thread, psf/requests#1871), and the Retry carried from one attempt to the next is per thread too.
 
-A strict client (the commercial banks' but Belarusbank's, so far) also bounds the answer's size
+A strict client (every commercial bank's but Belarusbank's, so far) also bounds the answer's size
 and follows a redirect only to the same host, never from https to http: Belgazprombank's
 documented URL redirects through plain http (shared/banks/FACTS.md §4), where anyone on the way
 could answer in its name.
@@ -277,7 +277,7 @@ class Client:
             raise DamagedResponse(self.source, f"{url}: the answer is not {exc.encoding} as its {kind} says:"
                                                f" {shown}") from None
         except (ParseError, ValueError) as exc:
-            if "html" in kind.lower() or body.lstrip()[:14].lower().startswith((b"<!doctype html", b"<html")):
+            if body.lstrip()[:14].lower().startswith((b"<!doctype html", b"<html")):  # whatever its content type says
                 raise DamagedResponse(self.source, f"{url}: expected XML, got {kind}: {shown}") from None
             if not body.strip():
                 raise DamagedResponse(self.source, f"{url}: the answer is empty ({kind})") from None
