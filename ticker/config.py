@@ -160,14 +160,17 @@ def _source(short: str, base_url: str) -> dict[str, "Key"]:
     }
 
 
-def _bank(short: str, base_url: str) -> dict[str, "Key"]:
-    """A commercial bank's section: a source's keys, whether the daemon polls it, when, and where."""
-    return {
+def _bank(short: str, base_url: str, cities: bool = True) -> dict[str, "Key"]:
+    """A commercial bank's section: a source's keys, whether the daemon polls it and when, and, for a
+    feed that says which city each point is in, the cities to keep."""
+    keys = {
         "enabled": Key(False, _bool, f"whether `ticker run` polls {short}'s buy and sell rates"),
         **_source(short, base_url),
         "schedule": Key("", _schedule, 'crontab (day names, Minsk time) of the polls; "" for the source\'s own'),
-        "cities": Key(ALL, _cities, 'cities to keep, as the bank writes them (["Минск"]), or ["*"] for all'),
     }
+    if cities:
+        keys["cities"] = Key(ALL, _cities, 'cities to keep, as the bank writes them (["Минск"]), or ["*"] for all')
+    return keys
 
 
 BANK_OUTPUTS = ("page", "ticker", "charts")  # where the best bank rates can show beside the official ones
@@ -261,6 +264,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "level": Key("INFO", _level, "DEBUG, INFO, WARNING or ERROR (`ticker run --log-level` overrides)"),
     },
     "belarusbank": _bank("Belarusbank", "https://belarusbank.by"),
+    # Only MTBank's feed says which city each point is in.
+    "mtbank": _bank("MTBank", "https://www.mtbank.by"),
+    "belgazprombank": _bank("Belgazprombank", "https://belgazprombank.by", cities=False),
+    "alfabank": _bank("Alfa-Bank", "https://developerhub.alfabank.by:8273", cities=False),
+    "dabrabyt": _bank("Dabrabyt", "https://bankdabrabyt.by", cities=False),
     "banks": {
         "show": Key(AUTO, _outputs, 'where the best bank buy and sell rates show beside the official ones: "page",'
                                      ' "ticker", "charts"; "auto": all three while [belarusbank] enabled, else none'),

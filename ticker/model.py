@@ -146,6 +146,10 @@ def round_half_up(value: Decimal, places: int) -> Decimal:
 # -- commercial banks' buy and sell rates ---------------------------------------------------
 
 BUY, SELL = "buy", "sell"  # the bank's side: it buys `code` from a client, or sells it to one
+CASH, NON_CASH = "cash", "non-cash"  # BankRate.channel: at a cash desk, or by card or between accounts
+# Point.id of a bank's rates that hold for the whole bank, not at one place (Alfa-Bank's feed lists
+# no branches): such a point has no city, address or hours.
+BANK_WIDE = "bank-wide"
 
 
 class Point(NamedTuple):
@@ -158,6 +162,15 @@ class Point(NamedTuple):
     label: str  # the point's name: "Отделение 100/212"
     hours: str  # the opening hours, readable: "Пн-Пт 09:00-19:00, Сб 09:00-15:00"
     hours_text: str  # the opening hours exactly as published
+    # Where it is, when the bank says (MTBank's x and y), as published, in degrees (WGS 84 assumed:
+    # no feed names its datum); None when not given.
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+
+    @property
+    def bank_wide(self) -> bool:
+        """Whether this stands for the whole bank rather than a place (see BANK_WIDE)."""
+        return self.id == BANK_WIDE
 
 
 class BankRate(NamedTuple):
@@ -166,8 +179,21 @@ class BankRate(NamedTuple):
     A direct rate (`against` BYN) is BYN per `scale` units of `code`. A cross rate is per 1 unit,
     in the bank's direction: on the buy side the client gives 1 `code` and gets `rate` `against`,
     on the sell side the client gives 1 `against` and gets `rate` `code`; so both say what the
-    client gets for one unit given. `scale` is None until known; `checked` tells whether the rate
-    was found within a factor of 10 of NBRB's official rate.
+    client gets for one unit given (Belarusbank's convention), unless `per` says otherwise. `scale`
+    is None until known; `checked` tells whether the rate was found within a factor of 10 of NBRB's
+    official rate.
+
+    The fields after `checked` are optional, so that a source that has nothing to say of them
+    constructs a BankRate as before:
+    - `channel`: CASH (at the counter) or NON_CASH (by card or from an account, MTBank's
+      `cacheless` 1); None when the source does not say which.
+    - `min_amount`, `max_amount`: the amounts of `code` a tiered rate applies to, both included, as
+      published (Belgazprombank's `min-amount="0" max-amount="9999"`); None when the rate is not
+      tiered, or for `max_amount` when the tier has no upper bound. `typical` tells the tier that
+      "best rate" answers use.
+    - `per`: `code` when a cross rate's sell side is quoted like its buy side and like a direct
+      rate, `against` per `scale` units of `code` (what the client pays for each unit it gets:
+      MTBank, Belgazprombank, Alfa-Bank and Dabrabyt); None for the convention above.
     """
 
     point: str  # Point.id
@@ -175,10 +201,31 @@ class BankRate(NamedTuple):
     against: str  # what it pays or asks for it: "BYN", or the second currency of a cross rate
     side: str  # BUY or SELL
     rate: Decimal  # as published, trailing zeros kept
-    effective_at: str | None  # when the bank's rate set took effect, as published (local time), or None
+    # When the bank's rate set took effect, as published, in local time, in ISO order: "2026-10-07
+    # 17:20:00", "2026-10-08 14:15" (to the minute), "2026-10-08" (a feed that gives only the day); None.
+    effective_at: str | None
     scale: int | None = None
     checked: bool = False
+    channel: str | None = None
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    per: str | None = None
 
     @property
     def cross(self) -> bool:
         return self.against != BASE
+
+    @property
+    def quoted_per(self) -> str:
+        """The currency `rate` is per `scale` (cross rates: 1) units of: `code`, but `against` on the
+        sell side of a cross rate in Belarusbank's convention."""
+        return self.per or (self.against if self.cross and self.side == SELL else self.code)
+
+    @property
+    def typical(self) -> bool:
+        """Whether a person exchanging a typical amount gets this rate: an untiered rate, or the tier
+        that starts at 0, of the smallest amounts. The one feed with tiers on record, Belgazprombank's,
+        has its first tier up to 9,999 units and the next from 10,000: a person changing a few
+        hundred dollars at a counter gets the first; the others are for sums few exchange. Sources
+        refuse tiers that do not start at 0 or overlap, so a tiered rate has one typical tier."""
+        return not self.min_amount  # None or 0

@@ -149,7 +149,7 @@ def test_a_slow_bank_never_delays_nbrb(tmp_path, launch, bank):  # noqa: F811
         held.set()
         polled = run.wait_for(r"^INFO belarusbank: 542 points", timeout=60)
         assert run.lines.index(catch_up) < run.lines.index(polled)
-        assert run.stop() == 0
+        assert run.stop(within=60) == 0  # after the refresh in progress, which load can make slow
     assert query(config, "SELECT count(*) FROM rates") == [(33,)]
     assert query(config, "SELECT status FROM bank_polls") == [("ok",)]
 
@@ -165,7 +165,7 @@ def test_a_slow_nbrb_never_delays_the_bank(tmp_path, launch, bank):  # noqa: F81
         held.set()
         catch_up = run.wait_for(r"^INFO catch-up: 33 new, 0 revised", timeout=60)
         assert run.lines.index(polled) < run.lines.index(catch_up)
-        assert run.stop() == 0
+        assert run.stop(within=60) == 0  # after the refresh in progress, which load can make slow
     assert query(config, "SELECT job, failures FROM daemon_jobs") == [("belarusbank", 0)]
 
 

@@ -219,3 +219,30 @@ def test_the_compact_live_form_reads_the_same_as_the_pretty_printed_recording(se
     with bank_server(recorded_points()) as compact:
         live = bank(compact).rates()
     assert replace(live, url="") == replace(bank(server).rates(), url="")
+
+
+def test_a_currency_bought_dearer_than_sold_is_refused_at_that_point_in_one_line(server):
+    points = recorded_points()
+    head = next(p for p in points if p["filial_id"] == "1433")
+    head["USD_in"], head["USD_out"] = head["USD_out"], head["USD_in"]  # the labels the other way round
+    # A cross bought dearer than sold: 1 USD for 0.9500 EUR, 1 EUR for 1.1000 USD (0.95 x 1.10 > 1);
+    # swapping in and out alone leaves that product as it was, and NBRB's rate catches it in the sync.
+    head["USD_EUR_in"], head["USD_EUR_out"] = "0.9500", "1.1000"
+    answer(server, points)
+    got = bank(server).rates()
+    assert got.refused == [
+        f"Belarusbank: refused cash USD at 1 point (1433): it would buy at {head['USD_in']} and sell at"
+        f" {head['USD_out']} BYN per 1 USD, dearer than it sells: the labels reversed?",
+        "Belarusbank: refused cash USD/EUR at 1 point (1433): it would buy 1 USD for 0.9500 EUR and sell 1 EUR for"
+        " 1.1000 USD, dearer than it sells: the labels reversed?"]
+    assert {(q.code, q.against) for q in got.rates if q.point == "1433"} == {
+        (key.split("_")[0], "BYN" if key.count("_") == 1 else key.split("_")[1]) for key in nonzero(head)} - {
+        ("USD", "BYN"), ("USD", "EUR")}
+    assert len(got.rates) == 7368 - 4
+
+
+def test_every_recorded_rate_passes_the_direction_check_and_is_cash(server):
+    """FACTS §1.5-1.6: in 2019 every direct rate was bought below its sale and every cross had a positive spread."""
+    got = bank(server).rates()
+    assert got.refused == [] and len(got.rates) == 7368
+    assert {q.channel for q in got.rates} == {"cash"}

@@ -113,10 +113,13 @@ class FakeNBRB:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "FakeNBRB":
+    def start(self, tls=None) -> "FakeNBRB":
+        """Serve on a free port of 127.0.0.1: plain HTTP, or HTTPS with `tls` (a server ssl.SSLContext)."""
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self._httpd.server_address[1]}"
         # A short poll interval keeps stop() quick; benchmarks start and stop many servers.
         threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                          daemon=True).start()
@@ -129,7 +132,7 @@ class FakeNBRB:
             self._httpd = None
 
     def __enter__(self) -> "FakeNBRB":
-        return self.start()
+        return self if self._httpd is not None else self.start()  # `with fake.start(tls=...)` too
 
     def __exit__(self, *exc) -> None:
         self.stop()

@@ -14,7 +14,7 @@ def described() -> list[dict]:
             "id": source.id, "name": source.name, "kind": source.kind, "url": source.url,
             "since": source.coverage.since.isoformat(), "days": source.coverage.days,
             "history": source.coverage.history, "published": source.schedule.published,
-            "poll": source.schedule.poll, "unverified": source.unverified or None,
+            "poll": source.schedule.poll, "unverified": list(source.unverified),
         })
     return found
 
@@ -26,8 +26,7 @@ def sources_text() -> str:
                   f"  rates: {s['days']}; since {s['since']}" + ("" if s["history"] else "; no history: asked now only"),
                   f"  published: {s['published']}",
                   "  polled: " + (f"{s['poll']} (Minsk time) by `ticker run`" if s["poll"] else "by the daily catch-up")]
-        if s["unverified"]:
-            lines.append(f"  unverified: {s['unverified']}")
+        lines += [f"  unverified: {what}" for what in s["unverified"]]
         lines.append("")
     return "\n".join(lines)
 

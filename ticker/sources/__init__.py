@@ -72,7 +72,9 @@ class Source(ABC):
     kind: ClassVar[str]  # "official" (NBRB) or "bank" (a commercial bank's buy and sell rates)
     coverage: ClassVar[Coverage]
     schedule: ClassVar[Schedule]
-    unverified: ClassVar[str] = ""  # what about its feed was never checked against the live service
+    # What of its feed nobody has checked against the live service, one line each (shared/banks/
+    # FACTS.md says what is known and from where); () when its answers are on record.
+    unverified: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     @abstractmethod
@@ -118,20 +120,26 @@ class BankSource(Source):
     @abstractmethod
     def rates(self) -> Answer:
         """Its points and their buy and sell rates now. Zeros ("not offered") are left out; a point
-        with a damaged value is refused whole and named in `Answer.refused`; an answer with no
-        usable rate raises BadResponse."""
+        with a damaged value is refused whole and named in `Answer.refused`, and so is a currency the
+        bank would buy dearer than it sells (`answers.directions`); an answer with no usable rate
+        raises BadResponse. Every bank source ends its answer through `answers.answer`."""
 
 
 # NBRB's official lists, daily first: a backfill and the daemon's catch-up record each, in turn;
 # polls and `ticker fetch` ask the first.
 LISTS = ("nbrb", "nbrb-monthly")
 DEFAULT = LISTS[0]
-BANKS = ("belarusbank",)  # the bank sources, each with its [section] in the config
+# The commercial banks, each with its [section] in the config and a poll job of its own.
+BANKS = ("belarusbank", "mtbank", "belgazprombank", "alfabank", "dabrabyt")
 # id -> "module:class", imported on first use so that read-only commands never load requests.
 REGISTRY = {
     "nbrb": "ticker.sources.nbrb:NBRB",
     "nbrb-monthly": "ticker.sources.nbrb:NBRBMonthly",
     "belarusbank": "ticker.sources.belarusbank:Belarusbank",
+    "mtbank": "ticker.sources.mtbank:MTBank",
+    "belgazprombank": "ticker.sources.belgazprombank:Belgazprombank",
+    "alfabank": "ticker.sources.alfabank:AlfaBank",
+    "dabrabyt": "ticker.sources.dabrabyt:Dabrabyt",
 }
 
 

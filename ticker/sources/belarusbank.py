@@ -14,16 +14,15 @@ import json
 import re
 from collections import Counter
 from datetime import date
-from decimal import Decimal
 from functools import lru_cache
 
 from ..errors import BadResponse
-from ..model import BASE, BUY, SELL, BankRate, Point
+from ..model import BASE, BUY, CASH, SELL, BankRate, Point
 from . import Answer, BankSource, Coverage, Schedule, http
+from .answers import answer, rate
 
 SHORT = "Belarusbank"
 RATE_KEY = re.compile(r"^([A-Z]{3})(?:_([A-Z]{3}))?_(in|out)$")
-NUMBER = re.compile(r"^\d+(\.\d+)?$")
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 WEEK = ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс")
 
@@ -44,8 +43,10 @@ class Belarusbank(BankSource):
         published="whenever the bank changes a rate set, several times on some days; kurs_date_time says when",
         poll="*/30 8-20 * * mon-sun",  # every 30 minutes, 08:00 to 20:30 Minsk time, every day
     )
-    unverified = ("Content-Type of the live answer (no recording has its headers); the fields added since 2019"
-                  " (kurs_date_time, CNY crosses) are known from third-party code only")
+    unverified = (
+        "the Content-Type of the live answer (no recording has its headers)",
+        "the fields added since 2019 (kurs_date_time, CNY crosses), known from third-party code only",
+    )
     # Units of the currency per quoted rate: nothing in the answer says so (FACTS §1.4). The sync
     # checks each against NBRB's scale and official rate of the day before storing it.
     scales = {"USD": 1, "EUR": 1, "GBP": 1, "CAD": 1, "CHF": 1, "RUB": 100, "CZK": 100, "JPY": 100,
@@ -89,11 +90,7 @@ class Belarusbank(BankSource):
                 continue
             points.append(point)
             rates += point_rates
-        if not points:
-            raise BadResponse(SHORT, f"{url}: every point refused, e.g. {refused[0]}")
-        if not rates:
-            raise BadResponse(SHORT, f"{url}: {len(points)} points but no rates (every value is 0)")
-        return Answer(url, len(body), points, rates, [f"{SHORT}: refused {reason}" for reason in refused])
+        return answer(SHORT, url, len(body), points, rates, refused)
 
     def _kept(self, city) -> bool:
         return not self.cities or isinstance(city, str) and city.casefold() in self._kept_names
@@ -135,12 +132,12 @@ def _point(item: dict, scales: dict[str, int]) -> tuple[Point, list[BankRate]]:
         parsed = _key(key)
         if parsed is None:
             continue
-        rate = _rate(key, value)
-        if rate is None:  # "0.0000": this point does not trade it
+        value = rate(key, value)
+        if value is None:  # "0.0000": this point does not trade it
             continue
         code, against, side = parsed
-        rates.append(BankRate(point_id, code, against, side, rate, effective_at,
-                            scales.get(code) if against == BASE else 1))
+        rates.append(BankRate(point_id, code, against, side, value, effective_at,
+                              scales.get(code) if against == BASE else 1, channel=CASH))
     return point, rates
 
 
@@ -153,16 +150,6 @@ def _key(key: str) -> tuple[str, str, str] | None:
         return None
     code, against, direction = match.groups()
     return code, against or BASE, BUY if direction == "in" else SELL
-
-
-def _rate(key: str, value) -> Decimal | None:
-    """A published rate as an exact Decimal, trailing zeros kept, or None for zero ("not offered");
-    ValueError when it is not a rate."""
-    if isinstance(value, str) and NUMBER.match(value):
-        return Decimal(value) if value.strip("0.") else None
-    if isinstance(value, (Decimal, int)) and not isinstance(value, bool) and value >= 0:
-        return Decimal(value) if value else None
-    raise ValueError(f"{key} is {value!r}, not a rate")
 
 
 @lru_cache(maxsize=4096)  # a few hundred distinct strings in a country

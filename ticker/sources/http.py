@@ -43,6 +43,9 @@ RETRY_AFTER_CAP = 60  # seconds; urllib3 would otherwise honour hours
 MAX_BYTES = 64 * 2**20  # an answer's limit by default: NBRB's largest (the catalogue) is about 0.2 MB
 CHUNK = 64 * 1024
 BOM = "\ufeff"  # RFC 8259 lets a parser ignore a byte-order mark before JSON
+XML_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z][A-Za-z0-9._-]*)[\"']")
+CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 USER_AGENT = "byn-ticker (+https://pypi.org/project/byn-ticker/)"
 
 # Set by the daemon when it stops: a wait before a retry ends at once and raises Interrupted.
@@ -144,6 +147,54 @@ class Client:
 
         return self.get(path, parse, **params)
 
+    def xml(self, path: str, check=None, **params):
+        """(the URL answered, what `check(url, root)` returns, or the root element of its XML body),
+        parsed by defusedxml: an answer that declares entities or refers to external ones is refused
+        (BadResponse), never expanded.
+
+        The body is read in the encoding its byte-order mark or XML declaration names, else in the
+        charset of its Content-Type, else as UTF-8: the declaration is written with the document,
+        where a PHP feed's Content-Type is often the server's default. Any content type is taken
+        (no bank's is recorded), but an HTML page, a body that is not well-formed XML (cut short,
+        empty) or not in its encoding is damaged, and retried; `check` as for `json`.
+        """
+        def parse(url, body, kind):
+            root = self._xml(url, body, kind or "no content type")
+            return check(url, root) if check else root
+
+        return self.get(path, parse, **params)
+
+    def _xml(self, url: str, body: bytes, kind: str):
+        from xml.etree.ElementTree import ParseError
+
+        import defusedxml
+        from defusedxml.ElementTree import fromstring
+
+        shown = snippet(body.decode("utf-8", errors="replace"))
+        charset = CHARSET.search(kind)
+        try:
+            if body.startswith(XML_BOMS) or XML_ENCODING.match(body) or not charset:
+                root = fromstring(body)  # expat reads the BOM or the declaration itself; UTF-8 otherwise
+            else:
+                root = fromstring(body.decode(charset.group(1)))
+        except defusedxml.DefusedXmlException as exc:
+            raise BadResponse(self.source, f"{masked(url)}: the XML declares entities or refers to external ones"
+                                           f" ({type(exc).__name__}); refused unread") from None
+        except LookupError:
+            raise BadResponse(self.source, f"{masked(url)}: unknown charset {charset.group(1)!r} ({kind})") from None
+        except UnicodeDecodeError as exc:
+            raise DamagedResponse(self.source, f"{masked(url)}: the answer is not {exc.encoding} as its {kind} says:"
+                                               f" {shown}") from None
+        except (ParseError, ValueError) as exc:
+            if body.lstrip()[:14].lower().startswith((b"<!doctype html", b"<html")):  # whatever its content type says
+                raise DamagedResponse(self.source, f"{masked(url)}: expected XML, got {kind}: {shown}") from None
+            if not body.strip():
+                raise DamagedResponse(self.source, f"{masked(url)}: the answer is empty ({kind})") from None
+            raise DamagedResponse(self.source, f"{masked(url)}: malformed XML ({exc})") from None
+        if tag(root).lower() == "html":
+            raise DamagedResponse(self.source, f"{masked(url)}: expected XML, got an HTML page ({kind}): {shown}")
+        return root
+
     def get(self, path: str, read, **params):
         """(the URL answered, `read(url, body bytes, content type)`), retried as `json` is."""
         from requests.models import PreparedRequest
@@ -208,7 +259,7 @@ class Client:
                 response = self._http.get(url, timeout=(min(left, 10), left), stream=True, allow_redirects=False,
                                           auth=self._auth(url))
             except requests.exceptions.SSLError as exc:
-                raise SourceUnavailable(self.source, f"{masked(url)}: TLS failed ({_reason(exc)}); {self.hint}") from None
+                raise SourceUnavailable(self.source, f"{masked(url)}: TLS verification failed ({_reason(exc)}); {self.hint}") from None
             except requests.exceptions.Timeout as exc:
                 raise _Retry(f"no answer within {self.timeout:g} s", _cause(exc) or ReadTimeoutError(None, url, ""),
                              url=url) from None
@@ -310,6 +361,11 @@ def _cause(exc: Exception):
         if isinstance(arg, HTTPError):
             return arg
     return None
+
+
+def tag(element) -> str:
+    """An element's name without its namespace: "{http://www.w3.org/1999/xhtml}html" -> "html"."""
+    return element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
 
 
 def snippet(text: str) -> str:

@@ -44,8 +44,10 @@ class NBRB(OfficialSource):
         published="after the morning session, Minsk time, for the next working day",
         poll="*/20 12-16 * * mon-sat",
     )
-    unverified = ("what dynamics answers past the last published day or outside a Cur_ID's validity, and what a"
-                  " list for a future date returns (an empty list is assumed)")
+    unverified = (
+        "what dynamics answers past the last published day or outside a Cur_ID's validity",
+        "what a list for a future date returns (an empty list is assumed)",
+    )
     periodicity = DAILY  # Cur_Periodicity of the list it reads
     listing = "daily"
     max_span = 365  # days per dynamics request
@@ -166,8 +168,10 @@ class NBRBMonthly(NBRB):
         days="one rate a month for each currency, dated the day it was set and in force to the end of that month",
     )
     schedule = Schedule(published="once a month", poll=None)  # the daily catch-up asks for a month's rate
-    unverified = ("NBRB's real monthly list was never recorded: which currencies it holds, and whether a month's"
-                  " rate can be set later than its first working day")
+    unverified = (
+        "NBRB's real monthly list was never recorded: which currencies it holds",
+        "whether a month's rate can be set later than its first working day",
+    )
     periodicity = MONTHLY
     listing = "monthly"
     max_span = 31  # days per request: one month's list
