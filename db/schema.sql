@@ -182,7 +182,7 @@ CREATE TABLE bank_points (
     hours_text TEXT NOT NULL,     -- opening hours exactly as published
     first_seen TEXT NOT NULL,     -- UTC ISO-8601: the first answer that listed it
     last_seen TEXT NOT NULL,      -- UTC ISO-8601: the last answer that listed it (and did not refuse it)
-    changed_at TEXT NOT NULL,     -- UTC ISO-8601: when its details above last changed
+    changed_at TEXT NOT NULL, latitude TEXT /* degrees, as published (MTBank's y); NULL when not given */, longitude TEXT /* degrees, as published (MTBank's x); NULL when not given */,     -- UTC ISO-8601: when its details above last changed
     UNIQUE (bank, point_id)
 );
 
@@ -203,20 +203,6 @@ CREATE TABLE bank_polls (
 );
 
 CREATE INDEX bank_polls_bank ON bank_polls (bank, status, finished_at);
-
-CREATE TABLE bank_values (
-    id INTEGER PRIMARY KEY,
-    code TEXT NOT NULL,           -- the currency the bank buys or sells: USD
-    against TEXT NOT NULL,        -- what it pays or asks for it: BYN, or the second currency of a cross rate
-    side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),  -- buy: the bank buys `code` (Belarusbank's _in); sell: it sells it (_out)
-    scale INTEGER NOT NULL,       -- against BYN: the rate is BYN per this many units of `code` (RUB 100); crosses: 1
-    rate_text TEXT NOT NULL,      -- the value exactly as published, trailing zeros kept; a cross rate is what the client gets for 1 unit given (db/README.md)
-    per_unit_e16 INTEGER NOT NULL CHECK (per_unit_e16 > 0),  -- the same per ONE unit of `code` x 10^16, exact: compare and subtract this
-    rate REAL NOT NULL,           -- the published value as a float, for display and averages only
-    checked INTEGER NOT NULL CHECK (checked IN (0, 1)),  -- 1: within a factor of 10 of NBRB's official rate; 0: none to check against
-    -- per_unit_e16 first: finds the points at a best rate, and never tempts a view into a currency's history
-    UNIQUE (per_unit_e16, code, against, side, scale, rate_text, checked)
-);
 
 CREATE TABLE bank_sets (
     id INTEGER PRIMARY KEY,
@@ -253,18 +239,39 @@ CREATE TABLE daemon_jobs (
     failures INTEGER NOT NULL DEFAULT 0  -- failed runs in a row; 0 after a success
 );
 
+CREATE TABLE "bank_values" (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,           -- the currency the bank buys or sells: USD
+    against TEXT NOT NULL,        -- what it pays or asks for it: BYN, or the second currency of a cross rate
+    side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),  -- buy: the bank buys `code` (Belarusbank's _in); sell: it sells it (_out)
+    scale INTEGER NOT NULL,       -- against BYN: the rate is BYN per this many units of `code` (RUB 100); crosses: 1
+    rate_text TEXT NOT NULL,      -- the value exactly as published, trailing zeros kept; a cross rate: see `per` and db/README.md
+    per_unit_e16 INTEGER NOT NULL CHECK (per_unit_e16 > 0),  -- the same per ONE unit of `code` x 10^16, exact: compare and subtract this
+    rate REAL NOT NULL,           -- the published value as a float, for display and averages only
+    checked INTEGER NOT NULL CHECK (checked IN (0, 1)),  -- 1: within a factor of 10 of NBRB's official rate; 0: none to check against
+    channel TEXT NOT NULL DEFAULT '' CHECK (channel IN ('', 'cash', 'non-cash')),  -- at a cash desk, or by card or account; '' when the bank does not say
+    min_amount TEXT NOT NULL DEFAULT '',  -- a tiered rate: the least amount of `code` it applies to, as published; '' untiered
+    max_amount TEXT NOT NULL DEFAULT '',  -- the most, both ends included; '' untiered or no upper bound
+    typical INTEGER NOT NULL DEFAULT 1 CHECK (typical IN (0, 1)),  -- 1: untiered, or the tier from 0 that a typical exchange gets
+    per TEXT NOT NULL DEFAULT '',  -- a cross rate's sell side quoted like its buy side: `against` per 1 `code`; '' Belarusbank's way
+    -- per_unit_e16 first: finds the points at a best rate, and never tempts a view into a currency's history
+    UNIQUE (per_unit_e16, code, against, side, scale, rate_text, checked, channel, min_amount, max_amount, per)
+);
+
 CREATE VIEW bank_rates_now AS
 SELECT p.bank, p.point_id, p.city, p.address, p.label, p.hours,
        v.code, v.against, v.side, v.scale, v.rate, v.rate_text, v.per_unit_e16,
        CASE WHEN v.against = 'BYN' THEN 'BYN per ' || v.scale || ' ' || v.code
-            WHEN v.side = 'buy' THEN v.against || ' per 1 ' || v.code
+            WHEN v.side = 'buy' OR v.per <> '' THEN v.against || ' per 1 ' || v.code
             ELSE v.code || ' per 1 ' || v.against END AS quoted,  -- what `rate` counts
+       v.channel, v.min_amount, v.max_amount, v.typical, v.per,
        s.effective_at, v.checked,
        (SELECT finished_at FROM bank_polls WHERE id = (SELECT r.first_poll FROM bank_point_sets AS r WHERE r.point = ps.point AND r.first_poll > coalesce(
         (SELECT b.first_poll FROM bank_point_sets AS b WHERE b.point = ps.point AND b.first_poll < ps.first_poll
          AND NOT EXISTS (SELECT 1 FROM bank_set_values WHERE rate_set = b.rate_set AND value = m.value) ORDER BY b.first_poll DESC LIMIT 1), -1)
      ORDER BY r.first_poll LIMIT 1)) AS first_seen,  -- since when the point quotes this value
-       p.last_seen  -- the last answer, which quoted it
+       p.last_seen,  -- the last answer, which quoted it
+       p.latitude, p.longitude
 FROM bank_point_sets AS ps INDEXED BY bank_point_sets_open  -- the sets quoted now: never the history behind them
 JOIN bank_points AS p ON p.id = ps.point
 LEFT JOIN bank_sets AS s ON s.id = ps.rate_set  -- LEFT: left out when effective_at is not asked for
@@ -273,24 +280,37 @@ JOIN bank_values AS v ON v.id = m.value
 WHERE ps.last_poll IS NULL;
 
 CREATE VIEW bank_best AS
-SELECT city, code, against, side, scale, rate, rate_text, per_unit_e16, quoted,
+SELECT city, code, against, side, channel, per, scale, rate, rate_text, per_unit_e16, quoted,
+       (SELECT group_concat(bank) FROM (SELECT DISTINCT n.bank FROM bank_rates_now AS n WHERE n.city = b.city
+        AND n.code = b.code AND n.against = b.against AND n.side = b.side AND n.channel = b.channel AND n.per = b.per
+        AND n.typical = 1 AND n.per_unit_e16 = b.per_unit_e16 ORDER BY n.bank)) AS banks,  -- the banks offering it
        (SELECT count(*) FROM bank_rates_now AS n WHERE n.city = b.city AND n.code = b.code AND n.against = b.against
-        AND n.side = b.side AND n.per_unit_e16 = b.per_unit_e16) AS points,  -- points offering this best rate
+        AND n.side = b.side AND n.channel = b.channel AND n.per = b.per AND n.typical = 1
+        AND n.per_unit_e16 = b.per_unit_e16) AS points,  -- points offering this best rate
        quoting,  -- points quoting this side at all
        as_of     -- the answer it comes from
-FROM (SELECT city, code, against, side, scale, rate, rate_text, per_unit_e16, quoted, last_seen AS as_of,
+FROM (SELECT city, code, against, side, channel, per, scale, rate, rate_text, per_unit_e16, quoted, last_seen AS as_of,
              count(*) AS quoting,
-             -- best for the client, compared exactly: the most it gets, or the fewest BYN it pays
-             -- when the bank sells; the one max() makes the other columns come from that row
-             max(CASE WHEN side = 'sell' AND against = 'BYN' THEN -per_unit_e16 ELSE per_unit_e16 END)
-      FROM bank_rates_now GROUP BY city, code, against, side) AS b;
+             -- best for the client, compared exactly: the most it gets, or the least it pays (a sell
+             -- side against BYN, or quoted like its buy side); the one max() makes the other columns
+             -- come from that row. Each channel apart; the tier a typical exchange gets; a city's points.
+             max(CASE WHEN side = 'sell' AND (against = 'BYN' OR per <> '') THEN -per_unit_e16 ELSE per_unit_e16 END)
+      FROM bank_rates_now WHERE typical = 1 AND city <> '' GROUP BY city, code, against, side, channel, per) AS b;
 
 CREATE VIEW bank_spread AS
 SELECT b.city, b.code, b.scale,
        (SELECT n.rate_text FROM bank_rates_now AS n WHERE n.city = b.city AND n.code = b.code AND n.against = 'BYN'
-        AND n.side = 'buy' AND n.per_unit_e16 = b.buy_e16 LIMIT 1) AS buy,    -- the best (highest) buy rate
+        AND n.side = 'buy' AND n.typical = 1 AND n.channel <> 'non-cash' AND n.per_unit_e16 = b.buy_e16
+        LIMIT 1) AS buy,    -- the best (highest) buy rate, of any bank
+       (SELECT group_concat(bank) FROM (SELECT DISTINCT n.bank FROM bank_rates_now AS n WHERE n.city = b.city
+        AND n.code = b.code AND n.against = 'BYN' AND n.side = 'buy' AND n.typical = 1 AND n.channel <> 'non-cash'
+        AND n.per_unit_e16 = b.buy_e16 ORDER BY n.bank)) AS buy_banks,  -- the banks offering it
        (SELECT n.rate_text FROM bank_rates_now AS n WHERE n.city = b.city AND n.code = b.code AND n.against = 'BYN'
-        AND n.side = 'sell' AND n.per_unit_e16 = b.sell_e16 LIMIT 1) AS sell,  -- the best (lowest) sell rate
+        AND n.side = 'sell' AND n.typical = 1 AND n.channel <> 'non-cash' AND n.per_unit_e16 = b.sell_e16
+        LIMIT 1) AS sell,  -- the best (lowest) sell rate, of any bank
+       (SELECT group_concat(bank) FROM (SELECT DISTINCT n.bank FROM bank_rates_now AS n WHERE n.city = b.city
+        AND n.code = b.code AND n.against = 'BYN' AND n.side = 'sell' AND n.typical = 1 AND n.channel <> 'non-cash'
+        AND n.per_unit_e16 = b.sell_e16 ORDER BY n.bank)) AS sell_banks,
        o.date AS official_date,
        o.rate_text AS official,  -- NBRB's rate as published, per `official_scale` units
        o.scale AS official_scale,
@@ -301,14 +321,16 @@ FROM (SELECT city, code, max(scale) AS scale,
              max(CASE side WHEN 'buy' THEN per_unit_e16 END) AS buy_e16,    -- compared and subtracted exactly
              min(CASE side WHEN 'sell' THEN per_unit_e16 END) AS sell_e16,
              max(last_seen) AS as_of
-      FROM bank_rates_now WHERE against = 'BYN' GROUP BY city, code) AS b
+      FROM bank_rates_now WHERE against = 'BYN' AND typical = 1 AND channel <> 'non-cash' AND city <> ''
+      GROUP BY city, code) AS b
 LEFT JOIN rates AS o ON o.code = b.code AND o.date = date(b.as_of, '+3 hours');
 
 CREATE VIEW bank_history AS
 SELECT p.bank, p.point_id, p.city, p.address, p.label,
        v.code, v.against, v.side, v.scale, v.rate, v.rate_text, v.per_unit_e16, CASE WHEN v.against = 'BYN' THEN 'BYN per ' || v.scale || ' ' || v.code
-            WHEN v.side = 'buy' THEN v.against || ' per 1 ' || v.code
+            WHEN v.side = 'buy' OR v.per <> '' THEN v.against || ' per 1 ' || v.code
             ELSE v.code || ' per 1 ' || v.against END AS quoted,
+       v.channel, v.min_amount, v.max_amount, v.typical, v.per,
        s.effective_at,  -- of the set in which the point first quoted this value
        v.checked,
        f.finished_at AS first_seen,  -- the first answer that quoted this value here

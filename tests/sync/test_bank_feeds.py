@@ -1,14 +1,10 @@
-"""`bank_sync.poll` for each new bank source, through the existing writer: real local fakes of the bank
-and of NBRB, a real SQLite file. The poll runs on 2026-03-17, whose official rates are recorded.
+"""`sync.banks.poll` for each of the four feeds built from FACTS: real local fakes of the bank and of
+NBRB, a real SQLite file. The poll runs on 2026-03-17, whose official rates are recorded.
 
-The writer and the checks predate these sources. What they cannot hold yet, asserted here as it
-is so that the integration stage (issue 19) changes these tests on purpose:
-- `BankRate.channel` and the tier amounts are not stored: MTBank's cash and non-cash rates, and
-  Belgazprombank's tiers, are stored as two values of one side at one point, told apart by nothing;
-- `BankRate.per` is not known to `bank_sync.check`, which reads a cross rate's sell side as Belarusbank
-  quotes it (`code` per 1 `against`): far from 1 (against RUB) the new banks' sell sides are refused
-  as reversed, near 1 (EUR/USD) they pass, and the views read them the other way round;
-- points without a city (Belgazprombank, Dabrabyt, Alfa-Bank's bank-wide point) are stored with city ''.
+Each is stored whole and as meant: the channel (cash or non-cash) and the tier of each value kept,
+a cross rate's sell side checked and named in the way the feed quotes it (`BankRate.per`), units a
+feed states taken as stated; points without a city (Belgazprombank's and Dabrabyt's branches,
+Alfa-Bank's bank-wide rates) kept, in no city.
 """
 
 import sqlite3
@@ -56,30 +52,32 @@ def now(db, bank_id) -> list[tuple]:
                       " WHERE bank = ?", [bank_id]).fetchall()
 
 
-def refused_sides(lines) -> set[tuple]:
-    return {tuple(line.split(": refused ", 1)[1].split(" ")[:2]) for line in lines}
-
-
 def test_mtbank_polls_into_the_store(polled):
     done, db = polled("mtbank")
     data = mtbank_data()
     assert db.execute("SELECT bank, point_id, city, label, address FROM bank_points ORDER BY id").fetchall() == [
         ("mtbank", d["id"], d["city"], d["label"], d["address"]) for d in data["departments"]]
     quoted = mtbank_quotes(data)
-    refused = {q for q in quoted if q[2] == "RUB" and q[3] == "sell"}  # cross sell sides against RUB
-    assert refused_sides(done.refused) == {("EUR/RUB", "sell"), ("USD/RUB", "sell")}
-    stored = now(db, "mtbank")
-    assert {(p, c, a, s, r) for p, c, a, s, r, _, _ in stored} == {q[:5] for q in quoted - refused}
-    assert done.rates == len(stored) == len(quoted - refused) == 79
+    assert done.refused == []  # its cross sell sides, quoted like its buy sides, are checked that way
+    stored = db.execute("SELECT point_id, code, against, side, rate_text, channel, checked FROM bank_rates_now"
+                        " WHERE bank = 'mtbank'").fetchall()
+    assert {row[:6] for row in stored} == quoted
+    assert done.rates == len(stored) == len(quoted) == 91
     assert {checked for *_, checked in stored} == {1}
-    # Cash and non-cash: two USD buy values at the office, which the store cannot tell apart.
-    assert sorted(r for p, c, a, s, r, _, _ in stored if (p, c, a, s) == ("168,768,968,868", "USD", "BYN", "buy")) == [
-        "2.9200", "2.9350"]
+    # Cash and non-cash kept apart: the office's two USD buy rates, each of its channel.
+    office = {(r, ch) for p, c, a, s, r, ch, _ in stored if (p, c, a, s) == ("168,768,968,868", "USD", "BYN", "buy")}
+    assert office == {(text, channel) for p, c, a, s, text, channel in quoted
+                      if (p, c, a, s) == ("168,768,968,868", "USD", "BYN", "buy")} and len(office) == 2
+    # The city's best cash buy is the best of the cash rates, never a card rate.
+    cash = [Decimal(r) for p, c, a, s, r, ch in quoted if (c, a, s, ch) == ("USD", "BYN", "buy", "cash")]
+    assert db.execute("SELECT rate_text, banks FROM bank_best WHERE city = 'Минск' AND code = 'USD' AND against = 'BYN'"
+                      " AND side = 'buy' AND channel = 'cash'").fetchall() == [(str(max(cash)), "mtbank")]
     assert db.execute("SELECT DISTINCT effective_at FROM bank_rates_now").fetchall() == [("2026-03-17",)]
-    # MTBank's EUR/USD sell, 1.1050 USD for 1 EUR, is within 10x of either reading: stored, and named
-    # in Belarusbank's convention, the other way round (the integration stage stores BankRate.per).
-    assert db.execute("SELECT DISTINCT rate_text, quoted FROM bank_rates_now WHERE point_id = '51' AND code = 'EUR'"
-                      " AND against = 'USD' AND side = 'sell'").fetchall() == [("1.1050", "EUR per 1 USD")]
+    # EUR/USD sell, 1.1050 USD for 1 EUR: named the way MTBank quotes it.
+    assert db.execute("SELECT DISTINCT rate_text, quoted, per FROM bank_rates_now WHERE point_id = '51' AND code = 'EUR'"
+                      " AND against = 'USD' AND side = 'sell'").fetchall() == [("1.1050", "USD per 1 EUR", "EUR")]
+    assert db.execute("SELECT latitude, longitude FROM bank_points WHERE point_id = '51'").fetchone() == tuple(
+        next(d for d in data["departments"] if d["id"] == "51")[k] for k in ("y", "x"))
 
 
 def test_belgazprombank_polls_into_the_store(polled):
@@ -87,26 +85,32 @@ def test_belgazprombank_polls_into_the_store(polled):
     assert db.execute("SELECT point_id, city, label FROM bank_points ORDER BY id").fetchall() == [
         (b["name"], "", b["name"]) for b in belgazprombank_data()]
     quoted = belgazprombank_quotes()
-    refused = {q for q in quoted if q[2] == "RUB" and q[3] == "sell"}
-    assert refused_sides(done.refused) == {("USD/RUB", "sell")}
-    stored = now(db, "belgazprombank")
-    assert sorted((p, c, a, s, r, scale) for p, c, a, s, r, scale, _ in stored) == sorted(
-        q[:6] for q in quoted - refused)
-    # Both tiers of USD at a branch, their amounts lost: the best buy in the store is the 10,000+ one.
-    assert db.execute("SELECT rate_text FROM bank_best WHERE code = 'USD' AND against = 'BYN' AND side = 'buy'"
-                      ).fetchall() == [(max((q[4] for q in quoted if q[1:4] == ("USD", "BYN", "buy")), key=Decimal),)]
+    assert done.refused == []
+    stored = db.execute("SELECT point_id, code, against, side, rate_text, scale, min_amount, max_amount, typical"
+                        " FROM bank_rates_now WHERE bank = 'belgazprombank'").fetchall()
+    assert sorted(row[:8] for row in stored) == sorted(
+        (*q[:6], format(q[6], "f"), "" if q[7] is None else format(q[7], "f")) for q in quoted)
+    # Each tier kept with its range; the one from 0 is what a typical exchange gets.
+    assert {(low, typical) for *_, low, high, typical in stored} == {("0", 1), ("10000", 0)}
+    # Its branches name no city: they are in no city's answer.
+    assert db.execute("SELECT count(*) FROM bank_best").fetchone() == (0,)
 
 
 def test_alfabank_polls_its_bank_wide_point_into_the_store(polled):
+    from ticker.store import reader
+
     done, db = polled("alfabank")
     assert db.execute("SELECT bank, point_id, city, label FROM bank_points").fetchall() == [
         ("alfabank", BANK_WIDE, "", "Alfa-Bank: bank-wide rates")]
     quoted = alfa_quotes()
-    refused = {q for q in quoted if q[1] == "RUB" and q[2] == "sell"}
-    assert refused_sides(done.refused) == {("EUR/RUB", "sell"), ("USD/RUB", "sell")}
+    assert done.refused == []
     stored = now(db, "alfabank")
-    assert {(c, a, s, r, scale) for _, c, a, s, r, scale, _ in stored} == quoted - refused
-    assert ("RUB", "BYN", "buy", "3.450000", 100) in quoted - refused  # quantity 100 kept as the scale
+    assert {(c, a, s, r, scale) for _, c, a, s, r, scale, _ in stored} == quoted
+    assert ("RUB", "BYN", "buy", "3.450000", 100) in quoted  # quantity 100 kept as the scale
+    db.row_factory = sqlite3.Row
+    [wide] = reader.bank_wide(db, "USD")
+    usd = {s: Decimal(r) for c, a, s, r, _ in quoted if (c, a) == ("USD", "BYN")}
+    assert (wide.bank, wide.buy, wide.sell) == ("alfabank", usd["buy"], usd["sell"])
 
 
 def test_dabrabyt_polls_into_the_store(polled):
@@ -114,8 +118,7 @@ def test_dabrabyt_polls_into_the_store(polled):
     assert db.execute("SELECT point_id, city FROM bank_points ORDER BY id").fetchall() == [
         (f["name"], "") for f in dabrabyt_data()["filials"]]
     quoted = dabrabyt_quotes()
-    refused = {q for q in quoted if q[2] == "RUB" and q[3] == "sell"}
-    assert refused_sides(done.refused) == {("EUR/RUB", "sell")}
+    assert done.refused == []
     stored = now(db, "dabrabyt")
-    assert {(p, c, a, s, r) for p, c, a, s, r, _, _ in stored} == quoted - refused
+    assert {(p, c, a, s, r) for p, c, a, s, r, _, _ in stored} == quoted
     assert db.execute("SELECT DISTINCT effective_at FROM bank_rates_now").fetchall() == [("2026-03-17 14:15",)]

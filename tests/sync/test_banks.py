@@ -209,11 +209,11 @@ def test_a_rate_off_by_a_factor_of_10_or_more_is_refused_not_stored(config, bank
     given, taken = Decimal(head["USD_RUB_in"]), Decimal(head["USD_RUB_out"])
     assert (str(given), str(taken)) == ("0.0156", "63.2310")
     assert done.refused == [
-        f"Belarusbank: refused RUB buy at 537 points ({', '.join(rub_points[:3])}, ...): 0.0306 BYN per 100 RUB is"
+        f"Belarusbank: refused cash RUB buy at 537 points ({', '.join(rub_points[:3])}, ...): 0.0306 BYN per 100 RUB is"
         f" 1/{rub / Decimal('0.0306'):.3g} of NBRB's 3.6709 BYN per 100 RUB on 2026-03-17; wrong scale?",
-        f"Belarusbank: refused USD/RUB buy at 1 point (1433): 0.0156 RUB per 1 USD is 1/{mid / given:.3g} of NBRB's"
+        f"Belarusbank: refused cash USD/RUB buy at 1 point (1433): 0.0156 RUB per 1 USD is 1/{mid / given:.3g} of NBRB's"
         f" cross rate {mid:.6g} on 2026-03-17; reversed?",
-        f"Belarusbank: refused USD/RUB sell at 1 point (1433): 63.2310 USD per 1 RUB is {taken * mid:.3g} times NBRB's"
+        f"Belarusbank: refused cash USD/RUB sell at 1 point (1433): 63.2310 USD per 1 RUB is {taken * mid:.3g} times NBRB's"
         f" cross rate {1 / mid:.6g} on 2026-03-17; reversed?",
     ]
     assert f"{rub / Decimal('0.0306'):.3g}" == "120" and f"{mid:.6g}".startswith("80.26")
@@ -230,9 +230,9 @@ def test_without_official_rates_the_banks_scales_are_stored_unchecked(tmp_path, 
     points[0]["TRY_in"], points[0]["TRY_out"] = "1.5000", "1.7000"  # a code nobody has a scale for
     answer(bank, points)
     done = poll(config)
-    assert done.refused == ["Belarusbank: refused TRY buy at 1 point (16): no scale known for TRY: NBRB has no"
+    assert done.refused == ["Belarusbank: refused cash TRY buy at 1 point (16): no scale known for TRY: NBRB has no"
                             " official rate for it in the database",
-                            "Belarusbank: refused TRY sell at 1 point (16): no scale known for TRY: NBRB has no"
+                            "Belarusbank: refused cash TRY sell at 1 point (16): no scale known for TRY: NBRB has no"
                             " official rate for it in the database"]
     assert query(config, "SELECT DISTINCT code, scale, checked FROM bank_values WHERE against = 'BYN'"
                          " AND code IN ('RUB', 'PLN', 'USD') ORDER BY code") == [
@@ -370,7 +370,7 @@ def test_a_rate_the_store_cannot_compare_exactly_is_refused(config, bank):
     points[0]["USD_in"] = "2.04600000000000001"  # 17 decimals: not a whole number of 10^-16 BYN
     answer(bank, points)
     done = poll(config)
-    assert done.refused == ["Belarusbank: refused USD buy at 1 point (16): 2.04600000000000001 per 1 is not a whole"
+    assert done.refused == ["Belarusbank: refused cash USD buy at 1 point (16): 2.04600000000000001 per 1 is not a whole"
                             " number of 10^-16 per unit; cannot be stored exactly"]
     assert query(config, "SELECT side FROM bank_rates_now WHERE point_id = '16' AND code = 'USD'"
                          " AND against = 'BYN'") == [("sell",)]

@@ -114,8 +114,8 @@ class BankSource(Source):
 
     kind = "bank"
     # {code: units per quoted rate} for the direct rates, as data: the bank's convention, which its
-    # answers do not state (cross rates are per 1 unit).
-    scales: ClassVar[dict[str, int]]
+    # answers do not state (cross rates are per 1 unit); {} for a feed that states each rate's units.
+    scales: ClassVar[dict[str, int]] = {}
 
     @abstractmethod
     def rates(self) -> Answer:

@@ -86,23 +86,27 @@ def directions(short: str, rates: list[BankRate]) -> tuple[list[BankRate], list[
         elif buy is not None and sell is not None:
             problem = _dearer(buy, sell)
         if problem:
-            refused[tuple(what)].append((point, problem))
+            code, against, channel, low, high = what
+            refused[code, against, None, channel, low, high].append((point, problem))
         else:
             kept += [q for q in (buy, sell) if q is not None]
     return kept, lines(short, refused)
 
 
 def lines(short: str, refused: dict[tuple, list[tuple[str, str]]]) -> list[str]:
-    """One line per (code, against, channel, min amount, max amount) refused at some points: how many,
-    the first three, and the first one's problem (the others are the same mistake with other values)."""
+    """One line per (code, against, side or None for both, channel, min amount, max amount) refused at
+    some points: how many, the first three, and the first one's problem (the others are the same
+    mistake with other values)."""
     said = []
-    for (code, against, channel, low, high), bad in refused.items():
+    for (code, against, side, channel, low, high), bad in refused.items():
         pair = code if against == BASE else f"{code}/{against}"
         kind = f" {channel}" if channel else ""
+        sides = f" {side}" if side else ""
         tier = "" if low is None else f" (amounts {low} to {'any' if high is None else high})"
-        where = ", ".join(point for point, _ in bad[:3]) + (", ..." if len(bad) > 3 else "")
-        said.append(f"{short}: refused{kind} {pair}{tier} at {len(bad)} point{'s' * (len(bad) > 1)} ({where}):"
-                    f" {bad[0][1]}")
+        points = list(dict.fromkeys(point for point, _ in bad))
+        where = ", ".join(points[:3]) + (", ..." if len(points) > 3 else "")
+        said.append(f"{short}: refused{kind} {pair}{sides}{tier} at {len(points)} point{'s' * (len(points) > 1)}"
+                    f" ({where}): {bad[0][1]}")
     return said
 
 

@@ -127,7 +127,7 @@ def _rates(branch, name: str) -> tuple[list[BankRate], list[tuple[tuple, str]]]:
             or [(None, None, element)]
         problem = _tiers(tiers) if ranges else None
         if problem:
-            wrong.append(((code, against, None, None, None), f"{shown}: {problem}"))
+            wrong.append(((code, against, None, None, None, None), f"{shown}: {problem}"))
             continue
         for low, high, tier in tiers:
             sides = {http.tag(f): (f.text or "").strip() for f in tier if http.tag(f) in ("buy", "sell")}

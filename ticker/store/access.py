@@ -15,7 +15,7 @@ MIGRATION_SET = "ticker"  # the name of ticker's migrations in _sqlite_migration
 # Every migration this ticker has, in order: a file that records another was written by a newer
 # one. (tests/store/test_schema.py holds it to store.schema's.)
 KNOWN_MIGRATIONS = ("0001_initial", "0002_daemon", "0004_exact_views", "0005_alerts", "0006_monthly", "0007_banks",
-                    "0008_job_since")
+                    "0008_job_since", "0009_banks_across")
 
 
 def foreign(conn: sqlite3.Connection, path) -> str | None:

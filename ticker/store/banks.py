@@ -116,32 +116,40 @@ def write(db, poll: Poll, points: list[Point], rates: list[BankRate]) -> None:
     poll.points, poll.rates, poll.seen_at = len(points), len(rates), now
 
 
+def _text(value) -> str:
+    return "" if value is None else format(value, "f")
+
+
 def _key(q: BankRate) -> tuple:
-    """What makes a value the same value: everything but whether its scale could be checked."""
-    return q.code, q.against, q.side, q.scale, format(q.rate, "f")
+    """What makes a value the same value: everything but whether its scale could be checked (the
+    order of bank_values' columns: code, against, side, scale, rate_text, channel, min_amount,
+    max_amount, per)."""
+    return (q.code, q.against, q.side, q.scale, format(q.rate, "f"), q.channel or "", _text(q.min_amount),
+            _text(q.max_amount), q.per or "")
 
 
 def _points(db, bank: str, points: list[Point], now: str) -> dict[str, int]:
     """Insert new points, update changed ones and every listed one's last_seen; point_id -> bank_points.id."""
     known = {row[1]: row for row in db.execute(
-        "SELECT id, point_id, city, city_type, address, label, hours, hours_text FROM bank_points WHERE bank = ?",
-        [bank])}
+        "SELECT id, point_id, city, city_type, address, label, hours, hours_text, latitude, longitude"
+        " FROM bank_points WHERE bank = ?", [bank])}
     fresh, changed, seen = [], [], []
     for p in points:
         row = known.get(p.id)
-        details = (p.city, p.city_type, p.address, p.label, p.hours, p.hours_text)
+        details = (p.city, p.city_type, p.address, p.label, p.hours, p.hours_text,
+                   None if p.latitude is None else _text(p.latitude), None if p.longitude is None else _text(p.longitude))
         if row is None:
             fresh.append((bank, p.id, *details, now, now, now))
-        elif tuple(row[2:8]) != details:
+        elif tuple(row[2:10]) != details:
             changed.append((*details, now, now, row[0]))
         else:
             seen.append((now, row[0]))
     db.conn.executemany(
-        "INSERT INTO bank_points (bank, point_id, city, city_type, address, label, hours, hours_text,"
-        " first_seen, last_seen, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", fresh)
+        "INSERT INTO bank_points (bank, point_id, city, city_type, address, label, hours, hours_text, latitude,"
+        " longitude, first_seen, last_seen, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", fresh)
     db.conn.executemany(
         "UPDATE bank_points SET city = ?, city_type = ?, address = ?, label = ?, hours = ?, hours_text = ?,"
-        " last_seen = ?, changed_at = ? WHERE id = ?", changed)
+        " latitude = ?, longitude = ?, last_seen = ?, changed_at = ? WHERE id = ?", changed)
     db.conn.executemany("UPDATE bank_points SET last_seen = ? WHERE id = ?", seen)
     return {point_id: n for n, point_id in db.execute("SELECT id, point_id FROM bank_points WHERE bank = ?", [bank])}
 
@@ -165,11 +173,11 @@ def _quoting(db, bank: str) -> dict[int, Quoted]:
         current[point] = (first_poll, rate_set, {}, effective_at)
     contents: dict[int, dict] = {}
     sets = {entry[1] for entry in current.values()} - {None}
-    for rate_set, value, code, against, side, scale, text in db.execute(
-            "SELECT m.rate_set, v.id, v.code, v.against, v.side, v.scale, v.rate_text FROM bank_set_values AS m"
-            " JOIN bank_values AS v ON v.id = m.value"
+    for rate_set, value, *key in db.execute(
+            "SELECT m.rate_set, v.id, v.code, v.against, v.side, v.scale, v.rate_text, v.channel, v.min_amount,"
+            " v.max_amount, v.per FROM bank_set_values AS m JOIN bank_values AS v ON v.id = m.value"
             f" WHERE m.rate_set IN ({', '.join('?' * len(sets))})", sorted(sets)):
-        contents.setdefault(rate_set, {})[code, against, side, scale, text] = value
+        contents.setdefault(rate_set, {})[tuple(key)] = value
     return {point: Quoted(first, rate_set, contents.get(rate_set, {}), eff)
             for point, (first, rate_set, _, eff) in current.items()}
 
@@ -186,14 +194,17 @@ class _Sets:
         key = (*_key(q), int(q.checked), per_unit_e16(q.rate, q.scale, BASE))
         found = self.values.get(key)
         if found is None:
-            row = self.db.execute("SELECT id FROM bank_values WHERE code = ? AND against = ? AND side = ? AND scale = ?"
-                                  " AND rate_text = ? AND checked = ? AND per_unit_e16 = ?", key).fetchone()
+            row = self.db.execute(
+                "SELECT id FROM bank_values WHERE code = ? AND against = ? AND side = ? AND scale = ? AND rate_text = ?"
+                " AND channel = ? AND min_amount = ? AND max_amount = ? AND per = ? AND checked = ? AND per_unit_e16 = ?",
+                key).fetchone()
             if row:
                 found = row[0]
             else:
                 found = self.db.execute(
-                    "INSERT INTO bank_values (code, against, side, scale, rate_text, checked, per_unit_e16, rate)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [*key, float(q.rate)]).lastrowid
+                    "INSERT INTO bank_values (code, against, side, scale, rate_text, channel, min_amount, max_amount,"
+                    " per, checked, per_unit_e16, typical, rate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [*key, int(q.typical), float(q.rate)]).lastrowid
             self.values[key] = found
         return found
 

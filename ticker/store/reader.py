@@ -371,16 +371,17 @@ def has_banks(conn: sqlite3.Connection) -> bool:
 
 
 def bank_cities(conn: sqlite3.Connection) -> list[tuple[str, int]]:
-    """(city, points) of every city with bank rates now, the most points first."""
+    """(city, points) of every city with bank rates now, the most points first (points whose feed
+    names no city, and a bank's rates for the whole bank, are in none)."""
     return [(city, n) for city, n in conn.execute(
         "SELECT p.city, count(*) AS n FROM bank_point_sets AS ps INDEXED BY bank_point_sets_open"
         " JOIN bank_points AS p ON p.id = ps.point WHERE ps.last_poll IS NULL AND ps.rate_set IS NOT NULL"
-        " GROUP BY p.city ORDER BY n DESC, p.city")]
+        " AND p.city <> '' GROUP BY p.city ORDER BY n DESC, p.city")]
 
 
 def bank_city(conn: sqlite3.Connection, city: str) -> str:
-    """The city as the bank writes it, whatever the case given; NoData naming the cities there are."""
-    cities = {name.casefold(): name for (name,) in conn.execute("SELECT DISTINCT city FROM bank_points")}
+    """The city as the banks write it, whatever the case given; NoData naming the cities there are."""
+    cities = {name.casefold(): name for (name,) in conn.execute("SELECT DISTINCT city FROM bank_points WHERE city <> ''")}
     if city.casefold() not in cities:
         known = bank_cities(conn)
         shown = ", ".join(name for name, _ in known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
@@ -388,6 +389,10 @@ def bank_city(conn: sqlite3.Connection, city: str) -> str:
     return cities[city.casefold()]
 
 
+# The values a city's answers compare, of every bank: cash (or a feed that does not say), the tier a
+# typical exchange gets (Belgazprombank's from 0), at a point in the city. Non-cash rates (MTBank's
+# card rates) are another market, and a bank's rates for the whole bank (Alfa-Bank's) are at no point.
+COUNTED = "v.typical = 1 AND v.channel <> 'non-cash'"
 # The rates against BYN that the points of a city quote: now (their open rows in bank_point_sets),
 # or in the last good answer of each bank at or before a moment (the row covering that poll).
 BANK_ROWS = """SELECT p.bank, p.point_id, p.label, p.address, p.hours, p.id AS point, ps.first_poll,
@@ -397,7 +402,7 @@ JOIN bank_point_sets AS ps {span}
 JOIN bank_sets AS s ON s.id = ps.rate_set
 JOIN bank_set_values AS m ON m.rate_set = ps.rate_set
 JOIN bank_values AS v ON v.id = m.value
-WHERE p.city = :city AND v.against = 'BYN' AND v.code IN ({codes})"""
+WHERE p.city = :city AND v.against = 'BYN' AND v.code IN ({codes}) AND """ + COUNTED + "{banks}"
 NOW = {"as_of": "p.last_seen", "polls": "",
        "span": "INDEXED BY bank_point_sets_open ON ps.point = p.id AND ps.last_poll IS NULL"}
 AT = {"as_of": "polls.seen",
@@ -408,20 +413,29 @@ AT = {"as_of": "polls.seen",
               " WHERE point = p.id AND first_poll <= polls.poll) AND coalesce(ps.last_poll, polls.poll) >= polls.poll"}
 
 
-def _bank_rows(conn: sqlite3.Connection, city: str, codes: list[str], at: str | None) -> list[sqlite3.Row]:
+def _banks(banks) -> tuple[str, dict]:
+    """SQL and parameters keeping the rows of `banks` (source ids) only; every bank's when empty."""
+    names = {f"bank{n}": bank for n, bank in enumerate(banks)}
+    return (f" AND p.bank IN ({', '.join(':' + n for n in names)})" if names else ""), names
+
+
+def _bank_rows(conn: sqlite3.Connection, city: str, codes: list[str], at: str | None, banks=()) -> list[sqlite3.Row]:
     names = [f":code{n}" for n in range(len(codes))]
-    query = BANK_ROWS.format(codes=", ".join(names), **(NOW if at is None else AT))
-    return conn.execute(query, {"city": city, "at": at, **dict(zip((n[1:] for n in names), codes))}).fetchall()
+    which, kept = _banks(banks)
+    query = BANK_ROWS.format(codes=", ".join(names), banks=which, **(NOW if at is None else AT))
+    return conn.execute(query, {"city": city, "at": at, **kept,
+                                **dict(zip((n[1:] for n in names), codes))}).fetchall()
 
 
-def bank_rates(conn: sqlite3.Connection, code: str, city: str, at: str | None = None) -> BankRates:
-    """The best buy and sell rates of `code` against BYN in `city` (as the bank writes it, any case),
-    now or as the last successful poll at or before the UTC stamp `at` saw them.
+def bank_rates(conn: sqlite3.Connection, code: str, city: str, at: str | None = None, banks=()) -> BankRates:
+    """The best buy and sell rates of `code` against BYN in `city` (as the banks write it, any case),
+    across every bank (or only `banks`, source ids), now or as the last successful poll of each bank
+    at or before the UTC stamp `at` saw them: cash rates, of the tier a typical exchange gets.
 
     Raises NoData naming what is there when the city or the currency has no bank rates.
     """
     city = bank_city(conn, city)
-    found = bank_rates_of(conn, [code], city, at)
+    found = bank_rates_of(conn, [code], city, at, banks)
     if code not in found:
         quoted = ", ".join(c for (c,) in conn.execute(
             "SELECT DISTINCT v.code FROM bank_points AS p JOIN bank_point_sets AS ps INDEXED BY bank_point_sets_open"
@@ -432,9 +446,9 @@ def bank_rates(conn: sqlite3.Connection, code: str, city: str, at: str | None = 
     return found[code]
 
 
-def bank_rates_of(conn: sqlite3.Connection, codes, city: str, at: str | None = None) -> dict[str, BankRates]:
-    """`bank_rates` of each of `codes` that `city` (as the bank writes it) has rates for; {} when none."""
-    rows = _bank_rows(conn, city, list(codes), at)
+def bank_rates_of(conn: sqlite3.Connection, codes, city: str, at: str | None = None, banks=()) -> dict[str, BankRates]:
+    """`bank_rates` of each of `codes` that `city` (as the banks write it) has rates for; {} when none."""
+    rows = _bank_rows(conn, city, list(codes), at, banks)
     by_code: dict[str, list] = {}
     for row in rows:
         by_code.setdefault(row["code"], []).append(row)
@@ -516,12 +530,14 @@ quoted AS (SELECT DISTINCT b.bucket, ps.rate_set FROM buckets AS b
 SELECT q.bucket, v.code, v.side, v.scale, v.rate_text, v.per_unit_e16,
        max(CASE v.side WHEN 'buy' THEN v.per_unit_e16 ELSE -v.per_unit_e16 END)
 FROM quoted AS q JOIN bank_set_values AS m ON m.rate_set = q.rate_set
-JOIN bank_values AS v ON v.id = m.value AND v.against = 'BYN'{codes}
+JOIN bank_values AS v ON v.id = m.value AND v.against = 'BYN' AND """ + COUNTED + """{codes}
 GROUP BY q.bucket, v.code, v.side ORDER BY q.bucket"""
 DAY_BUCKETS = (f"SELECT bank, {sql_minsk_day('finished_at')}, max(id) FROM bank_polls"
                " WHERE status = 'ok' AND finished_at >= :since AND finished_at < :until GROUP BY bank, 2")
-ANSWER_BUCKETS = ("SELECT bank, id, id FROM bank_polls WHERE status = 'ok' AND id >= coalesce("
-                  "(SELECT max(id) FROM bank_polls WHERE status = 'ok' AND finished_at < :since), 0)")
+# Each answer from `since` on, and each bank's last one before it (what the city quoted then).
+ANSWERS = ("FROM bank_polls AS a WHERE status = 'ok' AND id >= coalesce((SELECT max(id) FROM bank_polls AS e"
+           " WHERE e.status = 'ok' AND e.bank = a.bank AND e.finished_at < :since), 0)")
+ANSWER_BUCKETS = "SELECT bank, id, id " + ANSWERS
 
 
 def _buckets(conn: sqlite3.Connection, buckets: str, city: str, window: dict, code: str | None = None):
@@ -577,18 +593,28 @@ def bank_days(conn: sqlite3.Connection, city: str, first: date, last: date, code
 
 def bank_answers(conn: sqlite3.Connection, code: str, city: str, side: str,
                  since: str) -> list[tuple[str, Decimal, str, int]]:
-    """The best `side` rate of `code` against BYN in `city` in each good answer seen from the UTC
-    stamp `since` on, after the last one before it: (the answer's time, BYN per ONE unit exactly,
-    the rate as published, its scale), oldest first. An answer in which no point of the city
-    quoted it is left out; [] when there is none (or no bank rates at all)."""
+    """The city's best `side` rate of `code` against BYN across banks after each good answer seen from
+    the UTC stamp `since` on, and after each bank's last one before it: (the answer's time, BYN per
+    ONE unit exactly, the rate as published, its scale), oldest first. After an answer the city's
+    best is the best of every bank's latest answer; an answer after which no point of the city
+    quotes it is left out; [] when there is none (or no bank rates at all)."""
     city = _bank_city_or_none(conn, city)
     if city is None:
         return []
     best = _buckets(conn, ANSWER_BUCKETS, city, {"since": since}, code)
-    polls = sorted({poll for poll, _, _ in best})
-    seen = dict(conn.execute(f"SELECT id, finished_at FROM bank_polls WHERE id IN ({', '.join(map(str, polls))})"))
-    return [(seen[poll], Decimal(per_unit) / E16, text, scale)
-            for (poll, _, row_side), (per_unit, text, scale) in sorted(best.items()) if row_side == side]
+    polls = sorted(poll for (poll,) in conn.execute("SELECT id " + ANSWERS, {"since": since}))
+    seen = {poll: (bank, at) for poll, bank, at in conn.execute(
+        f"SELECT id, bank, finished_at FROM bank_polls WHERE id IN ({', '.join(map(str, polls))})")}
+    latest: dict[str, tuple] = {}  # bank -> its latest answer's best (per_unit, text, scale), if it quotes one
+    found = []
+    for poll in polls:
+        bank, at = seen[poll]
+        latest[bank] = best.get((poll, code, side))
+        offered = [value for value in latest.values() if value is not None]
+        if offered:
+            per_unit, text, scale = (max if side == "buy" else min)(offered)
+            found.append((at, Decimal(per_unit) / E16, text, scale))
+    return found
 
 
 def bank_extent(conn: sqlite3.Connection) -> tuple[date, date] | None:
@@ -604,10 +630,40 @@ def bank_city_names(conn: sqlite3.Connection) -> list[str]:
     return [city for (city,) in conn.execute("SELECT DISTINCT city FROM bank_points ORDER BY city")]
 
 
-def bank_last_poll(conn: sqlite3.Connection) -> dict | None:
-    """The last bank answer stored (bank, finished_at, points, quotes, changed, ended, refused), or None."""
+def bank_last_poll(conn: sqlite3.Connection, bank: str | None = None) -> dict | None:
+    """The last answer of `bank` (of any bank when None) stored: bank, finished_at, points, quotes,
+    changed, ended, refused; None before any."""
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bank_polls'").fetchone():
         return None
     row = conn.execute("SELECT bank, finished_at, points, quotes, changed, ended, refused FROM bank_polls"
-                       " WHERE status = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
+                       " WHERE status = 'ok' AND (:bank IS NULL OR bank = :bank) ORDER BY id DESC LIMIT 1",
+                       {"bank": bank}).fetchone()
     return dict(row) if row else None
+
+
+@dataclass(frozen=True)
+class BankWide:
+    """A bank's rates for the whole bank (Alfa-Bank's feed names no branch): BYN per `scale` units."""
+
+    bank: str
+    buy: Decimal | None
+    sell: Decimal | None
+    scale: int
+    as_of: str  # UTC stamp of the answer
+
+
+def bank_wide(conn: sqlite3.Connection, code: str, banks=()) -> list[BankWide]:
+    """Each bank's rates of `code` against BYN that hold for the whole bank, now (typical tier,
+    not non-cash), by bank; [] when none. A city's answers never count them as a point of it."""
+    from ..model import BANK_WIDE
+
+    which, kept = _banks(banks)
+    found: dict[str, dict] = {}
+    for bank, side, text, scale, as_of in conn.execute(
+            "SELECT p.bank, v.side, v.rate_text, v.scale, p.last_seen FROM bank_points AS p"
+            " JOIN bank_point_sets AS ps INDEXED BY bank_point_sets_open ON ps.point = p.id AND ps.last_poll IS NULL"
+            " JOIN bank_set_values AS m ON m.rate_set = ps.rate_set JOIN bank_values AS v ON v.id = m.value"
+            f" WHERE p.point_id = :wide AND v.code = :code AND v.against = 'BYN' AND {COUNTED}{which} ORDER BY p.bank",
+            {"wide": BANK_WIDE, "code": code, **kept}):
+        found.setdefault(bank, {"scale": scale, "as_of": as_of})[side] = Decimal(text)
+    return [BankWide(bank, got.get("buy"), got.get("sell"), got["scale"], got["as_of"]) for bank, got in found.items()]

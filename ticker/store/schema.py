@@ -474,6 +474,130 @@ def _job_since(db):
     db.execute(JOB_SINCE)
 
 
+# Migration 0009: every bank in one record (issue 19). A value now says which channel it is of (cash
+# or non-cash), which tier of amounts it applies to, and, for a cross rate's sell side, which way it
+# is quoted; points say where they are. bank_values is rebuilt (SQLite alters no UNIQUE constraint),
+# its ids kept, so every set, every point's run and every alert stays as it was; what Belarusbank
+# stored before is its cash rates. The views answer across banks and name the bank.
+QUOTED_PER = """CASE WHEN v.against = 'BYN' THEN 'BYN per ' || v.scale || ' ' || v.code
+            WHEN v.side = 'buy' OR v.per <> '' THEN v.against || ' per 1 ' || v.code
+            ELSE v.code || ' per 1 ' || v.against END"""
+ACROSS = [
+    "DROP VIEW bank_rates_now", "DROP VIEW bank_best", "DROP VIEW bank_spread", "DROP VIEW bank_history",
+    """CREATE TABLE bank_values_0009 (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,           -- the currency the bank buys or sells: USD
+    against TEXT NOT NULL,        -- what it pays or asks for it: BYN, or the second currency of a cross rate
+    side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),  -- buy: the bank buys `code` (Belarusbank's _in); sell: it sells it (_out)
+    scale INTEGER NOT NULL,       -- against BYN: the rate is BYN per this many units of `code` (RUB 100); crosses: 1
+    rate_text TEXT NOT NULL,      -- the value exactly as published, trailing zeros kept; a cross rate: see `per` and db/README.md
+    per_unit_e16 INTEGER NOT NULL CHECK (per_unit_e16 > 0),  -- the same per ONE unit of `code` x 10^16, exact: compare and subtract this
+    rate REAL NOT NULL,           -- the published value as a float, for display and averages only
+    checked INTEGER NOT NULL CHECK (checked IN (0, 1)),  -- 1: within a factor of 10 of NBRB's official rate; 0: none to check against
+    channel TEXT NOT NULL DEFAULT '' CHECK (channel IN ('', 'cash', 'non-cash')),  -- at a cash desk, or by card or account; '' when the bank does not say
+    min_amount TEXT NOT NULL DEFAULT '',  -- a tiered rate: the least amount of `code` it applies to, as published; '' untiered
+    max_amount TEXT NOT NULL DEFAULT '',  -- the most, both ends included; '' untiered or no upper bound
+    typical INTEGER NOT NULL DEFAULT 1 CHECK (typical IN (0, 1)),  -- 1: untiered, or the tier from 0 that a typical exchange gets
+    per TEXT NOT NULL DEFAULT '',  -- a cross rate's sell side quoted like its buy side: `against` per 1 `code`; '' Belarusbank's way
+    -- per_unit_e16 first: finds the points at a best rate, and never tempts a view into a currency's history
+    UNIQUE (per_unit_e16, code, against, side, scale, rate_text, checked, channel, min_amount, max_amount, per)
+)""",
+    # Every value before this migration was Belarusbank's, and its rates are the cash desks'.
+    "INSERT INTO bank_values_0009 (id, code, against, side, scale, rate_text, per_unit_e16, rate, checked, channel)"
+    " SELECT id, code, against, side, scale, rate_text, per_unit_e16, rate, checked, 'cash' FROM bank_values",
+    "DROP TABLE bank_values",
+    "ALTER TABLE bank_values_0009 RENAME TO bank_values",
+    "ALTER TABLE bank_points ADD COLUMN latitude TEXT /* degrees, as published (MTBank's y); NULL when not given */",
+    "ALTER TABLE bank_points ADD COLUMN longitude TEXT /* degrees, as published (MTBank's x); NULL when not given */",
+    f"""CREATE VIEW bank_rates_now AS
+SELECT p.bank, p.point_id, p.city, p.address, p.label, p.hours,
+       v.code, v.against, v.side, v.scale, v.rate, v.rate_text, v.per_unit_e16,
+       {QUOTED_PER} AS quoted,  -- what `rate` counts
+       v.channel, v.min_amount, v.max_amount, v.typical, v.per,
+       s.effective_at, v.checked,
+       (SELECT finished_at FROM bank_polls WHERE id = {RUN_START}) AS first_seen,  -- since when the point quotes this value
+       p.last_seen,  -- the last answer, which quoted it
+       p.latitude, p.longitude
+FROM bank_point_sets AS ps INDEXED BY bank_point_sets_open  -- the sets quoted now: never the history behind them
+JOIN bank_points AS p ON p.id = ps.point
+LEFT JOIN bank_sets AS s ON s.id = ps.rate_set  -- LEFT: left out when effective_at is not asked for
+JOIN bank_set_values AS m ON m.rate_set = ps.rate_set
+JOIN bank_values AS v ON v.id = m.value
+WHERE ps.last_poll IS NULL""",
+    """CREATE VIEW bank_best AS
+SELECT city, code, against, side, channel, per, scale, rate, rate_text, per_unit_e16, quoted,
+       (SELECT group_concat(bank) FROM (SELECT DISTINCT n.bank FROM bank_rates_now AS n WHERE n.city = b.city
+        AND n.code = b.code AND n.against = b.against AND n.side = b.side AND n.channel = b.channel AND n.per = b.per
+        AND n.typical = 1 AND n.per_unit_e16 = b.per_unit_e16 ORDER BY n.bank)) AS banks,  -- the banks offering it
+       (SELECT count(*) FROM bank_rates_now AS n WHERE n.city = b.city AND n.code = b.code AND n.against = b.against
+        AND n.side = b.side AND n.channel = b.channel AND n.per = b.per AND n.typical = 1
+        AND n.per_unit_e16 = b.per_unit_e16) AS points,  -- points offering this best rate
+       quoting,  -- points quoting this side at all
+       as_of     -- the answer it comes from
+FROM (SELECT city, code, against, side, channel, per, scale, rate, rate_text, per_unit_e16, quoted, last_seen AS as_of,
+             count(*) AS quoting,
+             -- best for the client, compared exactly: the most it gets, or the least it pays (a sell
+             -- side against BYN, or quoted like its buy side); the one max() makes the other columns
+             -- come from that row. Each channel apart; the tier a typical exchange gets; a city's points.
+             max(CASE WHEN side = 'sell' AND (against = 'BYN' OR per <> '') THEN -per_unit_e16 ELSE per_unit_e16 END)
+      FROM bank_rates_now WHERE typical = 1 AND city <> '' GROUP BY city, code, against, side, channel, per) AS b""",
+    f"""CREATE VIEW bank_spread AS
+SELECT b.city, b.code, b.scale,
+       (SELECT n.rate_text FROM bank_rates_now AS n WHERE n.city = b.city AND n.code = b.code AND n.against = 'BYN'
+        AND n.side = 'buy' AND n.typical = 1 AND n.channel <> 'non-cash' AND n.per_unit_e16 = b.buy_e16
+        LIMIT 1) AS buy,    -- the best (highest) buy rate, of any bank
+       (SELECT group_concat(bank) FROM (SELECT DISTINCT n.bank FROM bank_rates_now AS n WHERE n.city = b.city
+        AND n.code = b.code AND n.against = 'BYN' AND n.side = 'buy' AND n.typical = 1 AND n.channel <> 'non-cash'
+        AND n.per_unit_e16 = b.buy_e16 ORDER BY n.bank)) AS buy_banks,  -- the banks offering it
+       (SELECT n.rate_text FROM bank_rates_now AS n WHERE n.city = b.city AND n.code = b.code AND n.against = 'BYN'
+        AND n.side = 'sell' AND n.typical = 1 AND n.channel <> 'non-cash' AND n.per_unit_e16 = b.sell_e16
+        LIMIT 1) AS sell,  -- the best (lowest) sell rate, of any bank
+       (SELECT group_concat(bank) FROM (SELECT DISTINCT n.bank FROM bank_rates_now AS n WHERE n.city = b.city
+        AND n.code = b.code AND n.against = 'BYN' AND n.side = 'sell' AND n.typical = 1 AND n.channel <> 'non-cash'
+        AND n.per_unit_e16 = b.sell_e16 ORDER BY n.bank)) AS sell_banks,
+       o.date AS official_date,
+       o.rate_text AS official,  -- NBRB's rate as published, per `official_scale` units
+       o.scale AS official_scale,
+       round(100.0 * (b.buy_e16 - o.byn_per_unit_e16) / o.byn_per_unit_e16, 2) AS buy_pct,    -- below 0: the bank buys under the official rate
+       round(100.0 * (b.sell_e16 - o.byn_per_unit_e16) / o.byn_per_unit_e16, 2) AS sell_pct,  -- above 0: it sells over it
+       b.as_of
+FROM (SELECT city, code, max(scale) AS scale,
+             max(CASE side WHEN 'buy' THEN per_unit_e16 END) AS buy_e16,    -- compared and subtracted exactly
+             min(CASE side WHEN 'sell' THEN per_unit_e16 END) AS sell_e16,
+             max(last_seen) AS as_of
+      FROM bank_rates_now WHERE against = 'BYN' AND typical = 1 AND channel <> 'non-cash' AND city <> ''
+      GROUP BY city, code) AS b
+LEFT JOIN rates AS o ON o.code = b.code AND o.date = {sql_minsk_day('b.as_of')}""",
+    f"""CREATE VIEW bank_history AS
+SELECT p.bank, p.point_id, p.city, p.address, p.label,
+       v.code, v.against, v.side, v.scale, v.rate, v.rate_text, v.per_unit_e16, {QUOTED_PER} AS quoted,
+       v.channel, v.min_amount, v.max_amount, v.typical, v.per,
+       s.effective_at,  -- of the set in which the point first quoted this value
+       v.checked,
+       f.finished_at AS first_seen,  -- the first answer that quoted this value here
+       coalesce((SELECT l.finished_at FROM bank_point_sets AS e JOIN bank_polls AS l ON l.id = e.last_poll
+                 WHERE e.point = ps.point AND e.first_poll < {RUN_END} ORDER BY e.first_poll DESC LIMIT 1),
+                p.last_seen) AS last_seen,  -- the last answer that quoted it
+       {RUN_END} IS NULL AS current  -- 1 while it is quoted now
+FROM bank_points AS p
+CROSS JOIN bank_point_sets AS ps ON ps.point = p.id  -- the points first: a point's history is a range
+JOIN bank_set_values AS m ON m.rate_set = ps.rate_set
+JOIN bank_values AS v ON v.id = m.value
+LEFT JOIN bank_sets AS s ON s.id = ps.rate_set
+JOIN bank_polls AS f ON f.id = ps.first_poll
+WHERE NOT EXISTS (  -- a run starts here: the point's row before did not quote this value
+    SELECT 1 FROM bank_point_sets AS b JOIN bank_set_values AS bm ON bm.rate_set = b.rate_set AND bm.value = v.id
+    WHERE b.point = ps.point AND b.first_poll = (
+        SELECT max(first_poll) FROM bank_point_sets WHERE point = ps.point AND first_poll < ps.first_poll))""",
+]
+
+
+@MIGRATIONS(name="0009_banks_across")
+def _banks_across(db):
+    for statement in ACROSS:
+        db.execute(statement)
+
+
 def open_db(path: Path | str) -> Database:
     """Open (creating and migrating as needed) with WAL, so readers never wait for the writer.
 

@@ -1,9 +1,11 @@
 """A commercial bank -> the store: one poll of its rates, checked against NBRB's official rates.
 
-No bank states its scales, so every rate is checked before it is stored: against NBRB's official
-rate in force today (or, before the daemon has stored it, the last one of the week before), a rate
-off by a factor of 10 or more is refused. A currency with no official rate to check against is
-stored with the bank's own scale and marked unchecked; one whose scale nobody knows is refused.
+Most feeds state no units, and none can be taken on its word, so every rate is checked before it is
+stored: against NBRB's official rate in force today (or, before the daemon has stored it, the last
+one of the week before), per the units the feed states or, when it states none, per NBRB's scale,
+a rate off by a factor of 10 or more is refused; a cross rate is checked against NBRB's cross rate
+in the way it is quoted. A currency with no official rate to check against is stored with the
+bank's own scale and marked unchecked; one whose scale nobody knows is refused.
 """
 
 from collections import defaultdict
@@ -43,37 +45,36 @@ def poll(config, source_id: str = "belarusbank", store: Store | None = None) -> 
 
 
 def check(source, rates: list[BankRate], official: dict[str, Rate]) -> tuple[list[BankRate], list[str]]:
-    """Each rate with its scale and `checked` set, or refused: one line per currency and side, with
-    the first point's problem (the others are the same mistake with other values)."""
+    """Each rate with its scale and `checked` set, or refused: one line per currency, side and
+    channel, with the first point's problem (the others are the same mistake with other values)."""
+    from ..sources.answers import lines
+
     kept, refused = [], defaultdict(list)
-    rules: dict[tuple[str, str, str], Check] = {}  # (code, against, side) -> how to check its rates
+    rules: dict[tuple, Check] = {}  # (code, against, side, stated scale, per) -> how to check its rates
+    stated = not source.scales  # the feed gives each rate's units (Belgazprombank's Units, Alfa-Bank's quantity)
     for q in rates:
-        rule = rules.get((q.code, q.against, q.side))
+        which = (q.code, q.against, q.side, q.scale if stated else None, q.quoted_per)
+        rule = rules.get(which)
         if rule is None:
-            rule = rules[q.code, q.against, q.side] = _rule(q, official)
+            rule = rules[which] = _rule(q, official, stated)
         scale, expected, describe = rule
+        where = (q.code, q.against, q.side, q.channel, q.min_amount, q.max_amount)
         if scale is None:
-            refused[q.code, q.against, q.side].append((q.point, describe(q.rate)))
+            refused[where].append((q.point, describe(q.rate)))
             continue
         if expected is not None:
             problem = _off(q.rate, expected)
             if problem:
-                refused[q.code, q.against, q.side].append((q.point, describe(q.rate, problem)))
+                refused[where].append((q.point, describe(q.rate, problem)))
                 continue
         try:
             per_unit_e16(q.rate, scale, BASE)  # what the store compares: exact, or not stored
         except ValueError:
-            refused[q.code, q.against, q.side].append(
-                (q.point, f"{q.rate} per {scale} is not a whole number of 10^-16 per unit; cannot be stored exactly"))
+            refused[where].append((q.point, f"{q.rate} per {scale} is not a whole number of 10^-16 per unit;"
+                                            " cannot be stored exactly"))
             continue
         kept.append(q._replace(scale=scale, checked=expected is not None))
-    lines = []
-    for (code, against, side), bad in refused.items():
-        pair = code if against == BASE else f"{code}/{against}"
-        where = ", ".join(point for point, _ in bad[:3]) + (", ..." if len(bad) > 3 else "")
-        lines.append(f"{source.short}: refused {pair} {side} at {len(bad)} point{'s' * (len(bad) > 1)}"
-                     f" ({where}): {bad[0][1]}")
-    return kept, lines
+    return kept, lines(source.short, refused)
 
 
 class Check(NamedTuple):
@@ -84,25 +85,28 @@ class Check(NamedTuple):
     describe: Callable | None  # the refusal's words: describe(rate, how far off)
 
 
-def _rule(q: BankRate, official: dict[str, Rate]) -> Check:
-    """How to check the rates of `q`'s currency, against and side."""
+def _rule(q: BankRate, official: dict[str, Rate], stated: bool) -> Check:
+    """How to check the rates of `q`'s currency, against, side and convention: a direct rate against
+    NBRB's in force, per the units the feed states (or, when it states none, per NBRB's scale, which
+    banks follow: FACTS §1.4); a cross rate against NBRB's cross rate, in the way it is quoted."""
     if not q.cross:
         nbrb = official.get(q.code)
         if nbrb is None:
             problem = f"no scale known for {q.code}: NBRB has no official rate for it in the database"
             return Check(q.scale, None, lambda rate: problem)
-        # The bank quotes per NBRB's scale (FACTS §1.4); should NBRB change one, the check tells.
-        return Check(nbrb.scale, nbrb.byn_per_unit * nbrb.scale, lambda rate, off=None: (
-            f"{rate} BYN per {nbrb.scale} {q.code} is {off} NBRB's {nbrb.rate} BYN per {nbrb.scale} {q.code}"
+        scale = q.scale if stated else nbrb.scale
+        return Check(scale, nbrb.byn_per_unit * scale, lambda rate, off=None: (
+            f"{rate} BYN per {scale} {q.code} is {off} NBRB's {nbrb.rate} BYN per {nbrb.scale} {q.code}"
             f" on {nbrb.date}; wrong scale?"))
     base, other = official.get(q.code), official.get(q.against)
     if base is None or other is None:
-        return Check(1, None, None)
+        return Check(q.scale or 1, None, None)
     mid = base.byn_per_unit / other.byn_per_unit  # `against` per 1 `code` at the official rates
-    # The client gets `against` per 1 `code` on the buy side, `code` per 1 `against` on the sell side.
-    expected = mid if q.side == "buy" else 1 / mid
-    unit = f"{q.against} per 1 {q.code}" if q.side == "buy" else f"{q.code} per 1 {q.against}"
-    return Check(1, expected, lambda rate, off=None: (
+    # What the rate counts: `against` per 1 `code` (a buy side, or a sell side quoted like it), or
+    # `code` per 1 `against` (Belarusbank's sell side: what the client gets for 1 unit given).
+    expected = mid if q.quoted_per == q.code else 1 / mid
+    unit = f"{q.against} per 1 {q.code}" if q.quoted_per == q.code else f"{q.code} per 1 {q.against}"
+    return Check(q.scale or 1, expected * (q.scale or 1), lambda rate, off=None: (
         f"{rate} {unit} is {off} NBRB's cross rate {expected:.6g} on {base.date}; reversed?"))
 
 
