@@ -49,18 +49,6 @@ def test_line_shows_the_header_of_2026_03_17(march):
     assert out == f"RUB 3.67 BYN {marks['RUB']} · USD 2.95 BYN {marks['USD']} · EUR 3.37 BYN {marks['EUR']}\n"
 
 
-def test_line_precision_and_json_give_exact_values(march):
-    assert run("--config", str(march), "line", "--date", "2026-03-17", "--precision", "4").startswith(
-        "RUB 3.6709 BYN")
-    data = json.loads(run("--config", str(march), "line", "--date", "2026-03-17", "--json"))
-    rub = data["currencies"][0]
-    direction, change = expected_direction("RUB", "2026-03-17")
-    assert (rub["code"], rub["scale"], rub["rate"], rub["unit"]) == ("RUB", 100, "3.6709", "BYN")
-    assert Decimal(rub["change"]) == change
-    assert rub["direction"] == {"▲": "up", "▼": "down"}[direction]
-    assert [c["code"] for c in data["currencies"]] == ["RUB", "USD", "EUR"]
-
-
 def test_rate_shows_date_scale_exact_text_and_unit(march):
     assert run("--config", str(march), "rate", "rub", "--date", "2026-03-17") == (
         "2026-03-17  100 RUB = 3.6709 BYN  (NBRB Cur_ID 456)\n")

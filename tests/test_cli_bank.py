@@ -83,14 +83,6 @@ def test_bank_json_lists_every_point_at_the_best_rate(fetched):
                      "since": "2026-03-17T09:00:00Z"}
 
 
-def test_many_points_at_the_best_rate_are_summed_up_in_the_table(fetched):
-    out = run("--config", fetched, "bank", "RUB").stdout.splitlines()
-    sell = next(n for n, line in enumerate(out) if line.startswith("sell"))
-    assert out[sell].startswith("sell  3.2400  -11.74 %  13 of 165  ")
-    assert out[sell + 3].strip() == "and 10 more (--json lists them all)"
-    assert pct("3.2400", "3.6709") == "-11.74"
-
-
 @pytest.mark.parametrize("args, message", [
     (["bank", "USD", "--city", "Minsk"],
      "Error: No data: no bank rates for the city 'Minsk' (cities are named as the bank writes them: Минск, "),

@@ -301,6 +301,7 @@ def test_two_deliverers_at_once_the_daemon_and_a_fetch_send_each_message_once(tm
             run.start()
         for run in runs:
             run.join(timeout=30)
+        assert not any(run.is_alive() for run in runs)
     assert sorted(len(done) for done in results) == [0, 4]  # the second waited, then found all delivered
     assert sorted((m["path"], m["title"]) for m in hook.wait(4)) == [
         ("/a", "USD above 2.94 BYN"), ("/a", "USD moves +0.45%"), ("/b", "USD above 2.94 BYN"), ("/b", "USD moves +0.45%")]

@@ -1,4 +1,5 @@
-"""Charts from a real database filled through the real fetch code, rendered to real PNGs."""
+"""Charts (ticker/outputs/charts.py): drawn from series built in memory from the recorded rates, and
+from a real database filled through the real fetch code, rendered to real PNGs."""
 
 import math
 import os
@@ -20,6 +21,7 @@ from click.testing import CliRunner
 from PIL import Image
 from support import minsk, write_config
 from support.nbrb_data import recorded_server, synthetic_server
+from support.series import rate, series
 
 from ticker import config as configuration
 from ticker.cli import cli
@@ -99,19 +101,19 @@ def referenced(charts_dir: Path) -> list[str]:
     return re.findall(r'(?:src|href)="([^"]+)"', page)
 
 
-# --- the plotted data ----------------------------------------------------------------------------
+# --- the plotted data, from series in memory ------------------------------------------------------
 
 
-def test_trend_plots_every_calendar_day_with_the_database_values(h1_db):
-    conn = reader.connect(h1_db)
-    fig = charts.trend(reader.series(conn, "USD", date(2023, 8, 2), date(2024, 7, 31)))
-    rate = lines(fig)["rate"]
-    days, values = as_days(rate.get_xdata()), rate.get_ydata()
+def test_trend_plots_every_calendar_day_of_the_series():
+    s = series("USD", date(2023, 8, 2), date(2024, 7, 31))  # recorded from 2024-01-01
+    fig = charts.trend(s)
+    rate_line = lines(fig)["rate"]
+    days, values = as_days(rate_line.get_xdata()), rate_line.get_ydata()
     assert days == [date(2023, 8, 2) + timedelta(n) for n in range(365)]
-    usd = stored(h1_db, "USD")
+    usd = {day: rate("USD", day).rate for day in days if day >= date(2024, 1, 1)}
     for day, value in zip(days, values):
         if day < date(2024, 1, 1):
-            assert math.isnan(value)  # before the database starts: a gap, not a guess
+            assert math.isnan(value)  # before the series starts: a gap, not a guess
         else:
             assert value == float(usd[day])
     assert values[days.index(date(2024, 1, 10))] == 3.1949
@@ -119,19 +121,112 @@ def test_trend_plots_every_calendar_day_with_the_database_values(h1_db):
     average = lines(fig)["average"].get_ydata()
     last30 = [usd[date(2024, 7, 31) - timedelta(n)] for n in range(30)]
     assert average[-1] == pytest.approx(float(sum(last30) / 30), rel=1e-12)
-    # Days missing from the database are left out of the mean, but under 20 of 30 make no mean.
+    # Days missing are left out of the mean, but under 20 of 30 make no mean.
     assert math.isnan(average[days.index(date(2024, 1, 19))])
     first20 = [usd[date(2024, 1, 1) + timedelta(n)] for n in range(20)]
     assert average[days.index(date(2024, 1, 20))] == pytest.approx(float(sum(first20) / 20), rel=1e-12)
     # Labels: the unit, the last value with its date, the window's extremes, the source.
     text = texts(fig)
-    low = min(v for d, v in usd.items() if d <= date(2024, 7, 31))
-    high = max(v for d, v in usd.items() if d <= date(2024, 7, 31))
+    low, high = min(usd.values()), max(usd.values())
     assert "BYN per 1 USD" in text
     assert f"\n{usd[date(2024, 7, 31)]:.4f}\n" in text  # the last value's tag; its day is in the footer
     assert f"min {low:.4f}" in text and f"max {high:.4f}" in text
     assert "Source: National Bank of the Republic of Belarus · as of 2024-07-31" in text
     assert "USD in BYN · 365 days" in text
+    assert f"{100 * (float(usd[date(2024, 7, 31)]) / float(usd[date(2024, 1, 1)]) - 1):+.1f}% since 2024-01-01" in text
+
+
+def test_days_without_a_rate_are_gaps_never_bridged():
+    stored = {date(2024, 7, d) for d in range(2, 32)} - {date(2024, 7, 10), date(2024, 7, 11), date(2024, 7, 12)}
+    s = series("USD", date(2024, 7, 2), date(2024, 7, 31), on=stored)
+    drawn = lines(charts.trend(s))["rate"]
+    plotted = dict(zip(as_days(drawn.get_xdata()), drawn.get_ydata()))
+    assert len(plotted) == 30
+    assert [day.day for day, value in plotted.items() if math.isnan(value)] == [10, 11, 12]
+    assert all(plotted[day] == float(rate("USD", day).rate) for day in stored)
+
+
+def test_min_and_max_are_found_and_labelled_on_the_exact_values():
+    # A rate per 100 shown per 10 has a fifth decimal: 6.9505 per 100 is 0.69505 per 10. Its float
+    # is a hair under (0.695049999...), so a label from the float would read 0.6950; half up from
+    # the exact value it is 0.6951. (Made up: no recorded rate has one.)
+    days = [date(2026, 3, 12) + timedelta(n) for n in range(4)]
+    exact = [Decimal("6.9505") / 10, None, Decimal("0.7000"), Decimal("0.7035")]
+    s = reader.Series("UAH", 10, days, [math.nan if v is None else float(v) for v in exact], exact)
+    assert f"{float(exact[0]):.4f}" == "0.6950"
+    text = texts(charts.trend(s))
+    assert "min 0.6951" in text and "max 0.7035" in text
+    assert "BYN per 10 UAH" in text and "\n0.7035\n" in text
+    # One value all window long: no min and max to mark.
+    flat = reader.Series("UAH", 10, days, [0.7] * 4, [Decimal("0.7000")] * 4)
+    assert "min" not in texts(charts.trend(flat)) and "max" not in texts(charts.trend(flat))
+
+
+def test_overview_is_the_change_since_the_window_start():
+    group = [series(code, date(2024, 7, 2), date(2024, 7, 31)) for code in ("USD", "GBP")]
+    fig = charts.changes(group)
+    legend = fig.axes[0].get_legend_handles_labels()[1]
+    for code in ("USD", "GBP"):
+        values = {date(2024, 7, 2) + timedelta(n): rate(code, date(2024, 7, 2) + timedelta(n)).rate for n in range(30)}
+        start = values[date(2024, 7, 2)]
+        expected = [float(100 * (value / start - 1)) for value in values.values()]
+        assert lines(fig)[code].get_ydata() == pytest.approx(expected, abs=1e-9)
+        assert f"{code} {float(100 * (values[date(2024, 7, 31)] / start - 1)):+.1f}%" in legend
+    assert "% change in BYN since 2024-07-02" in texts(fig)
+
+
+def test_the_overview_names_a_later_start_in_its_legend():
+    usd = series("USD", date(2024, 1, 1), date(2024, 1, 31))
+    gbp = series("GBP", date(2024, 1, 1), date(2024, 1, 31), on={date(2024, 1, d) for d in range(10, 32)})
+    fig = charts.changes([usd, gbp])
+    first, last = rate("GBP", "2024-01-10").rate, rate("GBP", "2024-01-31").rate
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[1] == f"GBP {float(100 * (last / first - 1)):+.1f}% since 2024-01-10"
+    assert labels[0].startswith("USD ") and "since" not in labels[0]
+    assert "% change in BYN since 2024-01-01" in texts(fig)
+
+
+def test_the_bank_band_is_each_days_bank_rates_in_the_official_units_with_gaps():
+    from support.banks import best_in, history
+
+    answers = dict(history())
+    s = series("RUB", date(2026, 2, 16), date(2026, 3, 17))  # official, per 100
+    days = s.days
+    # The best Minsk buy and sell of three days' last answers, as the bank quotes RUB per 100, here
+    # given per ONE rouble (divided exactly) to show the band drawn in the official rate's units.
+    quoted = {date(2026, 3, 10): answers["2026-03-10 12:00"], date(2026, 3, 12): answers["2026-03-12 16:00"],
+              date(2026, 3, 17): answers["2026-03-17 12:00"]}
+    best = {day: (best_in(points, "Минск", "RUB_in"), best_in(points, "Минск", "RUB_out")) for day, points in quoted.items()}
+    bank = reader.BankDays("RUB", "Минск", 1, days, [best[d][0] / 100 if d in best else None for d in days],
+                           [best[d][1] / 100 if d in best else None for d in days])
+    fig = charts.band(s, bank)
+    bars = next(c for c in fig.axes[0].containers if c.get_label() == "best buy–sell, Минск")
+    drawn = {as_days([np.datetime64("1970-01-01") + np.timedelta64(round(bar.get_x() + 0.5), "D")])[0]:
+             (bar.get_y(), bar.get_y() + bar.get_height(), bar.get_width()) for bar in bars}
+    assert drawn.keys() == best.keys()  # no bar on a day without bank rates
+    for day, (buy, sell) in best.items():
+        assert drawn[day][0] == float(buy) and drawn[day][1] == pytest.approx(float(sell), abs=1e-12)
+        assert drawn[day][2] == 1.0
+    assert lines(fig)["rate"].get_ydata()[-1] == float(rate("RUB", "2026-03-17").rate)
+    buy, sell = best[date(2026, 3, 17)]
+    assert f"BYN per 100 RUB · bank {buy}–{sell}" in texts(fig)  # the last day's, exact: 3.2100, not 3.21
+    assert "RUB in BYN · 30 days · Минск" in texts(fig)
+
+
+def test_save_writes_the_same_palette_png_for_the_same_chart(tmp_path):
+    fig = charts.trend(series("EUR", date(2026, 2, 16), date(2026, 3, 17)))
+    charts.save(fig, tmp_path / "a.png")
+    charts.save(charts.trend(series("EUR", date(2026, 2, 16), date(2026, 3, 17))), tmp_path / "b.png")
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    with Image.open(tmp_path / "a.png") as image:
+        assert (image.format, image.size, image.mode) == ("PNG", charts.PIXELS, "P")
+        assert image.info.keys() <= {"transparency", "dpi", "gamma"}  # no text chunk, no time
+    assert_picture(tmp_path / "a.png")
+    data = (tmp_path / "a.png").read_bytes()
+    assert not any(chunk in data for chunk in (b"tEXt", b"iTXt", b"zTXt", b"tIME"))
+
+
+# --- the plotted data, from the database -----------------------------------------------------------
 
 
 def test_missing_days_are_gaps_not_interpolated(h1, tmp_path):
@@ -144,18 +239,6 @@ def test_missing_days_are_gaps_not_interpolated(h1, tmp_path):
     assert len(plotted) == 30
     assert [day.day for day, value in plotted.items() if math.isnan(value)] == [10, 11, 12]
     assert plotted[date(2024, 7, 13)] == float(stored(db, "USD")[date(2024, 7, 13)])
-
-
-def test_overview_is_the_change_since_the_window_start(h1_db):
-    conn = reader.connect(h1_db)
-    group = [reader.series(conn, code, date(2024, 7, 2), date(2024, 7, 31)) for code in ("USD", "GBP")]
-    fig = charts.changes(group)
-    for code in ("USD", "GBP"):
-        values = stored(h1_db, code)
-        start = values[date(2024, 7, 2)]
-        expected = [float(100 * (values[date(2024, 7, 2) + timedelta(n)] / start - 1)) for n in range(30)]
-        assert lines(fig)[code].get_ydata() == pytest.approx(expected, abs=1e-9)
-        assert f"{code} {float(100 * (values[date(2024, 7, 31)] / start - 1)):+.1f}%" in fig.axes[0].get_legend_handles_labels()[1]
 
 
 def test_rates_before_2016_07_01_are_normalised_to_byn(tmp_path):

@@ -1,4 +1,6 @@
-"""`ticker export`: every format parsed back and compared with the database, atomic --output, flat memory."""
+"""Exports (ticker/outputs/export.py): every format on rows built in memory from the recorded rates,
+parsed back with the formats' own parsers; then `ticker export` on the recorded database, end to
+end: compared with the database, atomic --output, flat memory, real ledger, hledger and DuckDB."""
 
 import csv
 import io
@@ -17,9 +19,11 @@ from beancount.parser import parser as beancount_parser
 from click.testing import CliRunner
 from support import write_config
 from support.nbrb_data import catalogue, synthetic_server
+from support.series import history
 
 from ticker import config as configuration
 from ticker.cli import cli
+from ticker.errors import DatabaseError
 from ticker.outputs import export
 from ticker.store import reader
 
@@ -67,6 +71,122 @@ def as_stored(record):
     return (record["date"], record["code"], record["scale"], record["rate"], record["unit"], record["cur_id"])
 
 
+# -- in memory: the recorded rows as the store streams them, no database ---------------------------
+
+
+def written(format, rows) -> str:
+    """What the exporter writes for `rows` (reader.history's tuples) in `format`."""
+    out = io.StringIO(newline="")
+    export.FORMATS[format](export._records(iter(rows)), out)
+    return out.getvalue()
+
+
+def as_row(record):
+    """An exported record (a dict) as the stored row it came from."""
+    return (record["date"], record["code"], record["scale"], record["rate"], record["unit"], record["cur_id"],
+            record["periodicity"])
+
+
+def by_hand(rows):
+    """(date, code, BYN per one unit) of each row, divided out here."""
+    return [(day, code, Decimal(text) / scale / FACTOR[unit]) for day, code, scale, text, unit, *_ in rows]
+
+
+def test_each_record_adds_byn_per_one_unit_exactly():
+    rows = history()
+    records = list(export._records(iter(rows)))
+    assert [r[:6] + r[7:] for r in records] == rows  # the row as published, trailing zeros kept
+    assert [(r[0], r[1], Decimal(r[6])) for r in records] == by_hand(rows)
+    by_key = {(r[0], r[1]): r for r in records}
+    assert by_key["2024-01-10", "USD"][3:7] == ("3.1949", "BYN", 431, "3.1949")
+    assert by_key["2026-03-17", "RUB"][2:7] == (100, "3.6709", "BYN", 456, "0.036709")  # per 100, divided out
+    assert by_key["2015-01-01", "USD"][3:7] == ("11900.00", "BYR", 145, "1.19")  # BYR, divided by 10,000
+
+
+@pytest.mark.parametrize("text, scale, unit", [("garbage", 100, "BYN"), ("3.19.49", 1, "BYN"), ("3.1949", 1, "BYX"),
+                                               ("3.1949", 0, "BYN")])
+def test_a_row_that_cannot_be_read_is_a_database_error_naming_it(text, scale, unit):
+    rows = [("2024-01-10", "USD", scale, text, unit, 431, 0)]
+    with pytest.raises(DatabaseError) as caught:
+        list(export._records(iter(rows)))
+    assert str(caught.value) == (f"Database error: the rates row USD 2024-01-10 cannot be read: rate_text {text!r},"
+                                 f" scale {scale!r}, unit {unit!r}")
+
+
+def test_csv_round_trip_in_memory():
+    rows = history()
+    parsed = list(csv.DictReader(io.StringIO(written("csv", rows), newline="")))
+    assert list(parsed[0]) == list(export.FIELDS)
+    assert [(r["date"], r["code"], int(r["scale"]), r["rate"], r["unit"], int(r["cur_id"]), int(r["periodicity"]))
+            for r in parsed] == rows
+    assert [(r["date"], r["code"], Decimal(r["byn_per_unit"])) for r in parsed] == by_hand(rows)
+
+
+def test_json_array_matches_its_schema_and_the_rows():
+    rows = history()
+    records = json.loads(written("json", rows))
+    jsonschema.validate(records, ARRAY)
+    assert [as_row(r) for r in records] == rows
+    assert written("json", []) == "[]\n"
+    [eur] = json.loads(written("json", history(["EUR"], "2026-03-17", "2026-03-17")))
+    assert eur == {"date": "2026-03-17", "code": "EUR", "scale": 1, "rate": "3.3741", "unit": "BYN", "cur_id": 451,
+                   "byn_per_unit": "3.3741", "periodicity": 0}
+
+
+def test_ndjson_is_one_valid_object_a_line():
+    rows = history(["USD"], "2024-01-01")
+    lines = written("ndjson", rows).splitlines()
+    assert len(lines) == len(rows)
+    check = jsonschema.validators.validator_for(RECORD)(RECORD)  # built once: validate() rebuilds it each call
+    for line in lines:
+        check.validate(json.loads(line))
+    assert [as_row(json.loads(line)) for line in lines] == rows
+    assert written("ndjson", []) == ""
+
+
+def test_beancount_prices_parse_and_are_per_one_unit_in_byn():
+    rows = history()
+    text = written("beancount", rows)
+    entries, errors, _ = beancount_parser.parse_string(text)
+    assert errors == []
+    assert {type(e).__name__ for e in entries} == {"Price"}
+    assert [(e.date.isoformat(), e.currency, e.amount.number) for e in entries] == by_hand(rows)
+    assert {e.amount.currency for e in entries} == {"BYN"}
+    assert "2024-01-10 price USD 3.1949 BYN\n" in text
+    assert "2026-03-17 price RUB 0.036709 BYN\n" in text
+    assert "2015-01-01 price USD 1.19 BYN\n" in text  # 11900.00 BYR, normalised so BYN stays one commodity
+
+
+def test_ledger_price_directives_under_the_commodity_header():
+    rows = history(until="2024-12-31")
+    lines = written("ledger", rows).splitlines()
+    # Two decimals and the code after the number for BYN, else ledger takes its style from the prices.
+    assert lines[:3] == ["commodity BYN", "    format 1,000.00 BYN", ""]
+    parsed = [LEDGER.match(line) for line in lines[3:]]
+    assert all(parsed), [line for line, m in zip(lines[3:], parsed) if not m][:3]
+    assert [(m[1], m[2], Decimal(m[3])) for m in parsed] == by_hand(rows)
+    assert "P 2024-01-10 USD 3.1949 BYN" in lines
+    assert written("ledger", []) == export.LEDGER_COMMODITY
+
+
+def test_the_spreadsheet_csv_has_a_bom_semicolons_and_decimal_commas():
+    rows = history(["RUB", "USD"])
+    text = written("spreadsheet", rows)
+    assert text.startswith("\ufeffdate;code;scale;rate;unit;cur_id;byn_per_unit;periodicity\r\n")
+    assert "2026-03-17;RUB;100;3,6709;BYN;456;0,036709;0\r\n" in text
+    assert "2015-01-01;USD;1;11900,00;BYR;145;1,19;0\r\n" in text
+    parsed = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=";"))
+    assert len(parsed) == len(rows) + 1
+    for (day, code, scale, rate, unit, cur_id, byn, periodicity), row, (_, _, per_unit) in zip(
+            parsed[1:], rows, by_hand(rows)):
+        assert "." not in rate + byn  # the decimal mark is the comma
+        assert (day, code, int(scale), rate.replace(",", "."), unit, int(cur_id), int(periodicity)) == row
+        assert Decimal(byn.replace(",", ".")) == per_unit
+
+
+# -- end to end: `ticker export` on the recorded database --------------------------------------------
+
+
 def test_csv_round_trip(recorded_db):
     rows = list(csv.DictReader(io.StringIO(run(recorded_db))))
     assert list(rows[0]) == ["date", "code", "scale", "rate", "unit", "cur_id", "byn_per_unit", "periodicity"]
@@ -79,12 +199,6 @@ def test_csv_round_trip(recorded_db):
     assert by_key["2026-03-17", "RUB"]["rate"] == "3.6709" and by_key["2026-03-17", "RUB"]["byn_per_unit"] == "0.036709"
     assert (by_key["2015-01-01", "USD"]["rate"], by_key["2015-01-01", "USD"]["unit"]) == ("11900.00", "BYR")
     assert by_key["2015-01-01", "USD"]["byn_per_unit"] == "1.19"
-
-
-def test_json_array_matches_its_schema_and_the_database(recorded_db):
-    records = json.loads(run(recorded_db, "--format", "json"))
-    jsonschema.validate(records, ARRAY)
-    assert [as_stored(r) for r in records] == stored(recorded_db)
 
 
 def test_ndjson_one_valid_object_a_line(recorded_db):
@@ -101,30 +215,6 @@ def test_empty_selection_is_an_empty_array(recorded_db):
     assert json.loads(run(recorded_db, "--format", "json", "--since", "2026-03-17", "--currency", "EUR")) == [
         {"date": "2026-03-17", "code": "EUR", "scale": 1, "rate": "3.3741", "unit": "BYN", "cur_id": 451,
          "byn_per_unit": "3.3741", "periodicity": 0}]
-
-
-def test_beancount_prices_parse_and_are_per_one_unit_in_byn(recorded_db):
-    text = run(recorded_db, "--format", "beancount")
-    entries, errors, _ = beancount_parser.parse_string(text)
-    assert errors == []
-    assert {type(e).__name__ for e in entries} == {"Price"}
-    got = [(e.date.isoformat(), e.currency, e.amount.number) for e in entries]
-    assert got == per_unit(stored(recorded_db))
-    assert {e.amount.currency for e in entries} == {"BYN"}
-    assert "2024-01-10 price USD 3.1949 BYN\n" in text
-    assert "2026-03-17 price RUB 0.036709 BYN\n" in text
-    assert "2015-01-01 price USD 1.19 BYN\n" in text  # 11900.00 BYR, normalised so BYN stays one commodity
-
-
-def test_ledger_price_directives(recorded_db):
-    lines = run(recorded_db, "--format", "ledger", "--until", "2024-12-31").splitlines()
-    assert lines[:3] == ["commodity BYN", "    format 1,000.00 BYN", ""]
-    lines = lines[3:]
-    parsed = [LEDGER.match(line) for line in lines]
-    assert all(parsed), [line for line, m in zip(lines, parsed) if not m][:3]
-    got = [(m[1], m[2], Decimal(m[3])) for m in parsed]
-    assert got == per_unit(stored(recorded_db, "date <= '2024-12-31'"))
-    assert "P 2024-01-10 USD 3.1949 BYN" in lines
 
 
 def test_filters_combine(recorded_db):

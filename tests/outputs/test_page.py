@@ -1,5 +1,7 @@
-"""index.html in a real browser (Debian's headless Chromium, driven by Playwright): the day's full
-table, the next day's once published, the header line unbroken, and charts legible on a phone.
+"""index.html (ticker/outputs/page.py): rendered from tables and items built in memory from the
+recorded rates, every cell checked and escaped; then in a real browser (Debian's headless Chromium,
+driven by Playwright): the day's full table, the next day's once published, the header line
+unbroken, and charts legible on a phone.
 
 The screenshots are kept as test artefacts in build/artefacts/ ($TICKER_ARTEFACTS overrides it).
 """
@@ -12,16 +14,20 @@ import os
 import re
 import tempfile
 import threading
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from support import minsk, write_config
+from support.banks import best_in, recorded_points
+from support.series import bank_rates, item, monthly, name, rate, table
 
 from ticker.cli import cli
-from ticker.outputs import charts
+from ticker.outputs import charts, page
+from ticker.outputs.table import Row, Table
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTEFACTS = Path(os.environ.get("TICKER_ARTEFACTS") or ROOT / "build" / "artefacts")
@@ -65,6 +71,149 @@ def monday_site(folder: Path, database: Path):
         header = run(config_file, "line").strip()
     with served(folder / "charts") as url:
         yield {"url": url, "folder": folder / "charts", "tables": tables, "header": header}
+
+
+# -- in memory: page.render on tables and items of the recorded rates, no database ----------------
+
+MONDAY_DAY, TUESDAY_DAY = date(2026, 3, 16), date(2026, 3, 17)
+CODES = ["RUB", "USD", "EUR"]
+SET = [page.Chart("overview-365.png", "RUB, USD, EUR in BYN, % change over 365 days", charts.PIXELS),
+       page.Chart("usd-30.png", "USD in BYN over 30 days", charts.PIXELS)]
+LINKS = ["ticker.txt", "ticker.json"]
+
+
+def rendered(today=None, ahead=(), line=None, banks=None, figures=SET) -> str:
+    """The page of `today`'s table (Monday's of CODES by default) with its header line (the items of CODES)."""
+    today = today or table(MONDAY_DAY, CODES)
+    return page.render(today.day, line if line is not None else [item(c, today.day) for c in CODES], 2, today,
+                       list(ahead), figures, LINKS, banks)
+
+
+def sections(html_: str) -> list[str]:
+    return re.findall(r"<section>(.*?)</section>", html_, re.S)
+
+
+def cells_of(row_html: str) -> list[str]:
+    """A row's cells as a reader sees them: tags dropped, entities read, non-breaking spaces as spaces."""
+    return [html.unescape(re.sub(r"<[^>]+>", "", c)).replace("\xa0", " ") for c in re.findall(r"<td[^>]*>(.*?)</td>", row_html)]
+
+
+def signed_cells(r: Row) -> list[str]:
+    """What the table shows of a row, worked out from its rates: the day before's in the same scale here."""
+    change = r.current.rate - r.previous.rate
+    arrow = {1: "▲ ", -1: "▼ ", 0: ""}[(change > 0) - (change < 0)]
+    pct = (100 * change / r.previous.rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return [f"{r.current.scale} {r.current.code}", r.name, str(r.current.rate), f"{arrow}{change:+f}", f"{pct:+}%"]
+
+
+def test_the_page_has_the_days_table_and_each_day_published_ahead():
+    today, tomorrow = table(MONDAY_DAY, CODES, ahead=[TUESDAY_DAY]), table(TUESDAY_DAY, CODES)
+    out = rendered(today, [tomorrow])
+    assert "<script" not in out
+    found = sections(out)
+    assert [re.search(r"<h2>(.*?)</h2>", s)[1] for s in found] == [
+        "Official rates in force on Monday, 2026-03-16", "Published ahead: in force on Tuesday, 2026-03-17"]
+    for section, shown in zip(found, (today, tomorrow)):
+        assert f"<caption>Change in BYN and % against {shown.previous_day}</caption>" in section
+        rows = re.findall(r'<tr class="(up|down|none)">(.*?)</tr>', section)
+        assert [cells_of(row) for _, row in rows] == [signed_cells(r) for r in shown.rows]
+        assert [direction for direction, _ in rows] == [r.direction for r in shown.rows]
+    # The scale written out, joined to the code by a non-breaking space.
+    assert '<td class="code">100\xa0RUB</td>' in found[0]
+    assert f"<title>BYN exchange rates, {MONDAY_DAY}</title>" in out
+
+
+def test_the_header_line_is_ticker_lines_items_never_broken():
+    line = [item(c, MONDAY_DAY) for c in CODES]
+    out = rendered(line=line)
+    [shown] = re.findall(r'<p class="line">(.*?)</p>', out)
+    spans = re.findall(r'<span class="item (up|down|none)" title="([^"]*)">(.*?)</span>', shown)
+    assert [s[0] for s in spans] == [i.direction for i in line]
+    assert [html.unescape(s[2]) for s in spans] == [page.item_text(i, 2).replace(" ", "\xa0") for i in line]
+    assert all(" " not in s[2] for s in spans)
+    assert [s[1] for s in spans] == [f"{i.current.rate} BYN per {i.current.scale} {i.current.code}" for i in line]
+    assert re.sub(r"<[^>]+>", "", shown).replace("\xa0", " ") == " · ".join(page.item_text(i, 2) for i in line)
+
+
+def test_a_monthly_rate_is_marked_with_the_day_it_was_set_and_no_daily_one():
+    # KRW and THB: made-up monthly rates set on 2026-03-01, in force on both days.
+    monthly_rows = [Row(monthly(code, "2026-03-01"), monthly(code, "2026-03-01"), name(monthly(code, "2026-03-01").cur_id))
+                    for code in ("KRW", "THB")]
+    days = [table(day, CODES) for day in (MONDAY_DAY, TUESDAY_DAY)]
+    today, tomorrow = (Table(t_.day, t_.rows + monthly_rows, [TUESDAY_DAY] if t_.day == MONDAY_DAY else [])
+                       for t_ in days)
+    out = rendered(today, [tomorrow])
+    for section, shown in zip(sections(out), (today, tomorrow)):
+        rows = re.findall(r'<tr class="(?:up|down|none)">(.*?)</tr>', section)
+        assert len(rows) == len(shown.rows) == 5
+        for row, r in zip(rows, shown.rows):
+            note = f" set monthly on {r.current.date}" if r.current.periodicity else ""
+            expected = [f"{r.current.scale} {r.current.code}", r.name, f"{r.current.rate}{note}"]
+            assert cells_of(row)[:3] == expected
+        # The rate NBRB set on the 1st is in force all month: against the day before, no change.
+        krw = next(row for row in rows if ">1000\xa0KRW<" in row)
+        assert re.search(r'<td class="num">2\.1367 <span class="set">set monthly on 2026-03-01</span></td>'
+                         r'<td class="num change abs">\+0\.0000</td><td class="num change">\+0\.00%</td>', krw)
+    assert out.count('class="set"') == 4  # KRW and THB, today and tomorrow; no daily rate is marked
+
+
+def test_every_text_from_outside_is_escaped():
+    hostile = '<script>alert("x")</script> & "Co"'
+    usd = rate("USD", MONDAY_DAY)
+    today = Table(MONDAY_DAY, [Row(usd, rate("USD", "2026-03-15"), hostile)], [])
+    figures = [page.Chart('a"b<c>.png', 'USD "in" <BYN>', (975, 700))]
+    # A city named with markup: the bank's answer is input from outside too.
+    points = [{**p, "name": "<Минск>"} for p in recorded_points() if p["name"] == "Минск"]
+    bank = bank_rates("USD", "<Минск>", "2026-03-16T09:00:00Z", usd, points)
+    out = rendered(today, line=[item("USD", MONDAY_DAY)], figures=figures,
+                   banks=page.Banks("<Минск>", {"USD": bank}, table=True, line=True))
+    assert "<script>" not in out and "<Минск>" not in out and 'a"b' not in out
+    assert '<td class="name">&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#34;Co&#34;</td>' in out
+    assert '<img src="latest/a&#34;b&lt;c&gt;.png" alt="USD &#34;in&#34; &lt;BYN&gt;"' in out
+    assert "best Belarusbank rates in &lt;Минск&gt; as of 12:00 Minsk time" in out
+    assert "in &lt;Минск&gt;" in re.search(r'<span class="item [a-z]+" title="([^"]*)"', out)[1]
+
+
+def test_the_best_bank_rates_beside_each_official_rate_in_its_units():
+    points = recorded_points()
+    today = table(TUESDAY_DAY, CODES)
+    quoted = {code: bank_rates(code, "Минск", "2026-03-17T09:00:00Z", rate(code, TUESDAY_DAY), points) for code in CODES}
+    out = rendered(today, line=[item(c, TUESDAY_DAY) for c in CODES], banks=page.Banks("Минск", quoted, True, True))
+    [section] = sections(out)
+    assert ('<p class="note">Buy and Sell: the best Belarusbank rates in Минск as of 12:00 Minsk time, in the same'
+            " units: the bank buys the currency from you at the one and sells it to you at the other.</p>") in section
+    head = [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<th[^>]*>(.*?)</th>", section)]
+    assert head == ["Currency", "Name", "Rate, BYN", "Change", "%", "Buy", "Sell"]
+    assert '<table class="banks">' in section
+    for row, r in zip(re.findall(r'<tr class="(?:up|down|none)">(.*?)</tr>', section), today.rows):
+        code = r.current.code
+        # Belarusbank quotes per NBRB's scale for these: the rates as published.
+        assert cells_of(row)[5:] == [str(best_in(points, "Минск", f"{code}_in")), str(best_in(points, "Минск", f"{code}_out"))]
+    [line] = re.findall(r'<p class="line">(.*?)</p>', out)
+    usd_buy, usd_sell = best_in(points, "Минск", "USD_in"), best_in(points, "Минск", "USD_out")
+    shown = re.sub(r"<[^>]+>", "", line).replace("\xa0", " ")
+    assert f"USD {rate('USD', TUESDAY_DAY).rate.quantize(Decimal('0.01'), ROUND_HALF_UP)} BYN" in shown
+    assert f"({usd_buy.quantize(Decimal('0.01'), ROUND_HALF_UP)}/{usd_sell.quantize(Decimal('0.01'), ROUND_HALF_UP)})" in shown
+
+
+def test_a_day_without_bank_rates_says_so_and_adds_no_columns():
+    out = rendered(table(TUESDAY_DAY, CODES), line=[item(c, TUESDAY_DAY) for c in CODES],
+                   banks=page.Banks("Брест", {}, table=True, line=True))
+    assert '<p class="note">No bank rates were seen in Брест on 2026-03-17.</p>' in out
+    assert "<th scope=\"col\" class=\"num bank\">" not in out and '<table class="banks">' not in out
+    assert "(" not in re.findall(r'<p class="line">(.*?)</p>', out)[0]
+
+
+def test_each_chart_is_an_image_of_its_size_and_the_footer_links_the_ticker_files():
+    out = rendered()
+    figures = re.findall(r'<figure><img src="([^"]+)" alt="([^"]+)" width="(\d+)" height="(\d+)" loading="lazy"></figure>', out)
+    assert figures == [(f"latest/{c.name}", c.text, str(c.size[0]), str(c.size[1])) for c in SET]
+    assert f"max-width: {charts.PIXELS[0]}px" in out  # never drawn wider than its pixels
+    assert re.findall(r'<footer><p>(.*?)</p></footer>', out) == [
+        '<a href="latest/ticker.txt">ticker.txt</a> · <a href="latest/ticker.json">ticker.json</a>']
+
+
+# -- end to end: `ticker chart` over the recorded database, and in Chromium -----------------------
 
 
 @pytest.fixture(scope="module")
@@ -223,30 +372,6 @@ def monthly_site(tmp_path_factory, monthly_db):
     """The page over the daily and the monthly list."""
     with monday_site(tmp_path_factory.mktemp("monthly_site"), monthly_db) as served_site:
         yield served_site
-
-
-def test_the_table_marks_a_monthly_rate_and_the_day_it_was_set(monthly_site):
-    page = (monthly_site["folder"] / "index.html").read_text(encoding="utf-8")
-    sections = re.findall(r"<section>(.*?)</section>", page, re.S)
-    assert len(sections) == 2
-    for section, day in zip(sections, ("2026-03-16", "2026-03-17")):
-        rows = re.findall(r'<tr class="(?:up|down|none)">(.*?)</tr>', section)
-        expected = monthly_site["tables"][day]["currencies"]
-        assert len(rows) == len(expected) == 32
-        monthly = {c["code"]: c for c in expected if c["periodicity"] == 1}
-        assert {code: c["set_on"] for code, c in monthly.items()} == {"KRW": "2026-03-01", "THB": "2026-03-01"}
-        for row, currency in zip(rows, expected):
-            cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).replace("\xa0", " ")
-                     for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
-            note = f" set monthly on {currency['set_on']}" if currency["code"] in monthly else ""
-            arrow = {"up": "▲ ", "down": "▼ ", "none": ""}[currency["direction"]]
-            assert cells == [f"{currency['scale']} {currency['code']}", currency["name"], currency["rate"] + note,
-                             f"{arrow}{Decimal(currency['change']):+f}", f"{Decimal(currency['change_pct']):+}%"]
-        # The rate NBRB set on the 1st is in force all month: against the day before, no change.
-        krw = next(row for row in rows if ">1000\xa0KRW<" in row)
-        assert re.search(r'<td class="num">2\.1367 <span class="set">set monthly on 2026-03-01</span></td>'
-                         r'<td class="num change abs">\+0\.0000</td><td class="num change">\+0\.00%</td>', krw)
-    assert page.count('class="set"') == 4  # KRW and THB, today and tomorrow; no daily rate is marked
 
 
 @pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])

@@ -409,7 +409,8 @@ def test_a_writer_holding_the_database_makes_the_job_wait_not_fail(daemon, confi
     releaser.start()
     with minsk("2026-03-17 10:00"):
         daemon.catchup()
-    releaser.join()
+    releaser.join(timeout=30)
+    assert not releaser.is_alive()
     assert daemon.last_error is None
     assert stored(config, "SELECT count(*) FROM rates") == [(17 * 3,)]
 
@@ -455,6 +456,7 @@ def test_a_stop_interrupts_a_backfill_between_two_batches(tmp_path, nbrb, publis
             time.sleep(0.01)
         daemon.stopping = True
         worker.join(timeout=30)
+        assert not worker.is_alive()
     assert stored(config, "SELECT count(DISTINCT code), count(*) FROM rates") == [(1, 17)]  # the first answer
     assert stored(config, "SELECT status, error FROM fetches WHERE kind = 'backfill'") == [
         ("error", "Interrupted: the daemon is stopping")]
@@ -563,6 +565,7 @@ def test_the_row_shows_the_running_job_then_the_failure_and_the_retry(daemon, co
             time.sleep(0.01)
         assert daemon_row(config)["job"] == "catch-up"
         worker.join(timeout=30)
+        assert not worker.is_alive()
     row = daemon_row(config)
     assert row["job"] is None
     assert row["last_error"].startswith("catch-up: NBRB answered only in part: still failing after 3 more rounds: "

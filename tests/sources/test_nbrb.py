@@ -236,6 +236,7 @@ def test_requests_asked_at_once_from_several_threads_each_have_their_own_budget(
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
     assert {cur_id: len(a) for cur_id, a in answers.items() if isinstance(a, list)} == {431: 17, 456: 17, 429: 17}
     assert str(answers[431][9].rate) == "2.9189"  # USD on 2026-03-10
     assert str(answers[451]).endswith("no EUR rates (Cur_ID 451) for 2026-03-01..2026-03-17, days already published,"

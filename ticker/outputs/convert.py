@@ -70,13 +70,19 @@ class Conversion:
 
 
 def convert(conn, amount: Decimal, source: str, target: str, day: date) -> Conversion:
-    """Convert at the rates in force on `day`; NoData (one line) for an unknown code or a missing day.
+    """Convert at the rates in force on `day` (see `at_rates`); NoData (one line) for an unknown
+    code or a missing day."""
+    rates = tuple(hints.rate(conn, code, day) for code in dict.fromkeys((source, target)) if code not in ROUBLES)
+    return at_rates(amount, source, target, day, rates)
+
+
+def at_rates(amount: Decimal, source: str, target: str, day: date, rates: tuple[Rate, ...]) -> Conversion:
+    """Convert at `rates`, those of `day` of `source` and `target` (the roubles need none).
 
     `amount` is a checked one (see `amount`). The product is exact; the quotient by a cross rate
     is carried to DIGITS significant digits past the result's whole digits, so that rounding it to
     8 decimals is exact at any size.
     """
-    rates = tuple(hints.rate(conn, code, day) for code in dict.fromkeys((source, target)) if code not in ROUBLES)
     per_unit = {q.code: q.byn_per_unit for q in rates}
     numerator = Context(prec=len(amount.as_tuple().digits) + 40).multiply(amount, _byn(source, per_unit))
     denominator = _byn(target, per_unit)
