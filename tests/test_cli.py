@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -287,3 +288,72 @@ def test_a_full_disk_under_an_export_is_one_line(recorded_db):
     done = subprocess.run([str(Path(sys.executable).with_name("ticker")), "--db", str(recorded_db), "export"],
                           stdout=open("/dev/full", "w"), stderr=subprocess.PIPE, text=True, timeout=60)
     assert (done.returncode, done.stderr) == (1, "Error: No space left on device\n")
+
+
+# -- status counts every missing day; line --write goes only forward; fetch without monthly records ---
+
+
+def usd_history(tmp_path, nbrb, since: str, *spans) -> Path:
+    """A database of USD for each (first, last) of `spans`, by the real backfill, track.since `since`."""
+    config = write_config(tmp_path, nbrb.url, track={"currencies": '["USD"]', "since": since})
+    with minsk("2024-12-24 18:51"):
+        for first, last in spans:
+            run("--config", str(config), "backfill", "--since", first, "--until", last)
+    return config
+
+
+def test_status_is_incomplete_with_a_month_missing_in_the_middle_of_a_history(tmp_path, nbrb):
+    config = usd_history(tmp_path, nbrb, "2024-01-01", ("2024-01-01", "2024-05-31"), ("2024-07-01", "2024-12-24"))
+    with minsk("2024-12-24 18:51"):  # the recordings' last USD day: nothing is stale
+        out = run("--config", str(config), "status", code=1)
+        data = json.loads(run("--config", str(config), "status", "--json", code=1))
+        assert out.splitlines()[0] == "incomplete: USD lacks 30 days (2024-06-01..2024-06-30); `ticker backfill` fills them"
+        assert "USD  329    2024-01-01  2024-12-24  30" in out
+        assert (data["ok"], data["stale"]) == (False, [])
+        assert [(c["code"], c["missing"], c["gaps"]) for c in data["currencies"]] == [
+            ("USD", 30, [["2024-06-01", "2024-06-30"]])]
+        # The command the verdict names fills the hole (to the recordings' end: the fake knows later days).
+        assert run("--config", str(config), "backfill", "--until", "2024-12-24") == "USD  30 new, 0 revised\n"
+        assert run("--config", str(config), "status").splitlines()[0] == "up to date: 1 currencies through 2024-12-24"
+
+
+@pytest.mark.parametrize("since, first, days", [
+    ("2023-01-01", "2023-01-01", 365),
+    ("1990-06-01", "1991-01-01", 12053),  # counted from NBRB's first USD day (its catalogue says 1991-01-01)
+])
+def test_status_is_incomplete_with_the_first_years_missing(tmp_path, nbrb, since, first, days):
+    config = usd_history(tmp_path, nbrb, since, ("2024-01-01", "2024-12-24"))
+    with minsk("2024-12-24 18:51"):
+        out = run("--config", str(config), "status", code=1)
+    assert out.splitlines()[0] == (f"incomplete: USD lacks {days} days ({first}..2023-12-31); `ticker backfill` fills"
+                                   " them")
+    assert (date(2024, 1, 1) - date.fromisoformat(first)).days == days
+    assert f"missing days since {since}" in out
+
+
+def test_line_write_of_yesterday_leaves_latest_alone_and_says_so(recorded_db, tmp_path):
+    config = write_config(tmp_path, "http://127.0.0.1:9", database={"path": f'"{recorded_db}"'})
+    latest = tmp_path / "charts" / "latest"
+    with minsk("2026-03-17 18:51"):
+        # latest/ as a real folder (ticker files before any chart), then as the chart's set.
+        for make in (["line", "--write"], ["chart", "--currency", "USD", "--days", "7"]):
+            run("--config", str(config), *make)
+            before = {p.name: p.read_bytes() for p in latest.iterdir()}
+            assert json.loads(before["ticker.json"])["date"] == "2026-03-17"
+            result = CliRunner().invoke(cli, ["--config", str(config), "line", "--date", "yesterday", "--write"],
+                                        catch_exceptions=False)
+            assert result.exit_code == 0
+            assert result.stdout == run("--config", str(config), "line", "--date", "2026-03-16")
+            assert result.stderr == (f"{latest} keeps a later day's set (2026-03-17): the ticker files of 2026-03-16"
+                                     " were not written\n")
+            assert {p.name: p.read_bytes() for p in latest.iterdir()} == before
+        assert latest.is_symlink()
+
+
+def test_fetch_with_a_catalogue_without_monthly_currencies_stores_usd_and_exits_0(tmp_path, nbrb):
+    nbrb.catalogue = [r for r in nbrb.catalogue if r["Cur_Periodicity"] == 0]
+    config = write_config(tmp_path, nbrb.url, track={"currencies": '["USD"]'})
+    with minsk("2026-03-17 18:51"):
+        result = CliRunner().invoke(cli, ["--config", str(config), "fetch", "--date", "2026-03-17"],
+                                    catch_exceptions=False)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "2026-03-17  1 USD = 2.9463 BYN  new\n", "")

@@ -18,9 +18,18 @@ METADATA = ROOT / "db" / "metadata.json"
 @pytest.fixture(scope="module")
 def datasette(recorded_db, tmp_path_factory):
     """`datasette rates.sqlite --metadata db/metadata.json`, on a Unix socket (no port to race for)."""
-    folder = tmp_path_factory.mktemp("datasette")
+    yield from serve(recorded_db, tmp_path_factory.mktemp("datasette"))
+
+
+@pytest.fixture(scope="module")
+def monthly_datasette(monthly_db, tmp_path_factory):
+    """The same over the database with NBRB's monthly list too (KRW, THB: conftest.monthly_db)."""
+    yield from serve(monthly_db, tmp_path_factory.mktemp("datasette_monthly"))
+
+
+def serve(database: Path, folder: Path):
     db = folder / "rates.sqlite"
-    shutil.copy(recorded_db, db)
+    shutil.copy(database, db)
     socket = folder / "datasette.sock"
     process = subprocess.Popen([str(Path(sys.executable).with_name("datasette")), "serve", str(db),
                                 "--metadata", str(METADATA), "--uds", str(socket)],
@@ -78,3 +87,26 @@ def test_the_canned_queries_answer_json(datasette):
                                                                 "_shape": "array"}).json()
     assert converted == [{"amount": "1000", "code": "RUB", "date": "2026-03-17", "rate": "100 RUB = 3.6709 BYN",
                           "byn": 36.71}]
+
+
+def test_the_canned_queries_answer_a_monthly_currency_on_a_day_its_rate_was_not_set(monthly_datasette):
+    # KRW's rate is set on the 1st (made up: 2.1367 BYN per 1000 in March 2026) and in force all month.
+    rate = monthly_datasette.get("/rates/rate_on_day.json", params={"code": "krw", "day": "2026-03-17",
+                                                                    "_shape": "array"})
+    assert rate.status_code == 200, rate.text
+    [krw] = rate.json()
+    assert krw == {"code": "KRW", "date": "2026-03-01", "scale": 1000, "rate": "2.1367", "unit": "BYN",
+                   "byn_per_unit": krw["byn_per_unit"], "cur_id": 515}
+    assert krw["byn_per_unit"] == pytest.approx(0.0021367, rel=1e-12)  # a float, as the view documents
+    # 250,000 KRW at 2.1367 per 1000: 534.175, to kopecks 534.18 (floating point, as the query says).
+    converted = monthly_datasette.get("/rates/conversion.json", params={"amount": "250000", "code": "KRW",
+                                                                        "day": "2026-03-17", "_shape": "array"})
+    assert converted.json() == [{"amount": "250000", "code": "KRW", "date": "2026-03-01",
+                                 "rate": "1000 KRW = 2.1367 BYN", "byn": 534.18}]
+    # A daily currency still answers only on its own day, and a monthly one not before its month's rate.
+    usd = monthly_datasette.get("/rates/rate_on_day.json", params={"code": "USD", "day": "2026-03-17",
+                                                                   "_shape": "array"}).json()
+    assert [(r["date"], r["rate"]) for r in usd] == [("2026-03-17", "2.9463")]
+    april = monthly_datasette.get("/rates/rate_on_day.json", params={"code": "KRW", "day": "2026-04-02",
+                                                                     "_shape": "array"}).json()
+    assert april == []

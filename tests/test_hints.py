@@ -118,3 +118,24 @@ def test_an_empty_export_says_so_on_stderr(recorded_db):
 def test_an_impossible_date_is_a_usage_error(recorded_db, value):
     result = run("--db", str(recorded_db), "rate", "USD", "--date", value, code=2)
     assert f"'{value}' is not a date like 2024-01-10, today, tomorrow or yesterday" in result.output
+
+
+ENDED = "NBRB no longer quotes BGN: its last daily rate is for 2025-12-31"  # its own last day, not the database's
+
+
+@pytest.mark.parametrize("args, said", [
+    (["rate", "BGN", "--date", "2026-03-10"], f"Error: No data: {ENDED}\n"),
+    (["convert", "100", "BGN", "--date", "2026-03-10"], f"Error: No data: {ENDED}\n"),
+    (["convert", "100", "USD", "BGN", "--date", "2026-03-10"], f"Error: No data: {ENDED}\n"),
+    (["chart", "--currency", "BGN", "--days", "7", "--out", "{tmp}"],
+     f"Error: No data: {ENDED}; the database has BGN from 2015-01-01 to 2015-01-01: chart a window that ends then\n"),
+    (["export", "--currency", "BGN", "--since", "2026-01-01"],
+     f"Nothing to export: no rates of BGN from 2026-01-01 on in the database (it has BGN from 2015-01-01 to"
+     f" 2015-01-01 ({ENDED}))\n"),
+])
+def test_an_ended_currency_names_its_own_last_day_in_every_command(recorded_db, tmp_path, args, said):
+    with minsk(TODAY):
+        result = CliRunner().invoke(cli, ["--db", str(recorded_db), *[a.format(tmp=tmp_path) for a in args]],
+                                    catch_exceptions=False)
+    assert result.stderr == said
+    assert result.exit_code == (0 if args[0] == "export" else 1)

@@ -13,7 +13,7 @@ import click
 
 from . import days
 from . import config as configuration
-from .errors import DatabaseError, TickerError, printable
+from .errors import DatabaseError, TickerError, printable, printable_json
 from .model import PRECISION
 
 
@@ -520,7 +520,7 @@ def table(config, day, as_json, as_csv, spreadsheet):
     if as_json:
         import json
 
-        click.echo(json.dumps(tables.as_json(found), indent=2, ensure_ascii=False))
+        click.echo(printable_json(json.dumps(tables.as_json(found), indent=2, ensure_ascii=False)))
     elif as_csv or spreadsheet:
         tables.write_csv(found, click.get_text_stream("stdout"), spreadsheet)
     else:

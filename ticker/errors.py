@@ -22,6 +22,17 @@ def printable(text: str, keep_newlines: bool = False) -> str:
     return str(text).translate(_LINES if keep_newlines else _CONTROLS)
 
 
+# The controls json.dumps leaves as they are (it escapes C0 alone), as JSON escapes: JSON a terminal
+# may show still reads back as the same text.
+_JSON = {c: f"\\u{c:04x}" for c in _CONTROLS if c >= 0x7F}
+
+
+def printable_json(text: str) -> str:
+    """JSON text (json.dumps's) safe to print on a terminal: DEL, C1 and bidirectional controls
+    in its strings written as \\u escapes, which parse back to the same characters."""
+    return text.translate(_JSON)
+
+
 def masked(text: str) -> str:
     """`text` with the credentials of every URL in it masked: https://user:****@mirror.example/, and
     a user name alone (often a token) as https://****@mirror.example/."""

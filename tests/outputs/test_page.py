@@ -16,6 +16,7 @@ import tempfile
 import threading
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from support import minsk, write_config
 from support.banks import best_in, recorded_points
 from support.series import bank_rates, item, monthly, name, rate, table
 
+from ticker import config as configuration
 from ticker.cli import cli
 from ticker.outputs import charts, page
 from ticker.outputs.table import Row, Table
@@ -386,3 +388,177 @@ def test_monthly_marks_show_under_their_rate_and_nothing_overflows(monthly_site,
         # On its own line under the rate, whose digits stay right-aligned with the other rates'.
         assert mark["top"] >= mark["number"]["bottom"] - 1, mark
         assert abs(mark["number"]["right"] - mark["content"]) < 1, mark
+
+
+# -- hostile text: no value of the data or the config becomes markup --------------------------------
+
+# Each would run a script if it reached the page as markup: window.pwned would be set.
+PAYLOADS = ['<img src=x onerror="window.pwned=1">', "<script>window.pwned=2</script>",
+            '" onmouseover="window.pwned=3" autofocus onfocus="window.pwned=3" x="', "'><svg onload=window.pwned=4>"]
+# The city the config names, and the bank writes, with markup in it: the page's note, the title of
+# the header line's items and the band charts' alt text carry it.
+CITY = 'Минск"><img src=x onerror="window.pwned=5"><script>window.pwned=6</script>'
+# Every element and attribute the page's template writes: nothing else may appear.
+TEMPLATE = {"html": {"lang"}, "head": set(), "meta": {"charset", "name", "content", "http-equiv"}, "title": set(),
+            "style": set(), "body": set(), "header": set(), "p": {"class"}, "span": {"class", "title"},
+            "main": set(), "section": set(), "h2": set(), "table": {"class"}, "caption": set(), "thead": set(),
+            "tbody": set(), "tr": {"class"}, "th": {"scope", "class"}, "td": {"class"}, "div": {"class"},
+            "figure": set(), "img": {"src", "alt", "width", "height", "loading"}, "footer": set(), "a": {"href"}}
+
+
+def hostile_points() -> list[dict]:
+    """The recorded Belarusbank answer with every Minsk point in CITY and markup in its text fields."""
+    from support.banks import recorded_points
+
+    points = recorded_points()
+    for n, point in enumerate(p for p in points if p["name"] == "Минск"):
+        point["name"] = CITY
+        for key in ("filials_text", "street", "street_type", "home_number", "name_type"):
+            point[key] = f"{PAYLOADS[n % len(PAYLOADS)]} {point[key]}"
+    return points
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory):
+    """`ticker chart` over a database whose catalogue names and bank points carry markup, with the
+    config's city too, every bank output shown; served over HTTP."""
+    from support.banks import bank_section, bank_server, poll_history
+    from support.nbrb_data import recorded_server
+
+    folder = tmp_path_factory.mktemp("hostile_site")
+    nbrb = recorded_server(today="2026-03-17")
+    for n, record in enumerate(nbrb.catalogue):
+        for key in ("Cur_Name", "Cur_Name_Eng", "Cur_NameMulti", "Cur_Name_EngMulti"):
+            record[key] = f"{PAYLOADS[n % len(PAYLOADS)]} {record[key]}"
+    with nbrb, bank_server() as bank:
+        config_file = write_config(folder, nbrb.url, track={"currencies": '["*"]', "since": "2026-03-01"},
+                                   belarusbank=bank_section(bank),
+                                   banks={"show": '["page", "ticker", "charts"]',
+                                          "city": json.dumps(CITY, ensure_ascii=False)})
+        with minsk("2026-03-17 18:00"):
+            run(config_file, "backfill")
+        poll_history(configuration.load(config_file), bank,
+                     [("2026-03-17 09:00", hostile_points())])
+        with minsk("2026-03-17 18:00"):
+            run(config_file, "chart")
+    with served(folder / "charts") as url:
+        yield {"url": url, "folder": folder / "charts", "config": config_file}
+
+
+class Elements(HTMLParser):
+    """What a real HTML parser finds in a page: each element with its attributes, and the text."""
+
+    def __init__(self, page: str):
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self.cells: list[list[str]] = []  # each table cell: [its class, its text]
+        self._in_cell = False
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+        if tag == "td":
+            self.cells.append([dict(attrs).get("class", ""), ""])
+            self._in_cell = True
+
+    def handle_startendtag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._in_cell = False
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._in_cell:
+            self.cells[-1][1] += data
+
+
+def test_markup_from_the_data_and_the_config_reaches_the_page_as_text_only(hostile_site):
+    import base64
+    import hashlib
+
+    page = (hostile_site["folder"] / "index.html").read_text(encoding="utf-8")
+    found = Elements(page)
+    for tag, attrs in found.elements:
+        assert tag in TEMPLATE and set(attrs) <= TEMPLATE[tag], (tag, attrs)
+    assert not [a for _, attrs in found.elements for a in attrs if a.startswith("on")]
+    # The markup is there, as text: in the table's names, the note, the titles and the alt texts.
+    text = "".join(found.text)
+    names = [cell for css, cell in found.cells if css == "name"]
+    assert len(names) == 32 and all(any(name.startswith(p + " ") for p in PAYLOADS) for name in names), names
+    for payload in PAYLOADS:
+        assert payload in text, payload
+    assert f"Buy and Sell: the best Belarusbank rates in {CITY} as of 09:00 Minsk time" in text
+    titles = [attrs["title"] for tag, attrs in found.elements if tag == "span" and "title" in attrs]
+    assert titles and all(title.endswith(f" in {CITY}") for title in titles if "best bank" in title)
+    assert any("best bank" in title for title in titles)
+    alts = [attrs["alt"] for tag, attrs in found.elements if tag == "img"]
+    assert sum(alt.endswith(f"rates in {CITY}") for alt in alts) == 6  # USD, EUR, RUB over 30 and 365 days
+    # The one style, allowed by its hash, and no script of any kind.
+    [csp] = [attrs["content"] for tag, attrs in found.elements if attrs.get("http-equiv") == "Content-Security-Policy"]
+    style = re.search(r"<style>(.*?)</style>", page, re.S)[1]
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert csp == (f"default-src 'none'; img-src 'self'; style-src 'sha256-{digest}'; base-uri 'none';"
+                   " form-action 'none'")
+
+
+def load(browser, url: str, images: int, csp: bool = True) -> dict:
+    """Open `url`, bring every lazy image near, wait for all of them; what the page ran and showed.
+    Without `csp`, Chromium ignores the page's Content-Security-Policy (DevTools' Page.setBypassCSP):
+    then only escaping stands between a payload and its script."""
+    tab = browser.new_page()
+    violations = []
+    tab.on("console", lambda message: violations.append(message.text))
+    try:
+        if not csp:
+            browser.new_cdp_session(tab).send("Page.setBypassCSP", {"enabled": True})
+        tab.goto(url, wait_until="load", timeout=30_000)
+        tab.evaluate("""async () => {
+            for (let y = 0; y < document.body.scrollHeight; y += innerHeight / 2) {
+                window.scrollTo(0, y);
+                await new Promise(done => setTimeout(done, 50));
+            }
+        }""")
+        tab.wait_for_function(f"document.images.length === {images} && "
+                              "[...document.images].every(i => i.complete)", timeout=30_000)
+        # Hover and focus every element, as a reader's pointer and keyboard would reach them.
+        tab.evaluate("() => { for (const e of document.querySelectorAll('*')) {"
+                     " e.dispatchEvent(new MouseEvent('mouseover', {bubbles: true})); e.focus && e.focus(); } }")
+        tab.wait_for_timeout(200)
+        return {"pwned": tab.evaluate("typeof window.pwned === 'undefined' ? null : window.pwned"),
+                "loaded": tab.evaluate("[...document.images].filter(i => i.naturalWidth > 0).length"),
+                "stylesheets": tab.evaluate("document.styleSheets.length"),
+                "console": violations}
+    finally:
+        tab.close()
+
+
+@pytest.mark.parametrize("where", ["http", "file"])
+def test_in_chromium_no_payload_runs_even_without_the_csp_and_every_image_loads(hostile_site, browser, where):
+    url = hostile_site["url"] if where == "http" else (hostile_site["folder"] / "index.html").as_uri()
+    for csp in (False, True):
+        shown = load(browser, url, images=13, csp=csp)
+        assert shown["pwned"] is None, shown
+        assert shown["loaded"] == 13, shown  # img-src 'self' admits the charts, from file:// too
+        assert shown["stylesheets"] == 1, shown  # the style's hash matches: it applies
+    assert not [line for line in shown["console"] if "Content Security Policy" in line]
+
+
+def test_the_csp_stops_a_script_that_got_in_and_the_probe_sees_one_that_runs(hostile_site, browser):
+    """The control of the test above: the same page with a script and a handler written into it
+    sets window.pwned where the CSP is ignored, and not where it is honoured."""
+    page = (hostile_site["folder"] / "index.html").read_text(encoding="utf-8")
+    injected = hostile_site["folder"] / "injected.html"
+    injected.write_text(page.replace("<main>", '<main><script>window.pwned = 7</script>'
+                                     '<img src="x" onerror="window.pwned = 8">', 1), encoding="utf-8")
+    try:
+        url = hostile_site["url"].replace("index.html", "injected.html")
+        assert load(browser, url, images=14, csp=False)["pwned"] in (7, 8)
+        honoured = load(browser, url, images=14)
+        assert honoured["pwned"] is None
+        assert [line for line in honoured["console"] if "Content Security Policy" in line]
+    finally:
+        injected.unlink()

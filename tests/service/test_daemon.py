@@ -636,3 +636,62 @@ def test_sd_notify_outside_systemd_does_nothing(monkeypatch, caplog):
     monkeypatch.setenv("NOTIFY_SOCKET", "/nonexistent/notify")
     notify("READY=1")
     assert caplog.messages == ["could not notify systemd (READY=1): [Errno 2] No such file or directory"]
+
+
+# -- a job past its deadline -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("job, minutes", [("catch-up", 60), ("poll", 15)])
+def test_status_calls_a_job_running_past_its_deadline_stale_it_hangs(daemon, config, nbrb, job, minutes):
+    with minsk("2026-03-17 10:00"):
+        daemon.catchup()  # every day stored: only the job can make status stale
+        daemon.job, daemon.job_since = job, at("2026-03-17 10:00") - timedelta(minutes=minutes, seconds=-30)
+        daemon.save()  # the heartbeat goes on while the job hangs
+        within = CliRunner().invoke(cli, ["--config", str(config.file), "status"], catch_exceptions=False)
+    assert (within.exit_code, within.output.splitlines()[0]) == (0, "up to date: 3 currencies through 2026-03-17")
+    with minsk("2026-03-17 10:01"):
+        daemon.save()
+        past = CliRunner().invoke(cli, ["--config", str(config.file), "status"], catch_exceptions=False)
+    since = days.stamp(daemon.job_since)
+    assert since == {"catch-up": "2026-03-17T06:00:30Z", "poll": "2026-03-17T06:45:30Z"}[job]
+    assert past.exit_code == 1
+    assert past.output.splitlines()[0] == (f"stale: the daemon's {job} has run since {since}, past its deadline of"
+                                           f" {minutes} minutes: it hangs")
+
+
+def test_a_bank_poll_running_past_its_deadline_makes_status_stale(tmp_path, nbrb, bank, published):
+    from support.banks import bank_section
+
+    from ticker.store import health as rows
+
+    config = make_config(tmp_path, nbrb, belarusbank=bank_section(bank))
+    with minsk("2026-03-17 10:00"):
+        daemon = started_daemon(config, published.append)
+        daemon.catchup()
+        daemon.bank()
+        rows.job_write(config.database.path, "belarusbank", running_since="2026-03-17T06:44:00Z")
+        result = CliRunner().invoke(cli, ["--config", str(config.file), "status"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == ("stale: the belarusbank poll has run since 2026-03-17T06:44:00Z, past"
+                                             " its deadline of 15 minutes: it hangs")
+
+
+def test_a_catch_up_past_its_deadline_stops_itself_keeping_what_it_stored(tmp_path, nbrb, published, monkeypatch,
+                                                                           caplog):
+    from ticker.service import health
+
+    monkeypatch.setitem(health.DEADLINES, "catch-up", 1)  # a second, for the test: an hour in the daemon
+    nbrb.script("/exrates/rates/dynamics/", *[("delay", 0.4)] * 6)
+    config = make_config(tmp_path, nbrb, track={"currencies": TRACKED, "since": "2025-01-01"})
+    with minsk("2026-03-17 10:00"):
+        daemon = started_daemon(config, published.append)
+        with caplog.at_level(logging.INFO, logger="ticker"):
+            daemon.catchup()
+    row = daemon_row(config)
+    assert row["job"] is None and row["job_since"] is None
+    assert row["last_error"] == ("catch-up: Stopped at its deadline: the catch-up ran past its deadline of 0 minutes;"
+                                 " what it stored is kept, the next run goes on")
+    assert 0 < stored(config, "SELECT count(*) FROM rates")[0][0] < 3 * 441
+    assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "ticker"][-2:] == [
+        ("ERROR", f"catch-up failed: {row['last_error'].removeprefix('catch-up: ')}"),
+        ("INFO", "catch-up: retrying in 60 s")]  # [schedule] retry: the next run goes on

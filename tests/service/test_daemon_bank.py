@@ -217,3 +217,27 @@ def test_a_bank_poll_that_changed_rates_refreshes_what_shows_them(config, bank, 
     assert json.loads((latest / "ticker.json").read_text())["currencies"][1]["bank"]["buy"] == "2.0550"
     page = (config.charts.dir / "index.html").read_text(encoding="utf-8")
     assert "the best Belarusbank rates in Минск as of 12:00 Minsk time" in page
+
+
+def test_a_bank_poll_cuts_the_wal_back_unless_a_reader_holds_it(config, bank):
+    from support.banks import shifted
+
+    wal = config.database.path.with_name(config.database.path.name + "-wal")
+    keeper = sqlite3.connect(config.database.path)  # as the daemon's: the -wal stays while it is open
+    keeper.execute("SELECT count(*) FROM rates").fetchone()
+    try:
+        with minsk("2026-03-17 12:00"):
+            Daemon(config, hooks=[]).bank()  # thousands of rates, folded in at the end
+        cut = wal.stat().st_size
+        reader = sqlite3.connect(f"file:{config.database.path}?mode=ro", uri=True)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM rates").fetchone()  # a snapshot the next poll must keep
+        answer(bank, shifted(recorded_points(), "Минск", "0.0100"))  # every Minsk USD rate a kopeck up
+        with minsk("2026-03-17 12:30"):
+            Daemon(config, hooks=[]).bank()
+        held = wal.stat().st_size
+        reader.close()
+    finally:
+        keeper.close()
+    # Cut back to what the job's own row needs after it; left as it is while a reader needs it.
+    assert cut < 32 * 1024 < held, (cut, held)

@@ -310,3 +310,95 @@ def test_backup_beside_the_daemon_and_a_reader_holding_a_transaction_has_every_r
     # Mid-catch-up, one consistent moment: newer than the reader's, older than the end, every value exact.
     assert held <= len(during) < len(after) and set(during) <= set(expected)
     assert query(config, "PRAGMA integrity_check") == [("ok",)]
+
+
+# -- the -wal: bounded, cut back after a catch-up, folded in at a clean stop ----------------------------
+
+
+def wal_size(config: Path) -> int:
+    wal = config.parent / "rates.sqlite-wal"
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def test_the_wal_is_cut_back_after_a_catch_up_when_no_reader_holds_it(tmp_path, launch):
+    since = date(2016, 7, 1)
+    with synthetic_server(since=since.isoformat(), until=today().isoformat()) as server:
+        config = daemon_config(tmp_path, server, since, codes='["USD", "EUR", "RUB", "CNY", "PLN"]')
+        run = launch(config)
+        peak, deadline = 0, time.monotonic() + 120
+        while not any(line.startswith("INFO catch-up: ") and " new, " in line for line in run.lines):
+            assert time.monotonic() < deadline and run.proc.poll() is None, run.log
+            peak = max(peak, wal_size(config))
+            time.sleep(0.01)
+        run.wait_for(REFRESHED)
+        after = wal_size(config)
+        assert run.stop() == 0
+    # Ten years of five currencies went through it; what is left is the few writes since (the daemon row).
+    assert peak > 2**20 and after < 64 * 1024, (peak, after)
+    print(f"the -wal: {peak / 2**20:.1f} MB at its peak during the catch-up, {after / 1024:.0f} kB after it")
+
+
+READ_HOLDER = """
+import sqlite3, sys
+conn = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)  # as `ticker`'s readers and Datasette open it
+conn.execute("BEGIN")
+print(conn.execute("SELECT count(*) FROM rates").fetchone()[0], flush=True)
+sys.stdin.readline()
+conn.close()
+"""
+
+
+def test_a_clean_stop_while_a_reader_holds_the_database_says_so_and_the_command_it_gives_is_safe(tmp_path, launch):
+    from ticker.store import access
+
+    since = today() - timedelta(days=40)
+    database = tmp_path / "rates.sqlite"
+    with synthetic_server(since=since.isoformat(), until=today().isoformat()) as server:
+        config = daemon_config(tmp_path, server, since)
+        run = launch(config)
+        run.wait_for(REFRESHED)
+        holder = subprocess.Popen([sys.executable, "-c", READ_HOLDER, str(database)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            assert holder.stdout.readline() == f"{41 * 3}\n"
+            assert run.stop(within=60) == 0
+        finally:
+            holder.communicate("done\n", timeout=30)
+    [said] = [line for line in run.lines if "a reader holds" in line]
+    assert said.startswith(f"WARNING stopping: a reader holds {database}, so its -wal still holds changes")
+    assert run.lines[-1] == "INFO stopped"
+    # What it says is true: the -wal holds the stop, which a read-only reader cannot fold in.
+    assert not access.immutable_safe(database)
+    immutable = sqlite3.connect(f"file:{database}?immutable=1", uri=True)
+    assert immutable.execute("SELECT state FROM daemon").fetchone() == ("running",)  # the bare file misses it
+    immutable.close()
+    # The command it gives folds it in: then the bare file, and immutable=1, read the whole of it.
+    command = re.search(r"`(sqlite3 [^`]+)`", said)[1]
+    subprocess.run(command, shell=True, check=True, timeout=30)
+    assert access.immutable_safe(database)
+    immutable = sqlite3.connect(f"file:{database}?immutable=1", uri=True)
+    assert immutable.execute("SELECT state FROM daemon").fetchone() == ("stopped",)
+    assert immutable.execute("SELECT count(*) FROM rates").fetchone() == (41 * 3,)
+    immutable.close()
+
+
+# APScheduler's own words, as it logs them at INFO (and WARNING for a missed run).
+APSCHEDULER = re.compile(r"Scheduler started|Added job|Running job|executed successfully|Removed job|"
+                         r"Scheduler has been shut down|was missed by|job store")
+
+
+@pytest.mark.parametrize("level", ["info", "debug"])
+def test_apschedulers_own_words_are_only_debug_lines(tmp_path, launch, level):
+    since = today() - timedelta(days=5)
+    with synthetic_server(since=since.isoformat(), until=today().isoformat()) as server:
+        config = daemon_config(tmp_path, server, since)
+        run = launch(config, "--log-level", level)
+        run.wait_for(REFRESHED)
+        assert run.stop() == 0
+    theirs = [line for line in run.lines if APSCHEDULER.search(line)]
+    if level == "info":
+        assert theirs == [] and not [line for line in run.lines if line.startswith("DEBUG")]
+    else:
+        assert {"Scheduler started", "Added job", "Running job", "executed successfully"} <= {
+            APSCHEDULER.search(line)[0] for line in theirs}
+        assert all(line.startswith("DEBUG ") for line in theirs), theirs

@@ -364,3 +364,43 @@ def test_a_monthly_rate_dated_after_the_day_asked_is_refused(monthly, nbrb):
     nbrb.script("/exrates/rates", (200, {"Content-Type": JSON}, body))
     with pytest.raises(BadResponse, match="a monthly rate set on 2026-03-20, after the day asked"):
         monthly.day(date(2026, 3, 17))
+
+
+# -- codes that are not three capital letters ---------------------------------------------------------
+
+ODD = {9001: "pln", 9002: "<img src=x onerror=alert(1)>", 9003: "ЮАН", 9004: "US\x1b[2JD"}
+
+
+def test_odd_codes_are_skipped_with_one_warning_each_and_never_cost_the_rest(tmp_path, nbrb):
+    """In the catalogue and in the day's list (the fake lists every catalogue record with a rate):
+    `pln` beside PLN, markup, Cyrillic letters and a terminal escape, each on a record of its own."""
+    import sqlite3
+    import subprocess
+
+    from support import write_config
+    from support.daemon import PINNED
+    from support.nbrb_data import catalogue, recorded_rates
+
+    pln = next(r for r in nbrb.catalogue if r["Cur_ID"] == 452)
+    for cur_id, code in ODD.items():
+        nbrb.catalogue.append({**pln, "Cur_ID": cur_id, "Cur_Abbreviation": code})
+        nbrb.add_rates(cur_id, {"2026-03-16": "4.1234"})
+    listed = {code: text for (_, day), (code, _, text) in recorded_rates().items() if day == "2026-03-16"}
+    config = write_config(tmp_path, nbrb.url, track={"currencies": '["*"]', "since": "2026-03-16"})
+    done = subprocess.run([*PINNED, "--config", str(config), "fetch", "--date", "2026-03-16"], capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    shown = {9001: "'pln'", 9002: "'<img src=x onerror=alert(1)>'", 9003: "'ЮАН'", 9004: "'US\\x1b[2JD'"}
+    assert done.stderr.splitlines() == [
+        f"Warning: NBRB: skipped {what} with the code {shown[cur_id]} (Cur_ID {cur_id}): a currency code is three"
+        " capital letters (ISO 4217)"
+        for what in ("a catalogue record", "a row of the daily list") for cur_id in ODD]
+    assert "\x1b" not in done.stdout + done.stderr
+    with sqlite3.connect(tmp_path / "rates.sqlite") as conn:
+        rates = dict(conn.execute("SELECT code, rate_text FROM rates WHERE date = '2026-03-16' AND periodicity = 0"))
+        plns = conn.execute("SELECT cur_id, code FROM currencies WHERE code LIKE 'pln' OR cur_id > 9000").fetchall()
+    # Every other row of the answer is stored, PLN's once and under its own Cur_ID; no odd code is.
+    assert rates == listed and len(rates) == 30
+    assert rates["PLN"] == listed["PLN"] and done.stdout.count(" PLN = ") == 1
+    # The catalogue keeps every record of PLN, and none of the odd ones.
+    assert sorted(plns) == sorted((r["Cur_ID"], "PLN") for r in catalogue() if r["Cur_Abbreviation"] == "PLN")

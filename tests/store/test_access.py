@@ -120,3 +120,88 @@ def test_readers_refuse_an_immutable_read_that_would_miss_changes(database):
                            f"them needs the -shm file beside it: the user running ticker ({whoami()}) needs write "
                            "permission on this folder, where the database, its -wal and -shm files and its lock file "
                            "are created; or start the daemon, which folds them in\n")
+
+
+# -- whose file it is: another program's is refused untouched, a newer ticker's is a warning ----------
+
+MARK = 0x544B5231  # "TKR1": ticker's PRAGMA application_id
+
+
+def foreign_file(path: Path, kind: str) -> bytes:
+    """Another program's SQLite file (a notes app's): its bytes."""
+    conn = sqlite3.connect(path)
+    conn.executescript("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+                       "CREATE TABLE tags (note INTEGER, tag TEXT);"
+                       "INSERT INTO notes (body) VALUES ('buy milk'), ('call mum');")
+    if kind == "its own application_id":
+        conn.execute("PRAGMA application_id = 1234567")
+    elif kind == "its own sqlite-utils migrations":
+        conn.executescript('CREATE TABLE "_sqlite_migrations" (id INTEGER PRIMARY KEY, migration_set TEXT, name TEXT,'
+                           " applied_at TEXT);"
+                           "INSERT INTO _sqlite_migrations (migration_set, name) VALUES ('notes', '0001_initial');")
+    conn.commit()
+    conn.close()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["no application_id", "its own application_id", "its own sqlite-utils migrations"])
+@pytest.mark.parametrize("command", [["fetch"], ["backfill"], ["run"], ["rate", "USD"], ["status"], ["export"],
+                                     ["table"], ["bank-fetch"]])
+def test_another_programs_sqlite_file_is_refused_in_one_line_and_left_byte_for_byte(tmp_path, nbrb, kind, command):
+    from support.daemon import PINNED
+
+    path = tmp_path / "notes.sqlite"
+    before = foreign_file(path, kind)
+    config = write_config(tmp_path, nbrb.url, database={"path": '"notes.sqlite"'}, schedule={"poll": '"0 3 1 1 *"'})
+    done = subprocess.run([*PINNED, "--config", str(config), *command], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    which = "application_id 0x12d687, " if kind == "its own application_id" else ""
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (f"Error: Database error: {path} is not a ticker database ({which}a table 'notes' of another"
+                           " program, and no ticker migrations); ticker leaves it as it is: give --db or [database]"
+                           " path a file of ticker's, or a new one\n")
+    assert path.read_bytes() == before  # not even the journal mode changed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml", "notes.sqlite"]  # no -wal, -shm or lock
+    assert nbrb.requests == []  # refused before anything is asked
+
+
+def test_a_newer_tickers_database_gives_one_warning_and_is_used(tmp_path, nbrb):
+    from support.daemon import PINNED
+
+    config = write_config(tmp_path, nbrb.url, track={"currencies": '["USD"]', "since": "2026-03-16"})
+    with minsk("2026-03-17 18:51"):
+        sync = Sync(configuration.load(config))
+        sync.backfill(until=__import__("datetime").date(2026, 3, 16))
+        sync.store.db.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+                              " VALUES ('ticker', '0099_from_the_future', '2027-01-01')")
+        sync.store.close()
+    warning = (f"{tmp_path / 'rates.sqlite'} was written by a newer ticker (migrations 0099_from_the_future unknown"
+               " here): this one may misread it; upgrade ticker")
+    for command, out in [(["rate", "USD", "--date", "2026-03-16"], "2026-03-16  1 USD = 2.9332 BYN  (NBRB Cur_ID 431)\n"),
+                         (["fetch", "--date", "2026-03-17"], "2026-03-17  1 USD = 2.9463 BYN  new\n")]:
+        done = subprocess.run([*PINNED, "--config", str(config), *command], capture_output=True, text=True,
+                              timeout=60, stdin=subprocess.DEVNULL)
+        assert (done.returncode, done.stdout, done.stderr) == (0, out, f"Warning: {warning}\n")
+
+
+def test_a_new_database_and_an_old_tickers_get_the_application_id(tmp_path):
+    from sqlite_utils import Database
+
+    from ticker.store import schema
+    from ticker.store.writer import Store
+
+    Store(tmp_path / "new.sqlite").close()
+    old = Database(tmp_path / "old.sqlite")  # written by a ticker from before the mark: migrations, no id
+    schema.MIGRATIONS.apply(old, stop_before="0008_job_since")
+    old.close()
+    assert sqlite3.connect(tmp_path / "old.sqlite").execute("PRAGMA application_id").fetchone() == (0,)
+    from ticker.store import reader
+
+    reader.connect(tmp_path / "old.sqlite").close()  # a reader takes it as ticker's, and changes nothing
+    assert sqlite3.connect(tmp_path / "old.sqlite").execute("PRAGMA application_id").fetchone() == (0,)
+    Store(tmp_path / "old.sqlite").close()  # its first writer marks it, with the migrations it lacked
+    for name in ("new.sqlite", "old.sqlite"):
+        conn = sqlite3.connect(tmp_path / name)
+        assert conn.execute("PRAGMA application_id").fetchone() == (MARK,), name
+        assert conn.execute("SELECT count(*) FROM _sqlite_migrations WHERE name = '0008_job_since'").fetchone() == (1,)
+        conn.close()

@@ -102,3 +102,8 @@ def test_database_is_in_wal_mode_with_a_busy_timeout(store):
 def test_the_primary_key_serves_range_queries_per_currency(store):
     plan = store.db.execute("EXPLAIN QUERY PLAN SELECT * FROM rates WHERE code = 'USD' AND date >= '2024-01-01'")
     assert "USING PRIMARY KEY (code=? AND date>?)" in " ".join(row[3] for row in plan)
+
+
+def test_the_wal_is_bounded_on_every_writer_connection(store):
+    # SQLite cuts the -wal back to this after each checkpoint that resets it.
+    assert store.db.execute("PRAGMA journal_size_limit").fetchone() == (schema.JOURNAL_LIMIT,) == (4 * 2**20,)

@@ -51,6 +51,7 @@ class FakeNBRB:
         self.faults: list[tuple[str, object]] = []  # (path, fault) for each fault served
         self._lock = threading.Lock()
         self._httpd: _Server | None = None
+        self.tls = None  # set to an ssl.SSLContext before start() to serve https
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -73,7 +74,8 @@ class FakeNBRB:
 
         Each is (status, headers, body), "reset" (drop the connection with a TCP RST), ("delay",
         event) (held until the test sets the threading.Event, then answered normally), ("delay",
-        seconds) (sleep, then answer normally), or a damaged normal answer: "truncate" (its JSON
+        seconds) (sleep, then answer normally), ("trickle", seconds) (the normal answer, one byte
+        each `seconds` after its headers), or a damaged normal answer: "truncate" (its JSON
         cut in half, Content-Length matching: what a proxy passes on), "cut" (half the body, then
         the connection closes), "html" (a proxy's error page with status 200), "empty" (an empty
         list), "hole" (a dynamics answer without one of its middle days). Once used up, requests
@@ -117,6 +119,7 @@ class FakeNBRB:
         """Serve on a free port of 127.0.0.1: plain HTTP, or HTTPS with `tls` (a server ssl.SSLContext)."""
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
+        tls = self.tls if tls is None else tls  # an ssl.SSLContext (support.hostile or support.banks makes one)
         if tls is not None:
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self._httpd.server_address[1]}"
@@ -250,7 +253,7 @@ PROXY_PAGE = b"<html><head><title>502 Bad Gateway</title></head><body>The proxy 
 
 def _check_fault(response) -> None:
     if not (response == "reset" or response in DAMAGE
-            or isinstance(response, tuple) and len(response) == 2 and response[0] == "delay"
+            or isinstance(response, tuple) and len(response) == 2 and response[0] in ("delay", "trickle")
             or isinstance(response, tuple) and len(response) == 3 and isinstance(response[0], int)):
         raise ValueError(f"not a scripted response: {response!r}")
 
@@ -340,6 +343,9 @@ class _Handler(BaseHTTPRequestHandler):
                 fault[1].wait(60)  # held until the test lets it go (never past a minute)
             else:
                 time.sleep(fault[1])
+        elif isinstance(fault, tuple) and fault[0] == "trickle":
+            self._trickle(*fake._answer(parts.path, query), fault[1])
+            return
         elif isinstance(fault, tuple):
             status, headers, body = fault
             self._send(status, headers, body)
@@ -374,6 +380,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _trickle(self, status: int, content_type: str, body: bytes, seconds: float) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.close_connection = True
+        try:
+            for n in range(len(body)):
+                self.wfile.write(body[n:n + 1])
+                self.wfile.flush()
+                time.sleep(seconds)
+        except OSError:
+            pass  # the client gave up
 
     def _reset(self) -> None:
         # A zero linger time makes close() send RST instead of FIN: the client sees a reset.

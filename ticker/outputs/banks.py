@@ -3,7 +3,7 @@
 import json
 
 from .. import days, sources
-from ..errors import printable
+from ..errors import printable, printable_json
 from ..model import round_half_up
 from ..store.reader import BankBest, BankRates
 
@@ -72,9 +72,9 @@ def as_json(rates: BankRates) -> str:
         }
 
     official = rates.official
-    return json.dumps({
+    return printable_json(json.dumps({
         "code": rates.code, "city": rates.city, "unit": "BYN", "as_of": rates.as_of,
         "official": official and {"date": official.date.isoformat(), "rate": str(official.rate),
                                   "scale": official.scale, "cur_id": official.cur_id},
         "buy": side(rates.buy), "sell": side(rates.sell),
-    }, indent=2, ensure_ascii=False) + "\n"
+    }, indent=2, ensure_ascii=False)) + "\n"

@@ -14,12 +14,14 @@ after SIGTERM is abandoned (every write is a transaction, so nothing half-writte
 import logging
 import os
 import select
+import shlex
 import signal
 import socket
 import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from .. import __version__, days, sources
 from ..days import stamp
@@ -356,7 +358,10 @@ def _fold_in(database) -> None:
         return
     if left is None:
         log.warning("stopping: a reader holds %s, so its -wal still holds changes: read it with SQLite in WAL mode, "
-                    "or copy it with `ticker backup`, not as a bare file or with immutable=1", shown(database))
+                    "or copy it with `ticker backup`, not as a bare file or with immutable=1, until the daemon starts again "
+                    "or, once the reader is gone, `sqlite3 %s 'PRAGMA wal_checkpoint(TRUNCATE)'` (as the daemon's "
+                    "user) folds them in",
+                    shown(database), shlex.quote(str(Path(database).resolve())))
 
 
 def _checkpoint(store) -> None:

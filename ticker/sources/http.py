@@ -2,9 +2,9 @@
 Retry policy, TLS always verified, redirects checked, JSON answers checked before a source reads them.
 
 Every attempt has one deadline, the source's `timeout`, for everything: connecting, the headers,
-every redirect and the whole body. A body that trickles is cut off at the deadline (its socket is
-shut down, which wakes the read) and counts as a timeout. A body larger than `max_bytes` is
-refused as damaged while it is read, never held whole.
+every redirect and the whole body. An answer that trickles, its headers or its body, is cut off at
+the deadline (its socket is shut down, which wakes the read) and counts as a timeout. A body larger
+than `max_bytes` is refused as damaged while it is read, never held whole.
 
 Retries: urllib3's Retry decides, as in urllib3 itself: which failures are retried (connection
 errors, timeouts, 429 and 5xx, and answers a check calls damaged), the one budget a request has
@@ -30,6 +30,7 @@ import threading
 import time
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import cache
 from urllib.parse import urljoin, urlsplit
 
 from ..errors import BadResponse, DamagedResponse, Interrupted, SourceUnavailable, masked
@@ -125,6 +126,8 @@ class Client:
 
             http = _local.session = requests.Session()
             http.verify = True
+            for adapter in http.adapters.values():
+                adapter.poolmanager.pool_classes_by_scheme = _pools()
             http.headers["User-Agent"] = USER_AGENT
         return http
 
@@ -251,32 +254,48 @@ class Client:
         from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
         deadline = time.monotonic() + self.timeout
-        for _ in range(MAX_REDIRECTS + 1):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise _Retry(f"no answer within {self.timeout:g} s", ReadTimeoutError(None, url, "deadline"), url=url)
-            try:
-                response = self._http.get(url, timeout=(min(left, 10), left), stream=True, allow_redirects=False,
-                                          auth=self._auth(url))
-            except requests.exceptions.SSLError as exc:
-                raise SourceUnavailable(self.source, f"{masked(url)}: TLS verification failed ({_reason(exc)}); {self.hint}") from None
-            except requests.exceptions.Timeout as exc:
-                raise _Retry(f"no answer within {self.timeout:g} s", _cause(exc) or ReadTimeoutError(None, url, ""),
-                             url=url) from None
-            except requests.exceptions.RequestException as exc:
-                raise _Retry(_reason(exc), _cause(exc) or ProtocolError(str(exc)), url=url) from None
-            with response:
-                if response.status_code in REDIRECTS and response.headers.get("Location"):
-                    url = self._redirect(response.url, response.headers["Location"])
-                    continue
-                body = self._read(response, deadline)
-                if response.status_code != 200:
-                    detail = f"HTTP {response.status_code}{_problem_title(body)}"
-                    if response.status_code in RETRY_STATUSES:
-                        raise _Retry(detail, response=response.raw, url=response.url)
-                    raise BadResponse(self.source, f"{masked(response.url)}: {detail}")
-                return response.url, body, response.headers.get("Content-Type", "")
-        raise BadResponse(self.source, f"{masked(url)}: more than {MAX_REDIRECTS} redirects")
+        # At the deadline the timer shuts down the connection in use, whatever is being read: the
+        # status line and headers (a trickle of them too), or the body.
+        attempt, cut = _Attempt(), threading.Event()
+        timer = threading.Timer(self.timeout, _shut, (attempt, cut))
+        timer.daemon = True
+        _local.attempt = attempt
+        timer.start()
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                left = deadline - time.monotonic()
+                late = _Retry(f"no answer within {self.timeout:g} s", ReadTimeoutError(None, url, "deadline"), url=url)
+                if left <= 0 or cut.is_set():
+                    raise late
+                try:
+                    response = self._http.get(url, timeout=(min(left, 10), left), stream=True, allow_redirects=False,
+                                              auth=self._auth(url))
+                except requests.exceptions.SSLError as exc:
+                    if cut.is_set():
+                        raise late from None
+                    raise SourceUnavailable(self.source, f"{masked(url)}: TLS verification failed ({_reason(exc)}); {self.hint}") from None
+                except requests.exceptions.Timeout as exc:
+                    raise _Retry(f"no answer within {self.timeout:g} s", _cause(exc) or ReadTimeoutError(None, url, ""),
+                                 url=url) from None
+                except requests.exceptions.RequestException as exc:
+                    if cut.is_set():
+                        raise late from None
+                    raise _Retry(_reason(exc), _cause(exc) or ProtocolError(str(exc)), url=url) from None
+                with response:
+                    if response.status_code in REDIRECTS and response.headers.get("Location"):
+                        url = self._redirect(response.url, response.headers["Location"])
+                        continue
+                    body = self._read(response, cut)
+                    if response.status_code != 200:
+                        detail = f"HTTP {response.status_code}{_problem_title(body)}"
+                        if response.status_code in RETRY_STATUSES:
+                            raise _Retry(detail, response=response.raw, url=response.url)
+                        raise BadResponse(self.source, f"{masked(response.url)}: {detail}")
+                    return response.url, body, response.headers.get("Content-Type", "")
+            raise BadResponse(self.source, f"{masked(url)}: more than {MAX_REDIRECTS} redirects")
+        finally:
+            timer.cancel()
+            _local.attempt = None
 
     def _auth(self, url: str):
         """The root URL's credentials, for its own host only: a redirect elsewhere never gets them."""
@@ -305,18 +324,15 @@ class Client:
             raise BadResponse(self.source, f"refused a redirect {problem}: {masked(current)} -> {masked(target)}")
         return target
 
-    def _read(self, response, deadline: float) -> bytes:
-        """The body, read within the deadline and the size limit (DamagedResponse past it)."""
+    def _read(self, response, cut: threading.Event) -> bytes:
+        """The body, read until the attempt's deadline (`cut` set) and within the size limit
+        (DamagedResponse past it)."""
         import requests
 
         size = response.headers.get("Content-Length", "")
         if size.isdigit() and int(size) > self.max_bytes:
             raise DamagedResponse(self.source, f"{masked(response.url)}: the answer is {int(size):,} bytes, over the"
                                                f" limit of {self.max_bytes:,}")
-        cut = threading.Event()
-        timer = threading.Timer(max(deadline - time.monotonic(), 0), _shut, (response, cut))
-        timer.daemon = True
-        timer.start()
         chunks, read = [], 0
         try:
             for chunk in response.iter_content(CHUNK):
@@ -330,8 +346,6 @@ class Client:
         except requests.exceptions.RequestException as exc:
             if not cut.is_set():
                 raise DamagedResponse(self.source, f"{masked(response.url)}: the answer broke off ({_reason(exc)})") from None
-        finally:
-            timer.cancel()
         if cut.is_set():
             from urllib3.exceptions import ReadTimeoutError
 
@@ -340,10 +354,34 @@ class Client:
         return b"".join(chunks)
 
 
-def _shut(response, cut: threading.Event) -> None:
+class _Attempt:
+    """One attempt's connection, as its pool hands it over (`_pools`): what its deadline shuts down."""
+
+    connection = None
+
+
+@cache
+def _pools() -> dict:
+    """urllib3's pools for a Session, each telling this thread's running attempt which connection it
+    took: requests returns only after the headers, so the attempt cannot learn it from the response."""
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class Told:
+        def _get_conn(self, timeout=None):
+            connection = super()._get_conn(timeout)
+            attempt = getattr(_local, "attempt", None)
+            if attempt is not None:
+                attempt.connection = connection
+            return connection
+
+    return {"http": type("TimedPool", (Told, HTTPConnectionPool), {}),
+            "https": type("TimedTLSPool", (Told, HTTPSConnectionPool), {})}
+
+
+def _shut(attempt: _Attempt, cut: threading.Event) -> None:
     """At the deadline: shut the socket down, which wakes a read blocked on it (close would not)."""
     cut.set()
-    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    sock = getattr(attempt.connection, "sock", None)
     if sock is not None:
         try:
             sock.shutdown(socket.SHUT_RDWR)
@@ -383,10 +421,11 @@ def _problem_title(body: bytes) -> str:
 def _reason(exc: Exception) -> str:
     """The innermost cause of a requests or urllib3 error, in a few words, without urllib3's pool repr."""
     text = str(exc)
-    ssl = re.search(r"(certificate verify failed: [^(')\"]+|wrong version number|SSLV3_ALERT[^'\")]+|"
+    # Quotes may be part of the reason ("... is not valid for '127.0.0.3'."), so only ( ) " end it.
+    ssl = re.search(r"(certificate verify failed: [^()\"]+|wrong version number|SSLV3_ALERT[^'\")]+|"
                     r"hostname '[^']+' doesn't match [^)'\"]+|self[- ]signed certificate[^'\")]*)", text)
     if ssl:
-        return ssl.group(1).strip()
+        return ssl.group(1).strip().rstrip(".")
     found = re.findall(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if found:
         return found[-1].strip()
