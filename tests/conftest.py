@@ -129,3 +129,35 @@ def bank_db(tmp_path_factory) -> Path:
         sync.store.close()
         poll_history(config, bank)
     return config.database.path
+
+
+@pytest.fixture(scope="session")
+def five_banks_db(tmp_path_factory) -> Path:
+    """A database filled by the real sync code, shared and only read: NBRB's official rates of
+    2026-03-17, and one answer of each of the five banks' fakes polled at 12:00 Minsk time that day
+    (Belarusbank's recorded answer, the others' built from ../shared/banks/FACTS.md)."""
+    from contextlib import ExitStack
+    from datetime import date
+
+    from support import minsk
+    from support.bank_feeds import feed_server, section
+    from support.banks import bank_section, bank_server
+
+    from ticker import config as configuration
+    from ticker import sources
+    from ticker.sync import banks as bank_sync
+    from ticker.sync.official import Sync
+
+    folder = tmp_path_factory.mktemp("five-banks")
+    with recorded_server(today="2026-03-17") as server, ExitStack() as fakes:
+        feeds = {bank: fakes.enter_context(bank_server() if bank == "belarusbank" else feed_server(bank))
+                 for bank in sources.BANKS}
+        sections = {bank: (bank_section if bank == "belarusbank" else section)(fake) for bank, fake in feeds.items()}
+        config = configuration.load(write_config(folder, server.url, track={"currencies": '["*"]'}, **sections))
+        sync = Sync(config)
+        sync.fetch([date(2026, 3, 17)])
+        sync.store.close()
+        with minsk("2026-03-17 12:00"):
+            for bank in sources.BANKS:
+                bank_sync.poll(config, bank)
+    return config.database.path

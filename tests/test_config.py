@@ -260,15 +260,20 @@ def test_a_bad_belarusbank_section_is_one_line_exit_2(tmp_path, line, problem):
     assert list(tmp_path.iterdir()) == [path]
 
 
-def test_belarusbank_is_off_by_default_and_its_schedule_is_the_sources(tmp_path):
+def test_every_bank_is_off_by_default_and_its_schedule_is_the_sources(tmp_path):
     from ticker.service import schedule
 
     defaults = configuration.load(None)
     assert (defaults.belarusbank.enabled, defaults.belarusbank.cities, defaults.belarusbank.schedule) == (
         False, ("*",), "")
-    assert schedule.bank_trigger(defaults) is None
+    assert schedule.bank_triggers(defaults) == {}
     path = tmp_path / "config.toml"
-    path.write_text('[belarusbank]\nenabled = true\ncities = [" Минск "]\n', encoding="utf-8")
+    path.write_text('[belarusbank]\nenabled = true\ncities = [" Минск "]\n[dabrabyt]\nenabled = true\n'
+                    '[mtbank]\nenabled = true\nschedule = "0 9 * * mon-fri"\n', encoding="utf-8")
     given = configuration.load(path)
     assert given.belarusbank.cities == ("Минск",)
-    assert schedule.bank_crontab(given) == "*/30 8-20 * * mon-sun"
+    assert list(schedule.bank_triggers(given)) == ["belarusbank", "mtbank", "dabrabyt"]  # sources.BANKS order
+    # Each bank's own schedule, a few minutes apart so that their polls do not all start at once.
+    assert schedule.bank_crontab(given, "belarusbank") == "*/30 8-20 * * mon-sun"
+    assert schedule.bank_crontab(given, "dabrabyt") == "24-59/30 8-20 * * mon-sun"
+    assert schedule.bank_crontab(given, "mtbank") == "0 9 * * mon-fri"

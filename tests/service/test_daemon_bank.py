@@ -54,7 +54,7 @@ def test_the_job_records_its_success_and_next_run(config, caplog):
     caplog.set_level(logging.INFO, "ticker")
     assert job_row(config)["next_run"] == "2026-03-17T09:00:00Z"  # written at start: 12:00 Minsk
     with minsk("2026-03-17 12:00"):
-        Daemon(config, hooks=[]).bank()
+        Daemon(config, hooks=[]).bank("belarusbank")
     row = job_row(config)
     what = f"542 points, {COUNT} rates: {COUNT} new or changed, 0 no longer quoted"
     assert caplog.messages[-1] == f"belarusbank: {what}"
@@ -64,13 +64,15 @@ def test_the_job_records_its_success_and_next_run(config, caplog):
     out = status(config)
     assert out.exit_code == 0, out.output
     assert f"bank rates    belarusbank: 542 points, {COUNT} rates, last answer 2026-03-17T09:00:" in out.output
-    assert "bank poll     next 2026-03-17T09:30:00Z\n" in out.output
-    assert f"bank success  {row['last_success_at']}  {what}\n" in out.output
-    assert "bank error    none yet\n" in out.output
+    assert "bank poll     belarusbank: next 2026-03-17T09:30:00Z\n" in out.output
+    assert f"bank success  belarusbank: {row['last_success_at']}  {what}\n" in out.output
+    assert "bank error    belarusbank: none yet\n" in out.output
     with minsk("2026-03-17 12:40"):
         data = json.loads(CliRunner().invoke(cli, ["--config", str(config.file), "status", "--json"]).output)
-    assert data["bank"]["enabled"] is True and data["bank"]["failing"] is None
-    assert data["bank"]["last_answer"]["points"] == 542 and data["bank"]["job"]["last_success"] == what
+    assert list(data["banks"]) == ["belarusbank"]  # the banks enabled or with answers stored
+    health = data["banks"]["belarusbank"]
+    assert health["enabled"] is True and health["failing"] is None
+    assert health["last_answer"]["points"] == 542 and health["job"]["last_success"] == what
 
 
 def test_a_failing_bank_is_one_log_line_a_time_and_stale_after_three(config, bank, caplog):
@@ -79,7 +81,7 @@ def test_a_failing_bank_is_one_log_line_a_time_and_stale_after_three(config, ban
     daemon = Daemon(config, hooks=[])
     for n, at in enumerate(("12:00", "12:30", "13:00"), 1):
         with minsk(f"2026-03-17 {at}"):
-            daemon.bank()
+            daemon.bank("belarusbank")
         assert job_row(config)["failures"] == n
         if n == 2:
             assert status(config).exit_code == 0  # two failures: not yet
@@ -98,7 +100,7 @@ def test_a_failing_bank_is_one_log_line_a_time_and_stale_after_three(config, ban
                                  f" Belarusbank sent a damaged response: ")
     answer(bank, recorded_points())
     with minsk("2026-03-17 13:30"):
-        daemon.bank()
+        daemon.bank("belarusbank")
     assert job_row(config)["failures"] == 0
     assert status(config, "2026-03-17 13:35").exit_code == 0
     assert query(config.file, "SELECT status FROM bank_polls ORDER BY id") == [("error",)] * 3 + [("ok",)]
@@ -111,7 +113,7 @@ def test_refused_points_are_logged_one_line_each_up_to_twenty(config, bank, capl
         p["USD_in"] = "?"
     answer(bank, points)
     with minsk("2026-03-17 12:00"):
-        Daemon(config, hooks=[]).bank()
+        Daemon(config, hooks=[]).bank("belarusbank")
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings[0] == ("Belarusbank: refused point 16 (Брест, Отделение 100/212): USD_in is '?', not a rate")
     assert len(warnings) == 21 and warnings[-1] == "belarusbank: 5 more refused"
@@ -121,20 +123,20 @@ def test_refused_points_are_logged_one_line_each_up_to_twenty(config, bank, capl
 def test_a_disabled_bank_is_not_polled_and_status_says_so(tmp_path, nbrb, bank):
     config = configuration.load(write_config(tmp_path, nbrb.url, belarusbank={"base_url": f'"{bank.url}"'}))
     daemon = Daemon(config, hooks=[])
-    assert daemon.bank_trigger is None
+    assert daemon.bank_triggers == {}
     with minsk("2026-03-17 12:00"):
         CliRunner().invoke(cli, ["--config", str(config.file), "bank-fetch"], catch_exceptions=False)
     out = status(config)
-    assert "bank poll     disabled ([belarusbank] enabled = false)" in out.output
+    assert "bank poll     belarusbank: disabled ([belarusbank] enabled = false)" in out.output
 
 
 # -- real processes ---------------------------------------------------------------------------
 
 
-def with_bank(config, bank, **keys):
-    """Add a [belarusbank] section to a daemon's config; its schedule's own runs stay out of the way."""
+def with_bank(config, bank, name="belarusbank", **keys):
+    """Add a bank's section to a daemon's config; its schedule's own runs stay out of the way."""
     section = bank_section(bank, schedule=NEVER, **keys)
-    config.write_text(config.read_text() + "[belarusbank]\n" + "".join(f"{k} = {v}\n" for k, v in section.items()))
+    config.write_text(config.read_text() + f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in section.items()))
     return config
 
 
@@ -170,27 +172,50 @@ def test_a_slow_nbrb_never_delays_the_bank(tmp_path, launch, bank):  # noqa: F81
 
 
 
-def test_sighup_adds_reschedules_and_removes_the_bank_job(tmp_path, nbrb, bank):
+def test_a_slow_bank_never_delays_another_and_each_has_its_health_line(tmp_path, launch, bank):
+    from support.bank_feeds import feed_server
+
+    since = today() - timedelta(days=10)
+    held = threading.Event()  # Belarusbank answers only once MTBank's poll is done
+    bank.script("/api/kursExchange", ("delay", held))
+    with synthetic_server(since=since.isoformat(), until=today().isoformat()) as nbrb, \
+            feed_server("mtbank").start() as mtbank:
+        config = with_bank(with_bank(daemon_config(tmp_path, nbrb, since), bank, timeout="30"), mtbank, "mtbank")
+        run = launch(config)
+        assert run.wait_for(r"^INFO mtbank: polls its buy and sell rates at start", timeout=60)
+        other = run.wait_for(r"^INFO mtbank: \d+ points, \d+ rates", timeout=60)
+        held.set()
+        slow = run.wait_for(r"^INFO belarusbank: 542 points", timeout=60)
+        assert run.lines.index(other) < run.lines.index(slow)
+        assert run.stop(within=60) == 0
+    assert query(config, "SELECT bank, status FROM bank_polls ORDER BY bank") == [("belarusbank", "ok"), ("mtbank", "ok")]
+    assert query(config, "SELECT job, failures FROM daemon_jobs ORDER BY job") == [("belarusbank", 0), ("mtbank", 0)]
+    shown = CliRunner().invoke(cli, ["--config", str(config), "status"], catch_exceptions=False).output.splitlines()
+    assert [line.split()[2] for line in shown if line.startswith("bank rates")] == ["belarusbank:", "mtbank:"]
+    assert [line.split()[2] for line in shown if line.startswith("bank success")] == ["belarusbank:", "mtbank:"]
+
+
+def test_sighup_adds_reschedules_and_removes_the_bank_jobs(tmp_path, nbrb, bank):
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from ticker.service.daemon import _bank_job
+    from ticker.service.daemon import _bank_jobs
 
     path = write_config(tmp_path, nbrb.url)
     daemon = Daemon(configuration.load(path), hooks=[])
-    scheduler = BackgroundScheduler(executors={"bank": {"type": "threadpool", "max_workers": 1}})
-    _bank_job(scheduler, daemon)
+    scheduler = BackgroundScheduler(executors={"belarusbank": {"type": "threadpool", "max_workers": 1}})
+    _bank_jobs(scheduler, daemon)
     assert scheduler.get_job("belarusbank") is None
     text = path.read_text()
     for schedule, expected in (('""', "2026-03-17 12:30"), ('"15 9 * * mon-fri"', "2026-03-18 09:15")):
         path.write_text(text + f"[belarusbank]\nenabled = true\nschedule = {schedule}\n")
         assert daemon.reload(lambda: configuration.load(path))
-        _bank_job(scheduler, daemon)
+        _bank_jobs(scheduler, daemon)
         job = scheduler.get_job("belarusbank")
-        assert job.executor == "bank"
+        assert job.executor == "belarusbank"  # its own thread
         assert job.trigger.get_next_fire_time(None, at("2026-03-17 12:10")) == at(expected)
     path.write_text(text)
     assert daemon.reload(lambda: configuration.load(path))
-    _bank_job(scheduler, daemon)
+    _bank_jobs(scheduler, daemon)
     assert scheduler.get_job("belarusbank") is None
 
 
@@ -210,7 +235,7 @@ def test_a_bank_poll_that_changed_rates_refreshes_what_shows_them(config, bank, 
     daemon = Daemon(config, hooks=[("the charts and ticker files", publish.refresh), ("the alerts", alerts.run)])
     for at in ("2026-03-17 12:00", "2026-03-17 12:30"):  # new rates, then the same again
         with minsk(at):
-            daemon.bank()
+            daemon.bank("belarusbank")
     assert [m for m in caplog.messages if m.startswith("refreshed")] == ["refreshed the charts and ticker files"]
     latest = config.charts.dir / "latest"
     assert (latest / "usd-30-bank.png").is_file()
@@ -227,14 +252,14 @@ def test_a_bank_poll_cuts_the_wal_back_unless_a_reader_holds_it(config, bank):
     keeper.execute("SELECT count(*) FROM rates").fetchone()
     try:
         with minsk("2026-03-17 12:00"):
-            Daemon(config, hooks=[]).bank()  # thousands of rates, folded in at the end
+            Daemon(config, hooks=[]).bank("belarusbank")  # thousands of rates, folded in at the end
         cut = wal.stat().st_size
         reader = sqlite3.connect(f"file:{config.database.path}?mode=ro", uri=True)
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM rates").fetchone()  # a snapshot the next poll must keep
         answer(bank, shifted(recorded_points(), "Минск", "0.0100"))  # every Minsk USD rate a kopeck up
         with minsk("2026-03-17 12:30"):
-            Daemon(config, hooks=[]).bank()
+            Daemon(config, hooks=[]).bank("belarusbank")
         held = wal.stat().st_size
         reader.close()
     finally:

@@ -195,7 +195,7 @@ def test_a_tls_error_is_one_line_with_its_reason_and_is_not_retried(tmp_path, tl
     with hostile.serving(hostile.failing(), host=host, context=tls.context(trusted=case != "self-signed")) as (url, asked):
         done = ticker(config_for(tmp_path, url), "fetch", env=env)
     assert (done.returncode, done.stdout) == (1, "")
-    assert done.stderr == f"Error: Could not reach NBRB: {url}{FIRST}: TLS failed ({reason}); {HINT}\n"
+    assert done.stderr == f"Error: Could not reach NBRB: {url}{FIRST}: TLS verification failed ({reason}); {HINT}\n"
     assert asked == []  # the handshake failed: no request was sent, and none was retried
 
 

@@ -318,7 +318,7 @@ def v2_currencies(conn, params, today: date) -> list[dict]:
 
 
 def providers(conn, today: date, config) -> list[dict]:
-    """`/v2/providers`: NBRB with its coverage, and Belarusbank while `[belarusbank] enabled`."""
+    """`/v2/providers`: NBRB with its coverage, and each bank whose section is enabled."""
     from .. import sources
 
     extents = serving.extents(conn)
@@ -334,14 +334,13 @@ def providers(conn, today: date, config) -> list[dict]:
             "publishes_missed": max(0, (today - date.fromisoformat(end)).days),
             "currencies": sorted(extents),
         })
-    if config.belarusbank.enabled:
-        bank = sources.get("belarusbank")
-        seen = reader.bank_extent(conn)
+    for bank in (sources.get(id) for id in sources.BANKS if getattr(config, id).enabled):
+        seen = reader.bank_extent(conn, bank.id)
         found.append({
-            "key": bank.short.upper(), "name": bank.name, "country_code": "BY", "rate_type": "cash buy and sell rates",
+            "key": bank.short.upper(), "name": bank.name, "country_code": "BY", "rate_type": "buy and sell rates",
             "pivot_currency": BASE, "data_url": bank.url, "terms_url": None,
             "start_date": seen and seen[0].isoformat(), "end_date": seen and seen[1].isoformat(),
             "publish_cadence": "daily", "publishes_missed": None,
-            "currencies": sorted(bank.scales),
+            "currencies": reader.bank_codes(conn, bank.id) or sorted(bank.scales),  # those it quotes now
         })
     return found

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from .. import days
+from .. import days, sources
 from ..days import parse_stamp
 from ..store import health as rows
 from ..store import reader, serving
@@ -96,22 +96,18 @@ class Collector:
         except NoData:  # no bank rates stored, or none for that city
             city = None
         if city is not None:
-            for code, rates in sorted(reader.bank_rates_of(conn, _bank_codes(conn), city).items()):
+            for code, rates in sorted(reader.bank_rates_of(conn, reader.bank_codes(conn), city).items()):
                 for side, found in (("buy", rates.buy), ("sell", rates.sell)):
                     if found is not None:
                         best.add_metric([code, str(found.scale), side, city], float(found.rate))
         yield best
-        last = reader.bank_last_poll(conn)
-        if last:
-            yield GaugeMetricFamily("ticker_bank_last_answer_timestamp_seconds", "When the last good bank answer"
-                                    " was stored", value=parse_stamp(last["finished_at"]).timestamp())
-
-
-def _bank_codes(conn) -> list[str]:
-    """The currencies any bank quotes against BYN now."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bank_rates_now'").fetchone():
-        return []
-    return [c for (c,) in conn.execute("SELECT DISTINCT code FROM bank_rates_now WHERE against = 'BYN' ORDER BY code")]
+        answered = GaugeMetricFamily("ticker_bank_last_answer_timestamp_seconds", "When the last good answer of"
+                                     " `bank` (its source id) was stored", labels=["bank"])
+        for bank in sources.BANKS:
+            last = reader.bank_last_poll(conn, bank)
+            if last:
+                answered.add_metric([bank], parse_stamp(last["finished_at"]).timestamp())
+        yield answered
 
 
 def render(registry) -> bytes:

@@ -1,7 +1,7 @@
 """`ticker run`: catch up, then keep the database current on a schedule, unattended.
 
-APScheduler runs the NBRB jobs in one worker thread, the only writer of official rates; the bank
-poll has a thread of its own, so a bank outage never delays NBRB nor the other way round (SQLite
+APScheduler runs the NBRB jobs in one worker thread, the only writer of official rates; each bank's
+poll has a thread of its own, so a slow or failing bank never delays another bank nor NBRB (SQLite
 lets one of them write at a time; each waits its turn). The heartbeat is a thread of ours, timed
 by the monotonic clock: neither a long backfill nor a jump of the wall clock can silence it. Jobs
 never call the scheduler (a job calling it while the scheduler shuts down deadlocks APScheduler
@@ -40,7 +40,6 @@ LONG = 20  # requests planned that make a catch-up long enough to log its progre
 PROGRESS_EVERY = (0.1, 30)  # a progress line each tenth of the days planned, or each 30 s
 
 
-BANK = health.BANK  # the bank poll: its job id, its row in daemon_jobs, its source
 REFUSALS_LOGGED = 20  # refused points or rates logged per poll, one line each; the rest are counted
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 JUMP = 30  # seconds the wall clock may drift from the monotonic one before every job is re-planned
@@ -59,12 +58,13 @@ class Daemon:
     def __init__(self, config, hooks=None):
         self.config = config
         self.triggers = schedule.triggers(config)
-        self.bank_trigger = schedule.bank_trigger(config)  # None while [belarusbank] is disabled
+        self.bank_triggers = schedule.bank_triggers(config)  # {bank id: trigger} of the enabled banks
         # (what it refreshes, function(config)): run in order after new rates are stored.
         self.hooks = hooks if hooks is not None else [(what, load_hook(spec)) for what, spec in HOOKS]
         self.stopping = False
         self.halt = threading.Event()  # set when the daemon stops: ends the heartbeat thread's wait
-        self.bank_running = False
+        self.bank_running: set[str] = set()  # the banks whose poll runs now
+        self._refreshing = threading.Lock()  # one refresh of the outputs at a time, whichever job asks
         self.polled_on = None  # the Minsk day a poll stored the next day's rates
         self.lists_on = None  # the Minsk day a catch-up last recorded NBRB's other lists (monthly rates)
         self.failures = 0  # catch-ups failed in a row that stored nothing
@@ -109,54 +109,54 @@ class Daemon:
         if count and not self.stopping:
             self._after_new_rates()
 
-    def bank(self) -> None:
-        """Poll the bank once, in its own thread: a failure is one log line and the job's health,
-        and the next poll on the schedule tries again."""
+    def bank(self, bank: str) -> None:
+        """Poll one bank once, in that bank's own thread: a failure is one log line and the job's
+        health (its row in `daemon_jobs`, named by the bank's id), and its next poll tries again."""
         from ..store.writer import Store
         from ..sync.banks import poll
 
         if self.stopping:
             return
         path = self.config.database.path
-        self.bank_running = True
+        self.bank_running.add(bank)
         try:
-            rows.job_write(path, BANK, running_since=stamp(_now()))
+            rows.job_write(path, bank, running_since=stamp(_now()))
             store = Store(path)
             try:
-                done = poll(self.config, BANK, store)
+                done = poll(self.config, bank, store)
                 _checkpoint(store)
             finally:
                 store.close()
             for line in done.refused[:REFUSALS_LOGGED]:
                 log.warning("%s", line)
             if len(done.refused) > REFUSALS_LOGGED:
-                log.warning("%s: %d more refused", BANK, len(done.refused) - REFUSALS_LOGGED)
+                log.warning("%s: %d more refused", bank, len(done.refused) - REFUSALS_LOGGED)
             what = (f"{done.points} points, {done.rates} rates: {done.changed} new or changed, {done.ended} no longer"
                     f" quoted" + (f", {len(done.refused)} refused" if done.refused else ""))
-            log.info("%s: %s", BANK, what)
-            rows.job_write(path, BANK, running_since=None, next_run=self._bank_next(),
+            log.info("%s: %s", bank, what)
+            rows.job_write(path, bank, running_since=None, next_run=self._bank_next(bank),
                            last_success_at=stamp(_now()), last_success=what, failures=0)
             if (done.changed or done.ended) and not self.stopping:
                 self._after_new_rates(lambda what: AFTER_BANK_RATES.get(what, lambda config: False)(self.config))
         except Exception as exc:
             message = _one_line(exc)
-            log.error("%s poll failed: %s", BANK, message)
-            log.debug("%s poll failed", BANK, exc_info=True)
+            log.error("%s poll failed: %s", bank, message)
+            log.debug("%s poll failed", bank, exc_info=True)
             try:
-                rows.job_failed(path, BANK, stamp(_now()), message, self._bank_next())
+                rows.job_failed(path, bank, stamp(_now()), message, self._bank_next(bank))
             except Exception as again:  # the database itself is failing: the log has it
-                log.error("%s poll: could not record its health: %s", BANK, _one_line(again))
+                log.error("%s poll: could not record its health: %s", bank, _one_line(again))
         finally:
-            self.bank_running = False
+            self.bank_running.discard(bank)
 
-    def _bank_next(self) -> str | None:
-        trigger = self.bank_trigger
+    def _bank_next(self, bank: str) -> str | None:
+        trigger = self.bank_triggers.get(bank)  # None once a reload disabled it
         return stamp(trigger.get_next_fire_time(None, _now())) if trigger else None
 
     def bank_planned(self, **fields) -> None:
-        """Write the bank job's next run, at start and after a reload (a poll may be running then)."""
-        if self.bank_trigger:
-            rows.job_write(self.config.database.path, BANK, next_run=self._bank_next(), **fields)
+        """Write each enabled bank's next poll, at start and after a reload (a poll may be running then)."""
+        for bank in self.bank_triggers:
+            rows.job_write(self.config.database.path, bank, next_run=self._bank_next(bank), **fields)
 
     def beat(self) -> None:
         """The heartbeat: every minute, the daemon row's time and next runs, and systemd's watchdog."""
@@ -268,6 +268,10 @@ class Daemon:
     def _after_new_rates(self, wanted=lambda what: True) -> None:
         """Run every hook (or those `wanted(what)`) in turn; a failing one is one log line and
         `last_error`, and the next still runs."""
+        with self._refreshing:  # two banks' polls, or a poll and a catch-up, ending together
+            self._refresh(wanted)
+
+    def _refresh(self, wanted) -> None:
         for what, hook in self.hooks:
             if self.stopping:
                 return
@@ -301,11 +305,11 @@ class Daemon:
             if config.database.path != self.config.database.path:
                 raise ConfigError(f"database.path cannot change while running ({shown(config.database.path)}); restart instead")
             triggers = schedule.triggers(config)
-            bank_trigger = schedule.bank_trigger(config)
+            bank_triggers = schedule.bank_triggers(config)
         except TickerError as exc:
             log.error("SIGHUP: kept the running configuration: %s", exc)
             return False
-        self.config, self.triggers, self.bank_trigger = config, triggers, bank_trigger
+        self.config, self.triggers, self.bank_triggers = config, triggers, bank_triggers
         log.info("SIGHUP: reloaded %s", config.file or "the default configuration")
         return True
 
@@ -477,7 +481,7 @@ def run(config, level: str | None = None, load=None) -> None:
     from ..store.writer import Store
 
     _logging(level or config.log.level)
-    schedule.triggers(config), schedule.bank_trigger(config)  # a crontab the scheduler refuses: nothing written
+    schedule.triggers(config), schedule.bank_triggers(config)  # a crontab the scheduler refuses: nothing written
     database = config.database.path
     Store(database).close()  # create or migrate before any job runs (and refuse another program's file)
     hold(database)
@@ -490,8 +494,8 @@ def run(config, level: str | None = None, load=None) -> None:
     daemon.started()
     log.info("ticker %s started (pid %d) on %s: polls %r, catch-up %r (Minsk time)", __version__, os.getpid(),
              shown(database), schedule.crontab(config, "poll"), schedule.crontab(config, "catchup"))
-    if daemon.bank_trigger:
-        log.info("%s: polls its buy and sell rates at start and on %r (Minsk time)", BANK, schedule.bank_crontab(config))
+    for bank in daemon.bank_triggers:
+        log.info("%s: polls its buy and sell rates at start and on %r (Minsk time)", bank, schedule.bank_crontab(config, bank))
     scheduler = _scheduler(daemon)
     beating = threading.Thread(target=_beat, args=(daemon, signals), name="heartbeat", daemon=True)
     beating.start()
@@ -544,7 +548,7 @@ def _wait_for_jobs(daemon: "Daemon", seconds: float) -> str | None:
         if daemon.job is None and not daemon.bank_running:
             return None
         time.sleep(0.1)
-    return daemon.job or (daemon.bank_running and "the bank poll")
+    return daemon.job or (daemon.bank_running and f"the {', '.join(sorted(daemon.bank_running))} poll")
 
 
 def _beat(daemon: "Daemon", signals: "Signals") -> None:
@@ -562,36 +566,38 @@ def _replan(scheduler, daemon: "Daemon") -> None:
     """Every job planned again from now, on the daemon's triggers (after a reload or a clock jump)."""
     for job in schedule.JOBS:
         scheduler.reschedule_job(job, trigger=daemon.triggers[job])
-    _bank_job(scheduler, daemon)
+    _bank_jobs(scheduler, daemon)
 
 
 def _scheduler(daemon: Daemon):
-    """The running scheduler: one worker thread for every job that writes rates, one for the bank poll."""
+    """The running scheduler: one worker thread for the NBRB jobs, one for each bank's poll."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler(
         timezone=days.minsk(),
-        executors={"default": ThreadPoolExecutor(1), "bank": ThreadPoolExecutor(1)},
+        # Every bank's executor, enabled or not: a reload may enable one (threads start when used).
+        executors={"default": ThreadPoolExecutor(1), **{bank: ThreadPoolExecutor(1) for bank in sources.BANKS}},
         job_defaults=JOB_DEFAULTS,
     )
     scheduler.add_job(daemon.catchup, id="catchup-start", name="catch-up at start")
     scheduler.add_job(daemon.catchup, daemon.triggers["catchup"], id="catchup", name="daily catch-up")
     scheduler.add_job(daemon.poll, daemon.triggers["poll"], id="poll", name="poll")
-    if daemon.bank_trigger:
-        scheduler.add_job(daemon.bank, id=f"{BANK}-start", name="bank poll at start", executor="bank")
-    _bank_job(scheduler, daemon)
+    for bank in daemon.bank_triggers:
+        scheduler.add_job(daemon.bank, args=[bank], id=f"{bank}-start", name=f"{bank} poll at start", executor=bank)
+    _bank_jobs(scheduler, daemon)
     scheduler.start()
     return scheduler
 
 
-def _bank_job(scheduler, daemon: Daemon) -> None:
-    """Add, reschedule or remove the bank poll to match the config (the main thread's work)."""
-    job = scheduler.get_job(BANK)
-    if daemon.bank_trigger is None:
-        if job:
-            job.remove()
-    elif job:
-        scheduler.reschedule_job(BANK, trigger=daemon.bank_trigger)
-    else:
-        scheduler.add_job(daemon.bank, daemon.bank_trigger, id=BANK, name="bank poll", executor="bank")
+def _bank_jobs(scheduler, daemon: Daemon) -> None:
+    """Add, reschedule or remove each bank's poll to match the config (the main thread's work)."""
+    for bank in sources.BANKS:
+        job, trigger = scheduler.get_job(bank), daemon.bank_triggers.get(bank)
+        if trigger is None:
+            if job:
+                job.remove()
+        elif job:
+            scheduler.reschedule_job(bank, trigger=trigger)
+        else:
+            scheduler.add_job(daemon.bank, trigger, args=[bank], id=bank, name=f"{bank} poll", executor=bank)

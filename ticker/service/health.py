@@ -6,7 +6,7 @@ Stdlib only, so `status` stays a fast read-only command.
 
 from datetime import date, datetime
 
-from .. import days
+from .. import days, sources
 from ..days import parse_stamp
 from ..store import health as rows
 from ..store import reader
@@ -18,7 +18,6 @@ STALE_AFTER = 180  # seconds without a heartbeat before the daemon is stale: thr
 # by its source's timeout, so only a hang runs past these.
 DEADLINES = {"catch-up": 3600, "poll": 900, "bank poll": 900}
 FAILING_AFTER = 3  # failed runs in a row before a job counts as failing: 90 minutes of 30-minute polls
-BANK = "belarusbank"  # the bank poll's job
 
 
 def stale(row, now: datetime) -> str | None:
@@ -55,13 +54,13 @@ def job_failing(row, now: datetime) -> str | None:
 
 
 def verdict(today: date, last: dict[str, str], tracked: list[str], ended: dict[str, str], succeeded: bool,
-            daemon: str | None, bank: str | None = None, gaps: dict | None = None) -> tuple[bool, str]:
+            daemon: str | None, banks: tuple = (), gaps: dict | None = None) -> tuple[bool, str]:
     """`ticker status`'s one verdict: (whether all is well, the line that says so or why not).
 
     Stale when the database has no rates, no fetch ever succeeded, a tracked currency that has
     not ended lacks today's rate (`last`: code -> its last stored day), or `daemon` (from `stale`)
-    says why the daemon is not keeping it current, or `bank` (from `job_failing`) why the bank poll
-    is failing; incomplete when a tracked currency lacks days (`gaps`: code -> runs of days) since
+    says why the daemon is not keeping it current, or `banks` (from `job_failing`) why bank polls
+    are failing; incomplete when a tracked currency lacks days (`gaps`: code -> runs of days) since
     track.since.
     """
     problems = []
@@ -72,7 +71,7 @@ def verdict(today: date, last: dict[str, str], tracked: list[str], ended: dict[s
     missing = [code for code in tracked if code not in ended and last.get(code, "") < today.isoformat()]
     if missing and last:
         problems.append(f"no rate for {today}: {', '.join(missing)}")
-    problems += [reason for reason in (daemon, bank) if reason]
+    problems += [reason for reason in (daemon, *banks) if reason]
     holes = [_gaps(code, runs) for code, runs in (gaps or {}).items() if runs]
     if problems or holes:
         said = [f"stale: {'; '.join(problems)}"] if problems else []
@@ -106,11 +105,12 @@ def report(config, conn, now: datetime) -> dict:
     ok, error = reader.last_fetch(conn, "ok"), reader.last_fetch(conn, "error")
     daemon = rows.read(conn)
     silent = stale(daemon, now)
-    bank = _bank(config, conn, now)
+    banks = _banks(config, conn, now)
     # Every day from track.since to today without a rate (the catalogue says when each code is quoted).
     gaps = {code: reader.gaps(conn, code, config.track.since, today)
             for code in dict.fromkeys([*tracked, *last])}
-    well, said = verdict(today, last, tracked, ended, ok is not None, silent, bank and bank["failing"],
+    failing = [bank["failing"] for bank in banks.values()]
+    well, said = verdict(today, last, tracked, ended, ok is not None, silent, failing,
                          {code: gaps[code] for code in tracked})
     currencies = [{**dict(r), "missing": sum((b - a).days + 1 for a, b in gaps[r["code"]]),
                    "gaps": [[a.isoformat(), b.isoformat()] for a, b in gaps[r["code"]]]} for r in coverage]
@@ -130,19 +130,22 @@ def report(config, conn, now: datetime) -> dict:
         "daemon": dict(daemon) if daemon else None,
         "daemon_stale": silent,
     }
-    if bank:
-        found["bank"] = bank
+    if banks:
+        found["banks"] = banks
     return found
 
 
-def _bank(config, conn, now: datetime) -> dict | None:
-    """The bank poll's data and health: None when it is disabled and has never stored anything."""
-    last = reader.bank_last_poll(conn)
-    job = next((dict(row) for row in rows.jobs(conn) if row["job"] == BANK), None)
-    if not config.belarusbank.enabled and last is None:
-        return None
-    failing = job_failing(job, now) if job and config.belarusbank.enabled else None
-    return {"enabled": config.belarusbank.enabled, "last_answer": last, "job": job, "failing": failing}
+def _banks(config, conn, now: datetime) -> dict[str, dict]:
+    """{bank id: its poll's data and health}, in sources.BANKS order, for each bank that is enabled
+    or has stored an answer."""
+    jobs = {row["job"]: dict(row) for row in rows.jobs(conn)}
+    found = {}
+    for bank in sources.BANKS:
+        enabled, last, job = getattr(config, bank).enabled, reader.bank_last_poll(conn, bank), jobs.get(bank)
+        if enabled or last is not None:
+            failing = job_failing(job, now) if job and enabled else None
+            found[bank] = {"enabled": enabled, "last_answer": last, "job": job, "failing": failing}
+    return found
 
 
 def lines(found: dict) -> list[str]:
@@ -152,7 +155,8 @@ def lines(found: dict) -> list[str]:
            f"today         {found['today']} (Europe/Minsk)",
            f"last success  {_fetch(found['last_success'])}", f"last error    {_fetch(found['last_error'])}"]
     labelled = list(_daemon(found["daemon"])) if found["daemon"] else []
-    labelled += list(_bank_lines(found["bank"])) if found.get("bank") else []
+    for bank, health in found.get("banks", {}).items():
+        labelled += list(_bank_lines(bank, health))
     out += [f"{label:<14}{value}" for label, value in labelled]
     out.append(f"code  rows   first       last        missing days since {found['since']}")
     ended = found["ended"]
@@ -166,18 +170,20 @@ def lines(found: dict) -> list[str]:
     return out
 
 
-def _bank_lines(bank):
-    last = bank["last_answer"]
-    yield "bank rates", (f"{BANK}: {last['points']} points, {last['quotes']} rates, last answer {last['finished_at']}"
-                         if last else f"{BANK}: none stored yet")
-    job = bank["job"]
-    if not bank["enabled"]:
-        yield "bank poll", "disabled ([belarusbank] enabled = false)"
+def _bank_lines(bank: str, health: dict):
+    """One bank's lines: what its last answer stored, and its poll's state, success and error."""
+    last = health["last_answer"]
+    yield "bank rates", (f"{bank}: {last['points']} points, {last['quotes']} rates, last answer {last['finished_at']}"
+                         if last else f"{bank}: none stored yet")
+    job = health["job"]
+    if not health["enabled"]:
+        yield "bank poll", f"{bank}: disabled ([{bank}] enabled = false)"
     elif job:
-        yield "bank poll", (f"running since {job['running_since']}" if job["running_since"] else
-                            f"next {job['next_run'] or 'never'}")
+        yield "bank poll", f"{bank}: " + (f"running since {job['running_since']}" if job["running_since"] else
+                                          f"next {job['next_run'] or 'never'}")
         for kind in ("success", "error"):
-            yield f"bank {kind}", f"{job[f'last_{kind}_at']}  {job[f'last_{kind}']}" if job[f"last_{kind}"] else "none yet"
+            yield f"bank {kind}", f"{bank}: " + (f"{job[f'last_{kind}_at']}  {job[f'last_{kind}']}"
+                                                 if job[f"last_{kind}"] else "none yet")
 
 
 def _daemon(row):

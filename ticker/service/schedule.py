@@ -26,7 +26,7 @@ def crontab(config, job: str) -> str:
     return config.schedule.catchup
 
 
-def bank_crontab(config, bank: str = "belarusbank") -> str:
+def bank_crontab(config, bank: str) -> str:
     """When a bank is polled: its section's `schedule`, or the source's own when that is empty."""
     return getattr(config, bank).schedule or sources.get(bank).schedule.poll
 
@@ -46,11 +46,11 @@ def triggers(config) -> dict:
     return {job: _trigger(crontab(config, job), f"{config.file or '(defaults)'}: {where[job]}") for job in JOBS}
 
 
-def bank_trigger(config, bank: str = "belarusbank"):
-    """The bank poll's trigger; None while its section's `enabled` is false."""
-    if not getattr(config, bank).enabled:
-        return None
-    return _trigger(bank_crontab(config, bank), f"{config.file or '(defaults)'}: [{bank}] schedule")
+def bank_triggers(config) -> dict:
+    """{bank id: its poll's trigger} for every bank whose section is enabled, in sources.BANKS order;
+    ConfigError names the section of a crontab the scheduler refuses."""
+    return {bank: _trigger(bank_crontab(config, bank), f"{config.file or '(defaults)'}: [{bank}] schedule")
+            for bank in sources.BANKS if getattr(config, bank).enabled}
 
 
 def next_poll(trigger, now: datetime, polled_on: date | None = None) -> datetime | None:

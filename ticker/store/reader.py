@@ -617,12 +617,21 @@ def bank_answers(conn: sqlite3.Connection, code: str, city: str, side: str,
     return found
 
 
-def bank_extent(conn: sqlite3.Connection) -> tuple[date, date] | None:
-    """The first and last Minsk day with a good bank answer; None before any."""
+def bank_extent(conn: sqlite3.Connection, bank: str | None = None) -> tuple[date, date] | None:
+    """The first and last Minsk day with a good answer of `bank` (of any bank when None); None before any."""
     if not has_banks(conn):
         return None
-    first, last = conn.execute("SELECT min(finished_at), max(finished_at) FROM bank_polls WHERE status = 'ok'").fetchone()
-    return minsk_day(first), minsk_day(last)
+    first, last = conn.execute("SELECT min(finished_at), max(finished_at) FROM bank_polls WHERE status = 'ok'"
+                               " AND (:bank IS NULL OR bank = :bank)", {"bank": bank}).fetchone()
+    return (minsk_day(first), minsk_day(last)) if first else None
+
+
+def bank_codes(conn: sqlite3.Connection, bank: str | None = None) -> list[str]:
+    """The currencies `bank` (any bank when None) quotes against BYN now, sorted; [] before any answer."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bank_rates_now'").fetchone():
+        return []
+    return [c for (c,) in conn.execute("SELECT DISTINCT code FROM bank_rates_now WHERE against = 'BYN'"
+                                       " AND (:bank IS NULL OR bank = :bank) ORDER BY code", {"bank": bank})]
 
 
 def bank_city_names(conn: sqlite3.Connection) -> list[str]:
