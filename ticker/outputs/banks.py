@@ -51,7 +51,7 @@ def _short(bank: str) -> str:
     return sources.get(bank).short
 
 
-def _place(p: BankPoint) -> str:
+def place(p: BankPoint) -> str:
     """Where a point is, in the bank's words: "address: label, hours", of what the bank gives."""
     named = ", ".join(part for part in (p.label, p.hours) if part)
     return f"{p.address}: {named}" if p.address else named
@@ -69,7 +69,7 @@ def _rows(rates: BankRates, scale: int, elsewhere: bool = False) -> list[list[st
         per = f", per {best.scale} {rates.code}" if best.scale != scale else ""
         wide = elsewhere and best.points[0].point_id == BANK_WIDE
         where = [("bank-wide: the feed names no branch" if wide else
-                  _place(p) + (" (the feed names no city)" if elsewhere else "")) + per for p in best.points[:SHOWN]]
+                  place(p) + (" (the feed names no city)" if elsewhere else "")) + per for p in best.points[:SHOWN]]
         banks = [_short(p.bank) for p in best.points[:SHOWN]]
         if len(best.points) > SHOWN:
             where.append(f"and {len(best.points) - SHOWN} more (--json lists them all)")
