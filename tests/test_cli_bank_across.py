@@ -11,18 +11,18 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from click.testing import CliRunner
-from support import minsk, write_config
+from support import minsk
 from support.bank_feeds import (
     alfa_entries,
     belgazprombank_data,
+    best_of,
+    city_quotes,
     dabrabyt_data,
-    feed_server,
+    five_banks,
     mtbank_data,
-    mtbank_quotes,
-    section,
     serve,
+    started_feeds,
 )
-from support.banks import bank_section, recorded_points
 
 from ticker import config as configuration
 from ticker.cli import cli
@@ -40,18 +40,14 @@ def run(*args, code=0):
 
 @pytest.fixture
 def feeds():
-    """The four fakes built from FACTS, started: source id -> server."""
-    servers = {bank: feed_server(bank).start() for bank in BANKS if bank != "belarusbank"}
+    servers = started_feeds()
     yield servers
     for server in servers.values():
         server.stop()
 
 
 def _config(tmp_path, nbrb, bank, feeds, enabled=BANKS) -> str:
-    sections = {"belarusbank": bank_section(bank), **{b: section(s) for b, s in feeds.items()}}
-    for name, keys in sections.items():
-        keys["enabled"] = "true" if name in enabled else "false"
-    path = write_config(tmp_path, nbrb.url, track={"currencies": '["*"]'}, **sections)
+    path = five_banks(tmp_path, nbrb.url, bank, feeds, enabled)
     sync = Sync(configuration.load(path))
     sync.fetch([date(2026, 3, 17)])
     sync.store.close()
@@ -75,29 +71,12 @@ def pct(rate: Decimal, official: Decimal, scale: int = 1) -> str:
     return f"{value.quantize(Decimal('0.01'), ROUND_HALF_UP):+}"
 
 
-# What the fakes served, the city's cash rates of USD against BYN: (bank, point id, side) -> rate.
-def minsk_usd() -> dict[tuple[str, str, str], Decimal]:
-    quotes = {("belarusbank", str(p["filial_id"]), side): Decimal(p[key]) for p in recorded_points()
-              if p["name"] == "Минск" for side, key in (("buy", "USD_in"), ("sell", "USD_out")) if Decimal(p[key])}
-    in_minsk = {d["id"] for d in mtbank_data()["departments"] if d["city"] == "Минск"}
-    quotes.update({("mtbank", point, side): Decimal(text) for point, code, against, side, text, channel
-                   in mtbank_quotes() if point in in_minsk and (code, against, channel) == ("USD", "BYN", "cash")})
-    return quotes
-
-
-def best(quotes: dict, side: str) -> tuple[Decimal, list[tuple[str, str]]]:
-    """The best rate of `side` (the highest buy, the lowest sell) and the (bank, point) offering it."""
-    values = [v for (_, _, s), v in quotes.items() if s == side]
-    top = max(values) if side == "buy" else min(values)
-    return top, sorted((b, p) for (b, p, s), v in quotes.items() if s == side and v == top)
-
-
 def test_bank_gives_the_best_rate_in_the_city_across_banks_naming_bank_and_point(fetched):
     data = json.loads(run("--config", fetched, "bank", "USD", "--json").stdout)
-    quotes = minsk_usd()
+    quotes = city_quotes()
     assert data["banks"] == ["belarusbank", "mtbank"]  # the banks whose feeds name Минск
     for side in ("buy", "sell"):
-        rate, where = best(quotes, side)
+        rate, where = best_of(quotes, side)
         got = data[side]
         assert Decimal(got["rate"]) == rate and got["vs_official_pct"] == pct(rate, OFFICIAL_USD)
         assert sorted((p["bank"], p["point_id"]) for p in got["points"]) == where
@@ -133,14 +112,14 @@ def test_rates_tied_to_no_city_are_shown_apart_and_never_counted(fetched):
             assert sorted(p["point_id"] for p in apart[bank][side]["points"]) == sorted(
                 name for (name, s), v in quoted.items() if s == side and v == top)
     # None of them is the city's best, though Alfa-Bank's buy beats every point of the city.
-    assert usd["sellRate"] > best(minsk_usd(), "buy")[0]
+    assert usd["sellRate"] > best_of(city_quotes(), "buy")[0]
     assert data["buy"]["banks"] == ["mtbank"]
 
 
 def test_the_table_names_each_best_rates_bank_and_point_and_the_rates_apart(fetched):
     lines = run("--config", fetched, "bank", "USD").stdout.splitlines()
-    quotes = minsk_usd()
-    buy, where = best(quotes, "buy")
+    quotes = city_quotes()
+    buy, where = best_of(quotes, "buy")
     # The first point by address is on the side's line, the others under it.
     office = min((d for d in mtbank_data()["departments"] if ("mtbank", d["id"]) in where), key=lambda d: d["address"])
     assert lines[0] == "USD in Минск: Belarusbank, MTBank, as of 2026-03-17 12:00 Minsk time (BYN per 1 USD)"
@@ -162,10 +141,10 @@ def test_the_table_names_each_best_rates_bank_and_point_and_the_rates_apart(fetc
 def test_bank_option_keeps_only_the_banks_named(fetched):
     data = json.loads(run("--config", fetched, "bank", "USD", "--json", "--bank", "belarusbank",
                           "--bank", "alfabank").stdout)
-    only = {k: v for k, v in minsk_usd().items() if k[0] == "belarusbank"}
+    only = {k: v for k, v in city_quotes().items() if k[0] == "belarusbank"}
     assert data["banks"] == ["belarusbank"]
     for side in ("buy", "sell"):
-        assert Decimal(data[side]["rate"]) == best(only, side)[0] and data[side]["banks"] == ["belarusbank"]
+        assert Decimal(data[side]["rate"]) == best_of(only, side)[0] and data[side]["banks"] == ["belarusbank"]
     assert [e["bank"] for e in data["elsewhere"]] == ["alfabank"]
 
 
