@@ -123,9 +123,9 @@ def test_a_bank_rule_watches_the_best_rate_of_a_side_in_a_city(tmp_path):
     alerts = configuration.load(file).alerts
     # Bank rates are not tracked currencies: USD need not be in [track].
     assert [(a.kind, a.source, a.code, a.side, a.city, a.level, a.rule) for a in alerts] == [
-        ("above", "belarusbank", "USD", "sell", "Брест", Decimal("3.10"), "USD best sell in Брест above 3.10"),
-        ("below", "belarusbank", "USD", "sell", "Брест", Decimal("2.90"), "USD best sell in Брест below 2.90"),
-        ("above", "belarusbank", "RUB", "buy", "Минск", Decimal("0.0366"), "RUB best buy in Минск above 0.0366"),
+        ("above", "banks", "USD", "sell", "Брест", Decimal("3.10"), "USD best sell in Брест above 3.10"),
+        ("below", "banks", "USD", "sell", "Брест", Decimal("2.90"), "USD best sell in Брест below 2.90"),
+        ("above", "banks", "RUB", "buy", "Минск", Decimal("0.0366"), "RUB best buy in Минск above 0.0366"),
     ]
 
 
