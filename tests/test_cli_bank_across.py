@@ -203,3 +203,22 @@ def test_a_failing_bank_is_one_line_and_the_others_are_still_polled(tmp_path, nb
     # What was polled is stored: the city's best now comes from Belarusbank's answer alone.
     data = json.loads(run("--config", path, "bank", "USD", "--json").stdout)
     assert data["banks"] == ["belarusbank"]
+
+
+def test_another_banks_text_reaches_the_terminal_and_json_escaped(tmp_path, nbrb, bank, feeds):
+    from support.bank_feeds import mtbank_body
+
+    data = mtbank_data()
+    # XML forbids C0 controls but not a bidirectional override (nor C1 controls).
+    data["departments"][0]["label"] = "Обменный пункт \x9b2J№10\u202e"
+    serve(feeds["mtbank"], "mtbank", mtbank_body(data))
+    path = _config(tmp_path, nbrb, bank, feeds, enabled=("mtbank",))
+    with minsk("2026-03-17 12:00"):
+        run("--config", path, "bank-fetch")
+    text = run("--config", path, "bank", "USD").stdout
+    assert "\x9b" not in text and "\u202e" not in text
+    assert "Обменный пункт \\x9b2J№10\\u202e" in text
+    out = run("--config", path, "bank", "USD", "--json").stdout
+    assert "\u202e" not in out and "\x9b" not in out
+    labels = {p["label"] for p in json.loads(out)["buy"]["points"]}
+    assert data["departments"][0]["label"] in labels  # escaped on the terminal, the same text once parsed
