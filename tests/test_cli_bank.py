@@ -54,12 +54,14 @@ def test_bank_shows_the_best_usd_rates_in_minsk_where_and_the_official_rate(fetc
     assert pct(buy, official) == "-30.25" and pct(sell, official) == "-29.81"
     assert out == (
         "USD in Минск: Belarusbank, as of 2026-03-17 12:00 Minsk time (BYN per 1 USD)\n"
-        "side  rate    vs NBRB   points    where\n"
-        f"buy   {buy}  -30.25 %  2 of 165  пр. Дзержинского 18: Головной офис 795, Пн-Пт 09:00-19:00\n"
-        "                                  ул. Мясникова 32: Отделение 795/413, Пн-Пт 09:00-19:00, Сб 09:00-15:00\n"
-        f"sell  {sell}  -29.81 %  2 of 165  пр. Дзержинского 18: Головной офис 795, Пн-Пт 09:00-19:00\n"
-        "                                  ул. Мясникова 32: Отделение 795/413, Пн-Пт 09:00-19:00, Сб 09:00-15:00\n"
-        f"NBRB  {official}                      the official rate in force on 2026-03-17\n"
+        "side  rate    vs NBRB   points    bank         where\n"
+        f"buy   {buy}  -30.25 %  2 of 165  Belarusbank  пр. Дзержинского 18: Головной офис 795, Пн-Пт 09:00-19:00\n"
+        "                                  Belarusbank  ул. Мясникова 32: Отделение 795/413, Пн-Пт 09:00-19:00,"
+        " Сб 09:00-15:00\n"
+        f"sell  {sell}  -29.81 %  2 of 165  Belarusbank  пр. Дзержинского 18: Головной офис 795, Пн-Пт 09:00-19:00\n"
+        "                                  Belarusbank  ул. Мясникова 32: Отделение 795/413, Пн-Пт 09:00-19:00,"
+        " Сб 09:00-15:00\n"
+        f"NBRB  {official}                                   the official rate in force on 2026-03-17\n"
         "buy: the bank buys USD from you (the highest rate is best); sell: it sells you USD (the lowest is best).\n")
 
 
@@ -98,7 +100,8 @@ def test_bank_with_an_unknown_city_or_currency_is_one_line(fetched, args, messag
 def test_bank_before_any_bank_answer_says_what_to_run(config):
     result = run("--config", config, "bank", "USD", code=1)
     assert result.stderr == ("Error: No data: no bank rates in the database; run `ticker bank-fetch`, or enable"
-                             " [belarusbank] for `ticker run`\n")
+                             " a bank's section ([belarusbank], [mtbank], [belgazprombank], [alfabank], [dabrabyt])"
+                             " for `ticker run`\n")
 
 
 def test_bank_without_the_official_rate_says_so(tmp_path, nbrb, bank):

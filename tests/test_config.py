@@ -123,9 +123,9 @@ def test_a_bank_rule_watches_the_best_rate_of_a_side_in_a_city(tmp_path):
     alerts = configuration.load(file).alerts
     # Bank rates are not tracked currencies: USD need not be in [track].
     assert [(a.kind, a.source, a.code, a.side, a.city, a.level, a.rule) for a in alerts] == [
-        ("above", "belarusbank", "USD", "sell", "Брест", Decimal("3.10"), "USD best sell in Брест above 3.10"),
-        ("below", "belarusbank", "USD", "sell", "Брест", Decimal("2.90"), "USD best sell in Брест below 2.90"),
-        ("above", "belarusbank", "RUB", "buy", "Минск", Decimal("0.0366"), "RUB best buy in Минск above 0.0366"),
+        ("above", "banks", "USD", "sell", "Брест", Decimal("3.10"), "USD best sell in Брест above 3.10"),
+        ("below", "banks", "USD", "sell", "Брест", Decimal("2.90"), "USD best sell in Брест below 2.90"),
+        ("above", "banks", "RUB", "buy", "Минск", Decimal("0.0366"), "RUB best buy in Минск above 0.0366"),
     ]
 
 
@@ -277,3 +277,18 @@ def test_every_bank_is_off_by_default_and_its_schedule_is_the_sources(tmp_path):
     assert schedule.bank_crontab(given, "belarusbank") == "*/30 8-20 * * mon-sun"
     assert schedule.bank_crontab(given, "dabrabyt") == "24-59/30 8-20 * * mon-sun"
     assert schedule.bank_crontab(given, "mtbank") == "0 9 * * mon-fri"
+
+
+@pytest.mark.parametrize("enabled, shown", [
+    ((), ()), (("belarusbank",), ("page", "ticker", "charts")), (("mtbank",), ("page", "ticker", "charts")),
+    (("alfabank", "dabrabyt"), ("page", "ticker", "charts")),
+])
+def test_banks_show_auto_shows_bank_rates_while_any_bank_is_enabled(tmp_path, enabled, shown):
+    file = tmp_path / "config.toml"
+    file.write_text("".join(f"[{bank}]\nenabled = {str(bank in enabled).lower()}\n" for bank in
+                            ("belarusbank", "mtbank", "belgazprombank", "alfabank", "dabrabyt")))
+    loaded = configuration.load(file)
+    assert loaded.banks.outputs == shown
+    assert configuration.enabled_banks(loaded) == enabled
+    # What `ticker bank-fetch` polls without --bank: the enabled banks, else Belarusbank as it always did.
+    assert configuration.polled_banks(loaded) == (enabled or ("belarusbank",))

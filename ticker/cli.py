@@ -76,6 +76,13 @@ def currency_option(help_text: str = "Only this currency (repeatable)."):
     return click.option("--currency", "codes", type=CODE, multiple=True, help=help_text)
 
 
+def bank_option(help_text: str):
+    """--bank ID, repeatable: one of the bank sources (`ticker sources` lists them)."""
+    from .sources import BANKS
+
+    return click.option("--bank", "banks", type=click.Choice(BANKS), multiple=True, help=help_text)
+
+
 def precision_option(**kwargs):
     return click.option("--precision", type=click.IntRange(*PRECISION), **kwargs)
 
@@ -530,36 +537,50 @@ def table(config, day, as_json, as_csv, spreadsheet):
 @cli.command()
 @click.argument("code", type=CODE)
 @click.option("--city", default="Минск", show_default=True, help="The city, as the bank writes it (any case).")
+@bank_option("Only this bank's rates (repeatable) [default: every bank in the database].")
 @json_option("Exact values, every point at the best rates, as JSON.")
 @click.pass_obj
-def bank(config, code, city, as_json):
-    """Best bank buy and sell rates now in a city, where, and NBRB's official rate beside them."""
+def bank(config, code, city, banks, as_json):
+    """Best buy and sell rates now in a city across the banks, which bank and where, and NBRB's rate beside them."""
     from .errors import NoData
-    from .outputs import banks, hints
-    from .store import reader
+    from .outputs import banks as answers, hints
 
     if not Path(config.database.path).is_file():
         raise NoData(f"no database at {config.database.path}; run `ticker bank-fetch` first")
     conn = _reader(config)
     hints.banks(conn)
-    rates = reader.bank_rates(conn, code, city)
-    click.echo(banks.as_json(rates) if as_json else banks.table(rates), nl=False)
+    rates, elsewhere = answers.answer(conn, code, city, banks)
+    click.echo(answers.as_json(rates, elsewhere) if as_json else answers.table(rates, elsewhere), nl=False)
 
 
 @cli.command("bank-fetch")
+@bank_option("Poll this bank (repeatable) [default: every bank enabled in the config, else belarusbank].")
 @click.pass_obj
-def bank_fetch(config):
-    """Record Belarusbank's buy and sell rates now, once (`ticker run` polls on [belarusbank] schedule)."""
+@click.pass_context
+def bank_fetch(ctx, config, banks):
+    """Record the banks' buy and sell rates now, once each (`ticker run` polls each enabled bank on its schedule)."""
     from . import sources
-    from .sync import banks
+    from .sync import banks as bank_sync
 
-    done = banks.poll(config)
-    for line in done.refused:
-        click.echo(f"Warning: {printable(line)}", err=True)
-    click.echo(f"{sources.get(done.bank).short}: {done.points} points, {done.rates} rates stored: "
-               f"{done.changed} new or changed, {done.ended} no longer quoted")
-    if any(alert.side for alert in config.alerts):
+    from .errors import SourceError
+
+    failed, polled = [], 0
+    for bank in banks or configuration.polled_banks(config):
+        try:
+            done = bank_sync.poll(config, bank)
+        except SourceError as exc:  # one bank failing never keeps the others from being polled
+            failed.append(exc)
+            click.echo(f"Error: {exc}", err=True)
+            continue
+        for line in done.refused:
+            click.echo(f"Warning: {printable(line)}", err=True)
+        click.echo(f"{sources.get(done.bank).short}: {done.points} points, {done.rates} rates stored: "
+                   f"{done.changed} new or changed, {done.ended} no longer quoted")
+        polled += 1
+    if polled and any(alert.side for alert in config.alerts):
         _deliver(config)
+    if failed:
+        ctx.exit(failed[0].exit_code)
 
 
 @cli.command()

@@ -186,6 +186,19 @@ def _outputs(value):
     raise ValueError(f'expected "auto" or a list of {", ".join(map(repr, BANK_OUTPUTS))}, got {value!r}')
 
 
+def enabled_banks(config) -> tuple[str, ...]:
+    """The banks (source ids) whose section has enabled = true: those `ticker run` polls."""
+    from .sources import BANKS
+
+    return tuple(bank for bank in BANKS if getattr(config, bank).enabled)
+
+
+def polled_banks(config) -> tuple[str, ...]:
+    """The banks `ticker bank-fetch` polls by default: the enabled ones, or Belarusbank alone when
+    none is (what it polled before there were other banks)."""
+    return enabled_banks(config) or ("belarusbank",)
+
+
 def shows_banks(config, output: str) -> str | None:
     """The city whose best bank rates `output` ("page", "ticker", "charts") shows, or None when it shows none."""
     return config.banks.city if output in config.banks.outputs else None
@@ -271,7 +284,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "dabrabyt": _bank("Dabrabyt", "https://bankdabrabyt.by", cities=False),
     "banks": {
         "show": Key(AUTO, _outputs, 'where the best bank buy and sell rates show beside the official ones: "page",'
-                                     ' "ticker", "charts"; "auto": all three while [belarusbank] enabled, else none'),
+                                     ' "ticker", "charts"; "auto": all three while any bank\'s section is enabled, else none'),
         "city": Key("Минск", city_name, "the city whose best bank rates the page, ticker files, charts and alerts show"),
     },
     "serve": {
@@ -353,7 +366,7 @@ def load(file: Path | None = None, db: str | None = None, notify: bool = True) -
     # Bank rates beside the official ones only while they are polled, unless asked for: a one-off
     # `ticker bank-fetch` goes stale within hours, and the ticker files are embedded in other sites.
     show = config.banks.show
-    config.banks.outputs = (BANK_OUTPUTS if config.belarusbank.enabled else ()) if show == AUTO else show
+    config.banks.outputs = (BANK_OUTPUTS if enabled_banks(config) else ()) if show == AUTO else show
     config.alerts = ()
     if "alerts" in raw:
         from .alerts import rules

@@ -500,8 +500,8 @@ def test_a_bank_rule_fires_once_when_the_best_rate_crosses_and_a_failed_delivery
                    f"NBRB official rate on Tuesday 2026-03-17: {official['2026-03-17']} BYN")],
     }
     assert rows(config, "SELECT source, kind, rule, code, date, scale, rate_text, unit FROM alert_events ORDER BY id") == [
-        ("belarusbank", "above", "USD best buy in минск above 2.06", "USD", "2026-03-12", 1, "2.0650", "BYN"),
-        ("belarusbank", "below", "USD best sell in Минск below 2.07", "USD", "2026-03-17", 1, "2.0680", "BYN")]
+        ("banks", "above", "USD best buy in минск above 2.06", "USD", "2026-03-12", 1, "2.0650", "BYN"),
+        ("banks", "below", "USD best sell in Минск below 2.07", "USD", "2026-03-17", 1, "2.0680", "BYN")]
     with minsk("2026-03-17 12:30"):
         assert alerts.run(config) == []  # delivered once: a rerun sends nothing
 

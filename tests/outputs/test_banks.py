@@ -44,14 +44,14 @@ def test_the_best_usd_rates_in_minsk_where_and_the_official_rate():
     text = banks.table(usd)
     lines = text.splitlines()
     assert lines[0] == "USD in Минск: Belarusbank, as of 2026-03-17 12:00 Minsk time (BYN per 1 USD)"
-    assert lines[1].split() == ["side", "rate", "vs", "NBRB", "points", "where"]
+    assert lines[1].split() == ["side", "rate", "vs", "NBRB", "points", "bank", "where"]
     buy, sell = best_in(recorded_points(), "Минск", "USD_in"), best_in(recorded_points(), "Минск", "USD_out")
     assert (buy, sell, official.rate) == (Decimal("2.0550"), Decimal("2.0680"), Decimal("2.9463"))
     for side, value, key in (("buy", buy, "USD_in"), ("sell", sell, "USD_out")):
         points = at_best("Минск", key)
         [line] = [n for n, line in enumerate(lines) if line.startswith(f"{side} ")]
-        assert re.split(r" {2,}", lines[line])[:4] == [side, str(value), f"{pct(value, 1, official)} %",
-                                                       f"{len(points)} of {quoting('Минск', key)}"]
+        assert re.split(r" {2,}", lines[line])[:5] == [side, str(value), f"{pct(value, 1, official)} %",
+                                                       f"{len(points)} of {quoting('Минск', key)}", "Belarusbank"]
         # Every point at the best rate, by address: "address: label, hours", one a line.
         shown = [re.split(r" {2,}", text_line.strip())[-1] for text_line in lines[line:line + len(points)]]
         addresses = sorted((f"{p['street_type']} {p['street']} {p['home_number']}", p["filials_text"]) for p in points)

@@ -413,16 +413,18 @@ def test_bank_csv_has_each_days_last_best_rates_per_city_and_currency(bank_db):
     out, err = bank_rows(bank_db, "--city", "минск", "--currency", "USD", "--currency", "RUB")
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == list(export.BANK_FIELDS) == ["date", "city", "code", "scale", "buy", "sell", "buy_byn_per_unit",
-                                                   "sell_byn_per_unit"]
+                                                   "sell_byn_per_unit", "buy_bank", "sell_bank"]
     expected = []
     for day, at in BANK_DAYS.items():  # the last answer of each day with any
         for code, scale in (("RUB", 100), ("USD", 1)):
             buy, sell = (best_in(answers[at], "Минск", f"{code}_{side}") for side in ("in", "out"))
             expected.append([day, "Минск", code, str(scale), str(buy), str(sell), str((buy / scale).normalize())
-                             if scale != 1 else str(buy), str((sell / scale).normalize()) if scale != 1 else str(sell)])
+                             if scale != 1 else str(buy), str((sell / scale).normalize()) if scale != 1 else str(sell),
+                             "belarusbank", "belarusbank"])
     assert rows[1:] == expected and err == ""
-    assert expected[3] == ["2026-03-12", "Минск", "USD", "1", "2.0750", "2.0880", "2.0750", "2.0880"]
-    assert expected[0][4:] == ["3.2100", "3.2400", "0.0321", "0.0324"]  # RUB per 100, and per one rouble
+    assert expected[3] == ["2026-03-12", "Минск", "USD", "1", "2.0750", "2.0880", "2.0750", "2.0880", "belarusbank",
+                           "belarusbank"]
+    assert expected[0][4:8] == ["3.2100", "3.2400", "0.0321", "0.0324"]  # RUB per 100, and per one rouble
 
 
 def test_bank_json_covers_every_city_and_currency_quoted(bank_db):
@@ -444,7 +446,8 @@ def test_bank_json_covers_every_city_and_currency_quoted(bank_db):
             record[k] is None or re.fullmatch(DECIMAL, record[k]) for k in ("buy", "sell", "buy_byn_per_unit"))
     brest = [r for r in records if (r["city"], r["code"], r["date"]) == ("Брест", "EUR", "2026-03-17")]
     assert brest == [{"date": "2026-03-17", "city": "Брест", "code": "EUR", "scale": 1, "buy": "2.2300",
-                      "sell": "2.2620", "buy_byn_per_unit": "2.2300", "sell_byn_per_unit": "2.2620"}]
+                      "sell": "2.2620", "buy_byn_per_unit": "2.2300", "sell_byn_per_unit": "2.2620",
+                      "buy_bank": "belarusbank", "sell_bank": "belarusbank"}]
 
 
 @pytest.mark.parametrize("args, code, message", [

@@ -128,7 +128,8 @@ def test_bank_rates_beside_each_item_in_its_units():
     entry = line.as_json(items, DAY, 2, banks=banks)["currencies"][1]
     assert entry["bank"] == {"city": "Минск", "as_of": "2026-03-17T09:00:00Z", "scale": 1,
                              "buy": str(best_in(points, "Минск", "USD_in")),
-                             "sell": str(best_in(points, "Минск", "USD_out"))}
+                             "sell": str(best_in(points, "Минск", "USD_out")), "buy_banks": ["belarusbank"],
+                             "sell_banks": ["belarusbank"]}
 
 
 def test_a_bank_rate_in_another_scale_is_shown_in_the_official_ones():

@@ -147,7 +147,8 @@ def test_line_shows_the_best_minsk_buy_and_sell_as_the_days_last_answer_had_them
         buy, sell = best[entry["code"]]
         # Belarusbank quotes RUB per 100, as NBRB does: the same units as the official rate.
         assert entry["bank"] == {"city": "Минск", "as_of": "2026-03-17T09:00:00Z", "scale": entry["scale"],
-                                 "buy": str(buy), "sell": str(sell)}
+                                 "buy": str(buy), "sell": str(sell), "buy_banks": ["belarusbank"],
+                                 "sell_banks": ["belarusbank"]}
     official = {e["code"]: Decimal(e["rate"]) for e in data["currencies"]}
     expected = " · ".join(f"{code} {half_up(official[code])} BYN {mark} ({half_up(best[code][0])}/"
                           f"{half_up(best[code][1])})" for code, mark in (("RUB", "▼"), ("USD", "▲"), ("EUR", "▲")))

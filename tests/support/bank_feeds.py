@@ -14,6 +14,8 @@ from decimal import Decimal
 from functools import lru_cache
 from xml.sax.saxutils import quoteattr
 
+from ticker.sources import BANKS
+
 from .nbrb_data import shared_dir
 from .nbrb_server import JSON, FakeNBRB
 
@@ -317,3 +319,43 @@ def section(server: FakeBank, **keys) -> dict[str, str]:
     """The bank's config section pointing at the local server, enabled, with fast retries."""
     return {"enabled": "true", "base_url": f'"{server.url}"', "timeout": "2", "retries": "1", "backoff": "0.02",
             **keys}
+
+
+# -- the five banks together ------------------------------------------------------------------------
+
+def five_banks(folder, nbrb_url: str, belarusbank: FakeNBRB, feeds: dict[str, FakeBank], enabled=BANKS, **extra):
+    """A config.toml for NBRB's fake, Belarusbank's (support.banks) and the four `feeds`, each bank's
+    section enabled when in `enabled`, every currency tracked; `extra` as write_config's."""
+    from . import write_config
+    from .banks import bank_section
+
+    sections = {"belarusbank": bank_section(belarusbank), **{b: section(s) for b, s in feeds.items()}}
+    for name, keys in sections.items():
+        keys["enabled"] = "true" if name in enabled else "false"
+    return write_config(folder, nbrb_url, track={"currencies": '["*"]'}, **sections, **extra)
+
+
+def city_quotes(code: str = "USD", city: str = "Минск", mtbank: dict | None = None) -> dict[tuple[str, str, str], Decimal]:
+    """The cash rates of `code` against BYN that the fakes' bodies quote at the points of `city`:
+    (bank, point id, side) -> rate. Only Belarusbank's recording and MTBank's feed name cities."""
+    from .banks import recorded_points
+
+    quotes = {("belarusbank", str(p["filial_id"]), side): Decimal(p[key]) for p in recorded_points()
+              if p["name"] == city for side, key in (("buy", f"{code}_in"), ("sell", f"{code}_out")) if Decimal(p[key])}
+    data = mtbank_data() if mtbank is None else mtbank
+    here = {d["id"] for d in data["departments"] if d["city"] == city}
+    quotes.update({("mtbank", point, side): Decimal(text) for point, code_, against, side, text, channel
+                   in mtbank_quotes(data) if point in here and (code_, against, channel) == (code, "BYN", "cash")})
+    return quotes
+
+
+def best_of(quotes: dict, side: str) -> tuple[Decimal, list[tuple[str, str]]]:
+    """The best rate of `side` (the highest buy, the lowest sell) and the (bank, point) pairs offering it."""
+    values = [v for (_, _, s), v in quotes.items() if s == side]
+    top = max(values) if side == "buy" else min(values)
+    return top, sorted((b, p) for (b, p, s), v in quotes.items() if s == side and v == top)
+
+
+def started_feeds() -> dict[str, FakeBank]:
+    """The four fakes built from FACTS, started (stop each): source id -> server."""
+    return {bank: feed_server(bank).start() for bank in BANKS if bank != "belarusbank"}

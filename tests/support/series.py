@@ -126,4 +126,5 @@ def bank_rates(code: str, city: str, as_of: str, official: Rate | None, points: 
         return BankBest(side, Decimal(text), Belarusbank.scales.get(code, 1), official is not None, at_best,
                         len(quoting))
 
-    return BankRates(code, city, as_of, best("buy", f"{code}_in"), best("sell", f"{code}_out"), official)
+    return BankRates(code, city, as_of, best("buy", f"{code}_in"), best("sell", f"{code}_out"), official,
+                     ("belarusbank",))

@@ -6,9 +6,10 @@
   floods anyone, and a day published ahead fires the day it is stored ("USD will be ...").
 - `published` fires once for each run of days published together (Thursday's session publishes
   Friday to Sunday): the header line of the first new day and each currency's change.
-- A bank rule (`bank = "sell"`, say) watches the best rate of that side in a city: it fires when
-  the best rate of an answer seen today crosses the level, against the answer before, at most once
-  a day, on the bank's exact per-unit values.
+- A bank rule (`bank = "sell"`, say) watches the best rate of that side in a city across the banks
+  (the message names the bank and the point offering it): it fires when the best rate after an
+  answer seen today crosses the level, against the best before it, at most once a day, on the banks'
+  exact per-unit values.
 - Rates are compared as exact decimals from `rate_text`, in BYN per 1 unit; never as REAL.
 
 Reading only: `delivery` records what fires and delivers it.
@@ -21,6 +22,7 @@ from datetime import date, timedelta
 from .. import days
 from ..model import Rate, round_half_up
 from ..outputs import hints, line
+from ..outputs.banks import place
 from ..store import alerts as stored
 from ..store import reader
 from .rules import Alert
@@ -87,7 +89,9 @@ def _bank_event(conn, rule: Alert, seen: str, text: str, scale: int, today: date
              f" {rule.kind} {rule.level} BYN{per}"]
     first = best.points[0]
     more = f" and {len(best.points) - 1} more" if len(best.points) > 1 else ""
-    lines.append(f"Best of {best.quoting} points: {first.address}: {first.label}, {first.hours}{more}")
+    # Whose point it is, when the city's points are of several banks.
+    whose = f"{sources.get(first.bank).short}, " if len(rates.banks) > 1 else ""
+    lines.append(f"Best of {best.quoting} points: {whose}{place(first)}{more}")
     if rates.official:
         o = rates.official
         per_scale = "" if o.scale == 1 else f" per {o.scale}"

@@ -16,6 +16,11 @@ from ..config import Key, city_name
 from ..errors import ConfigError
 from ..model import code
 
+# The source of a rule on a city's best bank rate: the best across every bank with points there. (Until
+# there were several banks it was "belarusbank"; alert_events rows written then keep it.)
+BANKS = "banks"
+
+
 @dataclass(frozen=True)
 class Alert:
     """One condition of one [[alerts]] table, and whom to tell when it fires.
@@ -26,7 +31,7 @@ class Alert:
 
     number: int  # the table's place in the file, from 1: [[alerts]] #number
     kind: str  # above, below, move or published
-    source: str  # where the watched rate comes from: "nbrb", the official rates, or a bank ("belarusbank")
+    source: str  # where the watched rate comes from: "nbrb", the official rates, or BANKS, a city's best of every bank
     code: str | None  # the currency; None for published
     level: Decimal | None  # BYN per 1 unit (above, below), or percent (move)
     notify: tuple[str, ...]  # Apprise URLs: secrets inside, never logged whole
@@ -162,7 +167,8 @@ def _rule(values: dict, number: int, where: str, config) -> list[Alert]:
 
 
 def _bank_rule(values: dict, levels: list[str], number: int, where: str, config) -> list[Alert]:
-    """A rule on a city's best bank rate: "USD best sell in Минск below 2.90", crossing levels only.
+    """A rule on a city's best bank rate across the banks: "USD best sell in Минск below 2.90", crossing
+    levels only.
 
     Bank rates are not tracked currencies: whatever the bank quotes is recorded.
     """
@@ -170,7 +176,7 @@ def _bank_rule(values: dict, levels: list[str], number: int, where: str, config)
         raise ConfigError(f"{where} move_percent: a bank rule takes above or below (move_percent watches the"
                           " official rate from one day to the next)")
     city = values.get("city", config.banks.city)
-    return [Alert(number, LEVELS_OF[key], "belarusbank", values["currency"], values[key], values["notify"],
+    return [Alert(number, LEVELS_OF[key], BANKS, values["currency"], values[key], values["notify"],
                   values["bank"], city) for key in levels]
 
 

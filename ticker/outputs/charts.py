@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
+from .. import sources
 from ..errors import NoData
 from ..store import reader
 from . import hints
@@ -130,8 +131,9 @@ def trend(s: reader.Series) -> Figure:
 
 def band(s: reader.Series, bank: reader.BankDays) -> Figure:
     """The official rate over the window with the city's best bank buy and sell as a band around
-    it: each day's as its last answer had them, in the official rate's units; a day without bank
-    rates is a gap in the band, never bridged."""
+    it: each day's best across the banks as their last answers of the day had them, in the official
+    rate's units; a day without bank rates is a gap in the band, never bridged. The footer names the
+    banks whose rates are drawn."""
     x, y = _days(s.days), np.asarray(s.values, dtype=float)
     # In the official rate's units, exactly (scales are powers of ten); floats only to draw.
     exact = {side: [None if v is None else v * s.scale / bank.scale for v in values]
@@ -154,7 +156,7 @@ def band(s: reader.Series, bank: reader.BankDays) -> Figure:
         last = int(seen[-1])
         note += f" · bank {_number(exact['buy'][last])}–{_number(exact['sell'][last])}"
     _frame(fig, ax, x, f"{s.code} in BYN · {len(x)} days · {bank.city}", note, s.days[stored[-1]],
-           "Sources: NBRB, Belarusbank (each day's last rates)")
+           f"Sources: NBRB, {', '.join(sources.get(b).short for b in bank.banks)} (each day's last rates)")
     ax.margins(y=0.14)
     return fig
 

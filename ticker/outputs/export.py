@@ -124,7 +124,8 @@ FORMATS = {"csv": _csv, "spreadsheet": _spreadsheet, "json": _json, "ndjson": _n
 
 # -- bank rates (`ticker export --bank`) ----------------------------------------------------------
 
-BANK_FIELDS = ("date", "city", "code", "scale", "buy", "sell", "buy_byn_per_unit", "sell_byn_per_unit")
+BANK_FIELDS = ("date", "city", "code", "scale", "buy", "sell", "buy_byn_per_unit", "sell_byn_per_unit", "buy_bank",
+               "sell_bank")
 BANK_FORMATS = ("csv", "spreadsheet", "json", "ndjson")  # ledgers take one price a day: the official rate
 
 
@@ -132,7 +133,9 @@ def export_bank(conn, out, format: str = "csv", cities=(), codes=(), since=None,
     """Write the best bank buy and sell rates of each city (all when `cities` is empty), currency
     and day, as the day's last answer had them, to the text stream `out`: rows of BANK_FIELDS,
     ordered by city, day and currency, `buy` and `sell` as published per `scale` units (empty for
-    a side no point of the city quoted), and each per ONE unit, exact."""
+    a side no point of the city quoted), and each per ONE unit, exact; `buy_bank` and `sell_bank` the
+    source ids of the banks offering each best rate (comma-separated when several do), the best across
+    every bank's points in the city."""
     writer = {"csv": _csv, "spreadsheet": _bank_spreadsheet, "json": _json, "ndjson": _ndjson}[format]
     # The cities are checked before the first byte is written: an unknown one is one line, no file.
     if cities:
@@ -156,7 +159,8 @@ def _bank_records(conn, cities, codes, since, until):
                 if (codes and code not in codes) or (buy is None and sell is None):
                     continue
                 yield (day.isoformat(), city, code, series.scale, _text(buy), _text(sell),
-                       _per_unit(buy, series.scale), _per_unit(sell, series.scale))
+                       _per_unit(buy, series.scale), _per_unit(sell, series.scale),
+                       ",".join(series.buy_banks[n]) or None, ",".join(series.sell_banks[n]) or None)
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -173,7 +177,7 @@ def _per_unit(value: Decimal | None, scale: int) -> str | None:
 def _bank_spreadsheet(records, out, fields):
     writer = spreadsheet(out)
     writer.writerow(fields)
-    writer.writerows(record[:4] + tuple(decimal_comma(v) for v in record[4:]) for record in records)
+    writer.writerows(record[:4] + tuple(decimal_comma(v) for v in record[4:8]) + record[8:] for record in records)
 
 
 def nothing_bank(conn, cities=(), codes=(), since=None, until=None) -> str | None:

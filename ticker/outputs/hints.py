@@ -32,7 +32,9 @@ def known(conn: sqlite3.Connection, codes) -> None:
 def banks(conn: sqlite3.Connection) -> None:
     """NoData when the database holds no bank answer at all."""
     if not reader.has_banks(conn):
-        raise NoData("no bank rates in the database; run `ticker bank-fetch`, or enable [belarusbank] for `ticker run`")
+        sections = ", ".join(f"[{bank}]" for bank in sources.BANKS)
+        raise NoData(f"no bank rates in the database; run `ticker bank-fetch`, or enable a bank's section"
+                     f" ({sections}) for `ticker run`")
 
 
 def _published() -> str:

@@ -93,7 +93,8 @@ def as_json(line: list[Item], day: date, precision: int = 2, upcoming: list[tupl
             banks: dict[str, BankRates] | None = None) -> dict:
     """Exact values as decimal strings, so no reader meets a binary float. `upcoming`: the days
     already published after `day`, each with its line (see `ahead`). With `banks` (the city's best
-    bank rates, see `reader.bank_on_day`), each currency of `day` has `bank`: null when none."""
+    bank rates across the banks, see `reader.bank_on_day`), each currency of `day` has `bank`: null when
+    none, else the best buy and sell and the banks offering each (`buy_banks`, `sell_banks`)."""
     currencies = [_currency(item) for item in line]
     if banks is not None:
         for entry, item in zip(currencies, line):
@@ -110,9 +111,11 @@ def as_json(line: list[Item], day: date, precision: int = 2, upcoming: list[tupl
 def _bank(rates: BankRates | None, quote: Rate) -> dict | None:
     if rates is None or quote.unit != "BYN":
         return None
+    sides = (("buy", rates.buy), ("sell", rates.sell))
     return {"city": rates.city, "as_of": rates.as_of, "scale": quote.scale,
-            **{side: best and str(in_scale(best, quote.scale)) for side, best in (("buy", rates.buy),
-                                                                                    ("sell", rates.sell))}}
+            **{side: best and str(in_scale(best, quote.scale)) for side, best in sides},
+            # The source ids of the banks offering each best rate ([] for a side none quotes).
+            **{f"{side}_banks": sorted({p.bank for p in best.points}) if best else [] for side, best in sides}}
 
 
 def _currency(item: Item) -> dict:

@@ -14,8 +14,9 @@ from datetime import date
 from functools import cache
 from typing import Callable
 
+from .. import sources
 from ..days import minsk, parse_stamp
-from ..store.reader import BankRates
+from ..store.reader import BankBest, BankRates
 from . import table as tables
 from .line import MARKS, Item, in_scale, item_text
 
@@ -63,18 +64,39 @@ class Banks:
     line: bool
 
 
+def _offering(best: BankBest) -> str:
+    """The banks offering a best rate, by their short names."""
+    return ", ".join(sorted({sources.get(p.bank).short for p in best.points}))
+
+
+def _best_banks(banks: Banks) -> set[str]:
+    return {_offering(best) for r in banks.rates.values() for best in (r.buy, r.sell) if best}
+
+
 def _bank_columns(banks: Banks) -> list[Column]:
     """Buy and Sell beside each official rate, in its units: the bank buys the currency from you at the one
-    and sells it to you at the other."""
+    and sells it to you at the other; under each, the bank offering it, unless one bank offers them all
+    (the note names it)."""
+    named = len(_best_banks(banks)) > 1
+
+    def best_of(r: tables.Row, side: str) -> BankBest | None:
+        rates = banks.rates.get(r.current.code)
+        best = rates and getattr(rates, side)
+        return best if best and r.current.unit == "BYN" else None
 
     def cell(side: str):
         def show(r: tables.Row) -> str:
-            rates = banks.rates.get(r.current.code)
-            best = rates and getattr(rates, side)
-            return str(in_scale(best, r.current.scale)) if best and r.current.unit == "BYN" else ""
+            best = best_of(r, side)
+            return str(in_scale(best, r.current.scale)) if best else ""
         return show
 
-    return [Column("Buy", cell("buy"), "num bank"), Column("Sell", cell("sell"), "num bank")]
+    def bank(side: str):
+        def show(r: tables.Row) -> str:
+            best = best_of(r, side)
+            return _offering(best) if best and named else ""
+        return show
+
+    return [Column("Buy", cell("buy"), "num bank", bank("buy")), Column("Sell", cell("sell"), "num bank", bank("sell"))]
 
 
 def _bank_note(banks: Banks, day: date) -> str:
@@ -82,8 +104,15 @@ def _bank_note(banks: Banks, day: date) -> str:
         return f"No bank rates were seen in {banks.city} on {day}."
     as_of = max(r.as_of for r in banks.rates.values())
     shown = parse_stamp(as_of).astimezone(minsk()).strftime("%H:%M")
-    return (f"Buy and Sell: the best Belarusbank rates in {banks.city} as of {shown} Minsk time, in the"
-            " same units: the bank buys the currency from you at the one and sells it to you at the other.")
+    offering = _best_banks(banks)
+    quoting = sorted({sources.get(bank).short for r in banks.rates.values() for bank in r.banks})
+    if len(quoting) == 1:
+        best = f"the best {quoting[0]} rates in {banks.city}"
+    else:
+        whose = f"all {next(iter(offering))}'s" if len(offering) == 1 else "each with the bank offering it under it"
+        best = f"the best rates in {banks.city} across {', '.join(quoting)}, {whose},"
+    return (f"Buy and Sell: {best} as of {shown} Minsk time, in the same units: the bank buys the currency from"
+            " you at the one and sells it to you at the other.")
 
 
 @cache
@@ -122,8 +151,8 @@ def _item(item: Item, precision: int, bank: BankRates | None = None) -> dict:
     q = item.current
     title = f"{q.rate} {q.unit} per {q.scale} {q.code}"
     if bank:
-        title += "; best bank " + ", ".join(f"{side} {best.rate} per {best.scale}" for side, best in (
-            ("buy", bank.buy), ("sell", bank.sell)) if best) + f" in {bank.city}"
+        title += "; best bank " + ", ".join(f"{side} {best.rate} per {best.scale} ({_offering(best)})" for side, best
+                                            in (("buy", bank.buy), ("sell", bank.sell)) if best) + f" in {bank.city}"
     return {"direction": item.direction, "title": title, "text": item_text(item, precision, bank).replace(" ", NBSP)}
 
 

@@ -355,6 +355,7 @@ class BankRates:
     buy: BankBest | None
     sell: BankBest | None
     official: Rate | None  # NBRB's rate in force on the Minsk day of `as_of`, when stored
+    banks: tuple[str, ...] = ()  # source ids of the banks whose points there quote it, in order
 
     def vs_official(self, best: BankBest | None) -> Decimal | None:
         """How far `best` is from the official rate, in percent (exact); None without both."""
@@ -437,12 +438,15 @@ def bank_rates(conn: sqlite3.Connection, code: str, city: str, at: str | None = 
     city = bank_city(conn, city)
     found = bank_rates_of(conn, [code], city, at, banks)
     if code not in found:
+        which, kept = _banks(banks)
         quoted = ", ".join(c for (c,) in conn.execute(
             "SELECT DISTINCT v.code FROM bank_points AS p JOIN bank_point_sets AS ps INDEXED BY bank_point_sets_open"
             " ON ps.point = p.id AND ps.last_poll IS NULL JOIN bank_set_values AS m ON m.rate_set = ps.rate_set"
-            " JOIN bank_values AS v ON v.id = m.value WHERE p.city = ? AND v.against = 'BYN' ORDER BY v.code", [city]))
+            " JOIN bank_values AS v ON v.id = m.value WHERE p.city = :city AND v.against = 'BYN'" + which
+            + " ORDER BY v.code", {"city": city, **kept}))
+        of = f" of {', '.join(banks)}" if banks else ""
         when = f" at {at}" if at else ""
-        raise NoData(f"no bank rates for {code} in {city}{when} (quoted there now: {quoted or 'nothing'})")
+        raise NoData(f"no bank rates{of} for {code} in {city}{when} (quoted there now: {quoted or 'nothing'})")
     return found[code]
 
 
@@ -456,7 +460,24 @@ def bank_rates_of(conn: sqlite3.Connection, codes, city: str, at: str | None = N
     for code, code_rows in by_code.items():
         as_of = max(row["as_of"] for row in code_rows)
         sides = {side: _best(conn, side, [row for row in code_rows if row["side"] == side]) for side in ("buy", "sell")}
-        found[code] = BankRates(code, city, as_of, sides["buy"], sides["sell"], find(conn, code, minsk_day(as_of)))
+        found[code] = BankRates(code, city, as_of, sides["buy"], sides["sell"], find(conn, code, minsk_day(as_of)),
+                                tuple(sorted({row["bank"] for row in code_rows})))
+    return found
+
+
+def bank_elsewhere(conn: sqlite3.Connection, code: str, banks=()) -> list[BankRates]:
+    """Each bank's best buy and sell rates of `code` against BYN now at its points in no city, by
+    bank (city ""): the branches of a feed that names no city (Belgazprombank's, Dabrabyt's) and a
+    bank's rates for the whole bank (Alfa-Bank's, at the point model.BANK_WIDE). No city's answer
+    counts them: nothing says where they hold. [] when there are none (of `banks`, when given)."""
+    rows = _bank_rows(conn, "", [code], None, banks)
+    found = []
+    for bank in sorted({row["bank"] for row in rows}):
+        of_bank = [row for row in rows if row["bank"] == bank]
+        sides = {side: _best(conn, side, [row for row in of_bank if row["side"] == side]) for side in ("buy", "sell")}
+        as_of = max(row["as_of"] for row in of_bank)
+        found.append(BankRates(code, "", as_of, sides["buy"], sides["sell"], find(conn, code, minsk_day(as_of)),
+                               (bank,)))
     return found
 
 
@@ -515,6 +536,14 @@ class BankDays:
     days: list[date]
     buy: list[Decimal | None]
     sell: list[Decimal | None]
+    # Source ids of the banks offering each day's best (several at one rate), () on a day without it.
+    buy_banks: list[tuple[str, ...]] = ()
+    sell_banks: list[tuple[str, ...]] = ()
+
+    @property
+    def banks(self) -> tuple[str, ...]:
+        """Every bank whose rate is a best of some day in the window, in order."""
+        return tuple(sorted({bank for day in (*self.buy_banks, *self.sell_banks) for bank in day}))
 
 
 # The best rate of each currency and side among the values a city's points quoted in the answer
@@ -522,16 +551,16 @@ class BankDays:
 # finds the row of bank_point_sets in force then, and points quoting one set (most of a city) read
 # its values once.
 BANK_BUCKETS = """WITH buckets (bank, bucket, poll) AS ({buckets}),
-quoted AS (SELECT DISTINCT b.bucket, ps.rate_set FROM buckets AS b
+quoted AS (SELECT DISTINCT b.bucket, b.bank, ps.rate_set FROM buckets AS b
            CROSS JOIN bank_points AS p ON p.bank = b.bank AND p.city = :city
            JOIN bank_point_sets AS ps ON ps.point = p.id AND ps.first_poll = (
                SELECT max(first_poll) FROM bank_point_sets WHERE point = p.id AND first_poll <= b.poll)
            WHERE ps.rate_set IS NOT NULL AND coalesce(ps.last_poll, b.poll) >= b.poll)
-SELECT q.bucket, v.code, v.side, v.scale, v.rate_text, v.per_unit_e16,
+SELECT q.bucket, q.bank, v.code, v.side, v.scale, v.rate_text, v.per_unit_e16,
        max(CASE v.side WHEN 'buy' THEN v.per_unit_e16 ELSE -v.per_unit_e16 END)
 FROM quoted AS q JOIN bank_set_values AS m ON m.rate_set = q.rate_set
 JOIN bank_values AS v ON v.id = m.value AND v.against = 'BYN' AND """ + COUNTED + """{codes}
-GROUP BY q.bucket, v.code, v.side ORDER BY q.bucket"""
+GROUP BY q.bucket, q.bank, v.code, v.side ORDER BY q.bucket"""
 DAY_BUCKETS = (f"SELECT bank, {sql_minsk_day('finished_at')}, max(id) FROM bank_polls"
                " WHERE status = 'ok' AND finished_at >= :since AND finished_at < :until GROUP BY bank, 2")
 # Each answer from `since` on, and each bank's last one before it (what the city quoted then).
@@ -540,14 +569,27 @@ ANSWERS = ("FROM bank_polls AS a WHERE status = 'ok' AND id >= coalesce((SELECT 
 ANSWER_BUCKETS = "SELECT bank, id, id " + ANSWERS
 
 
-def _buckets(conn: sqlite3.Connection, buckets: str, city: str, window: dict, code: str | None = None):
-    """{(bucket, code, side): (per_unit_e16, rate_text, scale)}: the best of each side, of every bank in the city."""
-    best = {}
+class Bucketed(NamedTuple):
+    """The best rate of one side in a bucket: BYN per one unit x 10^16, as published, and the banks offering it."""
+
+    per_unit: int
+    text: str
+    scale: int
+    banks: tuple[str, ...]
+
+
+def _buckets(conn: sqlite3.Connection, buckets: str, city: str, window: dict, code: str | None = None
+             ) -> dict[tuple, Bucketed]:
+    """{(bucket, code, side): Bucketed}: the best of each side, of every bank in the city."""
+    best: dict[tuple, Bucketed] = {}
     query = BANK_BUCKETS.format(buckets=buckets, codes=" AND v.code = :code" if code else "")
-    for bucket, code_, side, scale, text, per_unit, _ in conn.execute(query, {**window, "city": city, "code": code}):
+    for bucket, bank, code_, side, scale, text, per_unit, _ in conn.execute(
+            query, {**window, "city": city, "code": code}):
         kept = best.get((bucket, code_, side))
-        if kept is None or (per_unit > kept[0] if side == "buy" else per_unit < kept[0]):
-            best[bucket, code_, side] = (per_unit, text, scale)
+        if kept is None or (per_unit > kept.per_unit if side == "buy" else per_unit < kept.per_unit):
+            best[bucket, code_, side] = Bucketed(per_unit, text, scale, (bank,))
+        elif per_unit == kept.per_unit and bank not in kept.banks:
+            best[bucket, code_, side] = kept._replace(banks=tuple(sorted((*kept.banks, bank))))
     return best
 
 
@@ -581,13 +623,17 @@ def bank_days(conn: sqlite3.Connection, city: str, first: date, last: date, code
             rate = best.get((day.isoformat(), code_, side))
             if rate is None:
                 return None
-            per_unit, text, its_scale = rate
-            if its_scale == scale:
-                return Decimal(text)
-            return (Decimal(per_unit) * scale / E16).normalize()  # exact: scales are powers of ten
+            if rate.scale == scale:
+                return Decimal(rate.text)
+            return (Decimal(rate.per_unit) * scale / E16).normalize()  # exact: scales are powers of ten
+
+        def banks(day: date, side: str) -> tuple[str, ...]:
+            rate = best.get((day.isoformat(), code_, side))
+            return rate.banks if rate else ()
 
         found[code_] = BankDays(code_, city, scale, days_, [per_scale(d, "buy") for d in days_],
-                                [per_scale(d, "sell") for d in days_])
+                                [per_scale(d, "sell") for d in days_], [banks(d, "buy") for d in days_],
+                                [banks(d, "sell") for d in days_])
     return found
 
 
@@ -605,15 +651,15 @@ def bank_answers(conn: sqlite3.Connection, code: str, city: str, side: str,
     polls = sorted(poll for (poll,) in conn.execute("SELECT id " + ANSWERS, {"since": since}))
     seen = {poll: (bank, at) for poll, bank, at in conn.execute(
         f"SELECT id, bank, finished_at FROM bank_polls WHERE id IN ({', '.join(map(str, polls))})")}
-    latest: dict[str, tuple] = {}  # bank -> its latest answer's best (per_unit, text, scale), if it quotes one
+    latest: dict[str, Bucketed] = {}  # bank -> its latest answer's best, if it quotes one
     found = []
     for poll in polls:
         bank, at = seen[poll]
         latest[bank] = best.get((poll, code, side))
         offered = [value for value in latest.values() if value is not None]
         if offered:
-            per_unit, text, scale = (max if side == "buy" else min)(offered)
-            found.append((at, Decimal(per_unit) / E16, text, scale))
+            top = (max if side == "buy" else min)(offered, key=lambda value: value.per_unit)
+            found.append((at, Decimal(top.per_unit) / E16, top.text, top.scale))
     return found
 
 
