@@ -108,9 +108,10 @@ def test_alfabank_polls_its_bank_wide_point_into_the_store(polled):
     assert {(c, a, s, r, scale) for _, c, a, s, r, scale, _ in stored} == quoted
     assert ("RUB", "BYN", "buy", "3.450000", 100) in quoted  # quantity 100 kept as the scale
     db.row_factory = sqlite3.Row
-    [wide] = reader.bank_wide(db, "USD")
+    [wide] = reader.bank_elsewhere(db, "USD")  # counted in no city: shown apart
     usd = {s: Decimal(r) for c, a, s, r, _ in quoted if (c, a) == ("USD", "BYN")}
-    assert (wide.bank, wide.buy, wide.sell) == ("alfabank", usd["buy"], usd["sell"])
+    assert (wide.banks, wide.buy.rate, wide.sell.rate) == (("alfabank",), usd["buy"], usd["sell"])
+    assert [p.point_id for p in wide.buy.points] == [BANK_WIDE]
 
 
 def test_dabrabyt_polls_into_the_store(polled):

@@ -694,31 +694,3 @@ def bank_last_poll(conn: sqlite3.Connection, bank: str | None = None) -> dict | 
                        " WHERE status = 'ok' AND (:bank IS NULL OR bank = :bank) ORDER BY id DESC LIMIT 1",
                        {"bank": bank}).fetchone()
     return dict(row) if row else None
-
-
-@dataclass(frozen=True)
-class BankWide:
-    """A bank's rates for the whole bank (Alfa-Bank's feed names no branch): BYN per `scale` units."""
-
-    bank: str
-    buy: Decimal | None
-    sell: Decimal | None
-    scale: int
-    as_of: str  # UTC stamp of the answer
-
-
-def bank_wide(conn: sqlite3.Connection, code: str, banks=()) -> list[BankWide]:
-    """Each bank's rates of `code` against BYN that hold for the whole bank, now (typical tier,
-    not non-cash), by bank; [] when none. A city's answers never count them as a point of it."""
-    from ..model import BANK_WIDE
-
-    which, kept = _banks(banks)
-    found: dict[str, dict] = {}
-    for bank, side, text, scale, as_of in conn.execute(
-            "SELECT p.bank, v.side, v.rate_text, v.scale, p.last_seen FROM bank_points AS p"
-            " JOIN bank_point_sets AS ps INDEXED BY bank_point_sets_open ON ps.point = p.id AND ps.last_poll IS NULL"
-            " JOIN bank_set_values AS m ON m.rate_set = ps.rate_set JOIN bank_values AS v ON v.id = m.value"
-            f" WHERE p.point_id = :wide AND v.code = :code AND v.against = 'BYN' AND {COUNTED}{which} ORDER BY p.bank",
-            {"wide": BANK_WIDE, "code": code, **kept}):
-        found.setdefault(bank, {"scale": scale, "as_of": as_of})[side] = Decimal(text)
-    return [BankWide(bank, got.get("buy"), got.get("sell"), got["scale"], got["as_of"]) for bank, got in found.items()]
