@@ -12,8 +12,7 @@ from pathlib import Path
 
 from common import FLOOR_COMMAND, backfilled, cold_row, interleaved_medians, ratio_row
 
-from ticker import days
-from ticker import files
+from ticker import days, files
 from ticker.outputs import export
 from ticker.store import reader as query
 

@@ -9,7 +9,15 @@ import time
 from datetime import date
 from pathlib import Path
 
-from common import FLOOR_COMMAND, ROOT, Row, budget_row, cold_row, interleaved_medians, ratio_row
+from common import (
+    FLOOR_COMMAND,
+    ROOT,
+    Row,
+    budget_row,
+    cold_row,
+    interleaved_medians,
+    ratio_row,
+)
 
 from ticker import config as configuration
 from ticker import days
