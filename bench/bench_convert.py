@@ -1,4 +1,4 @@
-"""Conversions and exports: cold `ticker convert` against bare Python and the currencyconverter
+"""Conversions and exports: cold `ticker convert` against the click floor and the currencyconverter
 package, and the full-history CSV export against a bare sqlite3 + csv dump of the same query."""
 
 import csv
@@ -10,14 +10,14 @@ import time
 from datetime import date
 from pathlib import Path
 
-from common import backfilled, interleaved_medians, ratio_row
+from common import FLOOR_COMMAND, backfilled, cold_row, interleaved_medians, ratio_row
 
-from ticker import days
-from ticker import files
+from ticker import days, files
 from ticker.outputs import export
 from ticker.store import reader as query
 
 SINCE = date(2016, 7, 1)
+COLD_RUNS = 21
 
 
 def _database(folder: Path) -> tuple[Path, date]:
@@ -63,16 +63,15 @@ def run():
         rows = sqlite3.connect(db).execute("SELECT count(*) FROM rates").fetchone()[0]
         ticker = str(Path(sys.executable).with_name("ticker"))
         cold = interleaved_medians({
-            "baseline": [sys.executable, "-c", "import sqlite3"],
+            "floor": FLOOR_COMMAND,
             "convert": [ticker, "--db", str(db), "convert", "100", "USD", "EUR", "--date", until.isoformat()],
             "currencyconverter": [sys.executable, "-c", "from currency_converter import CurrencyConverter; "
                                   "print(CurrencyConverter().convert(100, 'USD', 'EUR'))"],
-        }, runs=21, cwd=folder)
+        }, runs=COLD_RUNS, cwd=folder)
         dumps = _export_seconds(db, folder)
     ms = {name: seconds * 1000 for name, seconds in cold.items()}
     return [
-        ratio_row("cold `ticker convert` (median of 21)", ms["convert"], "python -c 'import sqlite3'",
-                  ms["baseline"], "ms", at_most=2),
+        cold_row("ticker convert", ms["convert"], ms["floor"], COLD_RUNS),
         ratio_row("cold `ticker convert` vs currencyconverter", ms["convert"], "cold CurrencyConverter() + 1",
                   ms["currencyconverter"], "ms", at_most=1),
         ratio_row(f"export CSV, full history ({rows} rows)", rows / dumps["ours"], "bare sqlite3 + csv dump",

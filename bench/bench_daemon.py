@@ -21,6 +21,7 @@ from support.nbrb_data import synthetic_server
 
 RUNS = 10_000
 LIMIT_MB = 60
+STARTS = 5  # real daemons started, for the budget's spread
 
 
 def rss_mb(pid="self") -> float:
@@ -151,7 +152,7 @@ def run() -> list[common.Row]:
     with tempfile.TemporaryDirectory(dir=shm) as tmp, \
             synthetic_server(codes=30, since=since.isoformat(), until=today.isoformat()) as pinned:
         tmp = Path(tmp)
-        for name in ("real", "drive", "poll"):
+        for name in ("drive", "poll"):
             (tmp / name).mkdir()
         per_poll = requests_per_idle_poll(tmp / "poll", pinned, since)
         out = subprocess.run([sys.executable, __file__, "--drive", pinned.url, str(tmp / "drive"), since.isoformat()],
@@ -161,10 +162,12 @@ def run() -> list[common.Row]:
         real_today = datetime.now(pinned_day().tzinfo).date()
         with synthetic_server(codes=30, since=(real_today - timedelta(days=60)).isoformat(),
                               until=real_today.isoformat()) as server:
-            started = daemon_rss(config_file(tmp / "real", server.url, real_today - timedelta(days=60)))
-    bare = bare_rss()
-    rows.append(common.Row("daemon RSS after start-up (ticker run)", started, "bare python process", bare, "MB",
-                           f"<= {LIMIT_MB} MB", started <= LIMIT_MB))
+            started = []
+            for n in range(STARTS):  # each a new database: the start-up's catch-up fills it
+                (tmp / f"real-{n}").mkdir()
+                started.append(daemon_rss(config_file(tmp / f"real-{n}", server.url, real_today - timedelta(days=60))))
+    rows.append(common.budget_row("daemon RSS after start-up (ticker run)", started, LIMIT_MB, "MB",
+                                  beside=("bare python process", bare_rss())))
     # The driving child also holds time_machine (about 20 MB): it shows growth, not the size.
     rows.append(common.ratio_row(f"daemon RSS after {RUNS:,} job runs", driven["end"], "the same after start-up",
                                  driven["start"], "MB", at_most=1.1))

@@ -16,8 +16,14 @@ one interpreter lock, and it answers at once, where NBRB's answers spend most of
 on the way. So the fault-free catch-up is also measured one span at a time (WORKERS = 1) beside
 WORKERS at once: as is, against the fake in a process of its own (as NBRB is), and with every
 answer LATE seconds late (NBRB's time on the way, scaled by the same 1/50).
+
+Issue 18's case: the same fault mix with every answer LINK seconds late, as over a real link (a
+fault's answer too), beside the same catch-up with the same lateness and no faults. Timeout and
+backoff stay as above, so the two differ by the faults alone: a request waiting for its backoff
+must give its worker to the next one, or the sleeps add up behind the lateness.
 """
 
+import functools
 import logging
 import sqlite3
 import subprocess
@@ -35,6 +41,7 @@ SINCE, UNTIL = "2016-07-01", "2026-03-17"
 MIX = {"5xx": 0.15, "reset": 0.05, "truncate": 0.05, "html": 0.03, "empty": 0.05, ("delay", 0.5): 0.01}
 SEED = 8
 LATE = 0.006  # seconds each answer waits in the latency runs
+LINK = 0.05  # seconds each answer waits in issue 18's fault-mix case
 COLUMNS = "code, date, scale, rate_text, unit, cur_id"
 SERVE = """import sys
 sys.path.insert(0, sys.argv[1])
@@ -47,14 +54,31 @@ sys.stdin.read()  # until the bench closes it
 
 @contextmanager
 def workers(n: int):
-    """Sync.WORKERS set to `n` for a while: 1 asks one span at a time."""
-    from ticker import sync
+    """The sync's pool asks `n` requests at once for a while: 1 asks one span at a time."""
+    from ticker.sync import official, pool
 
-    saved, sync.WORKERS = sync.WORKERS, n
+    saved, official.Pool = official.Pool, functools.partial(pool.Pool, workers=n)
     try:
         yield
     finally:
-        sync.WORKERS = saved
+        official.Pool = saved
+
+
+@contextmanager
+def late(server, seconds: float):
+    """Every answer of `server` `seconds` late for a while, whatever fault is drawn for it (the
+    fake's own ("delay", s) is one fault among the others of a mix, so it cannot delay them)."""
+    received = server._received
+
+    def delayed(path, query):
+        time.sleep(seconds)
+        return received(path, query)
+
+    server._received = delayed
+    try:
+        yield
+    finally:
+        del server._received
 
 
 def catch_up(folder: Path, server, codes: list[str]) -> tuple[float, int, list]:
@@ -153,29 +177,40 @@ def run() -> list[common.Row]:
         tmp = Path(tmp)
         codes = sorted({r["Cur_Abbreviation"] for r in server.catalogue if r["Cur_Periodicity"] == 0
                         and r["Cur_DateEnd"][:10] >= UNTIL and r["Cur_DateStart"][:10] <= UNTIL})
-        for name in ("clean", "faults", "one", "late", "late-one"):
+        for name in ("clean", "faults", "one", "late", "late-one", "link", "link-faults"):
             (tmp / name).mkdir()
         clean_seconds, clean_requests, clean_rows = catch_up(tmp / "clean", server, codes)
         with workers(1):
             one_seconds, _, _ = catch_up(tmp / "one", server, codes)
-        server.fault_mix(0, {("delay", LATE): 1.0})
-        late_seconds, _, _ = catch_up(tmp / "late", server, codes)
-        with workers(1):
-            late_one_seconds, _, _ = catch_up(tmp / "late-one", server, codes)
-        server.fault_mix(SEED, MIX)
+        with late(server, LATE):
+            late_seconds, _, _ = catch_up(tmp / "late", server, codes)
+            with workers(1):
+                late_one_seconds, _, _ = catch_up(tmp / "late-one", server, codes)
+        with late(server, LINK):
+            link_seconds, link_requests, link_rows = catch_up(tmp / "link", server, codes)
+            server.fault_mix(SEED, MIX)
+            before = len(server.faults)
+            link_faults_seconds, link_faults_requests, link_faults_rows = catch_up(tmp / "link-faults", server, codes)
+            link_faults = len(server.faults) - before
         before = len(server.faults)
         seconds, requests, rows = catch_up(tmp / "faults", server, codes)
         faults = len(server.faults) - before
         server.fault_mix(0, {})
         apart_one, apart = elsewhere(tmp / "apart", codes)
-    exact = rows == clean_rows
-    print(f"  {faults} faults served; rows exact: {exact}", flush=True)
+    exact = rows == clean_rows == link_rows == link_faults_rows
+    print(f"  {faults} and {link_faults} faults served; rows exact: {exact}", flush=True)
+    link = f"answers {LINK * 1000:g} ms late"
     return [
-        common.ratio_row(f"fault-mix catch-up, {len(clean_rows):,} rows exact: {exact}", seconds,
+        common.ratio_row(f"fault-mix catch-up, {len(clean_rows):,} rows", seconds,
                          "the same without faults", clean_seconds, "s", at_most=2),
         common.ratio_row(f"fault-mix catch-up requests ({faults} faults)", requests,
                          "the same without faults", clean_requests, "req", at_most=1.6),
-        common.Row("fault-mix catch-up rows exact", float(exact), "", 1.0, "", "all exact", exact),
+        common.ratio_row(f"fault-mix catch-up, {link}", link_faults_seconds,
+                         f"the same without faults, {link}", link_seconds, "s", at_most=2),
+        common.ratio_row(f"fault-mix catch-up requests, {link} ({link_faults} faults)", link_faults_requests,
+                         f"the same without faults, {link}", link_requests, "req", at_most=1.6),
+        common.Row("fault-mix catch-ups: rows exact", float(exact), "the fault-free rows", 1.0, "", "all exact",
+                   exact),
         common.Row(f"fault-free catch-up, {WORKERS} spans at once", clean_seconds,
                    "the same, one span at a time", one_seconds, "s", "reference", True),
         common.Row(f"fault-free backfill, fake in its own process, {WORKERS} at once", apart,
@@ -183,7 +218,6 @@ def run() -> list[common.Row]:
         common.ratio_row(f"fault-free catch-up, answers {LATE * 1000:g} ms late, {WORKERS} at once", late_seconds,
                          "the same, one span at a time", late_one_seconds, "s", at_most=1),
     ]
-
 
 if __name__ == "__main__":
     for row in run():

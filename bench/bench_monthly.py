@@ -84,7 +84,7 @@ def _backfill(folder: Path, server, day: date):
 
 
 def _lookups(config, runs: int = 20_000) -> tuple[float, float]:
-    """Seconds per `reader.rate` of a monthly currency (KRW) and of a day with a daily row (the
+    """Seconds per `reader.find` of a monthly currency (KRW) and of a day with a daily row (the
     same database's monthly row asked on the day it was set: an exact-date hit)."""
     from ticker.store import reader
 
@@ -93,7 +93,7 @@ def _lookups(config, runs: int = 20_000) -> tuple[float, float]:
     for name, day in (("hit", date(2026, 3, 1)), ("monthly", date(2026, 3, 17))):
         started = time.perf_counter()
         for _ in range(runs):
-            reader.rate(conn, "KRW", day)
+            assert reader.find(conn, "KRW", day) is not None
         timings[name] = (time.perf_counter() - started) / runs
     conn.close()
     return timings["monthly"], timings["hit"]
@@ -123,7 +123,7 @@ def run() -> list[common.Row]:
             rows.append(common.ratio_row(f"the next month's lists asked, {codes} currencies", later,
                                          f"one (dynamics: {codes})", 1, "req", at_most=1))
         monthly, hit = _lookups(config)
-        rows.append(common.ratio_row("reader.rate, a monthly rate mid-month", monthly * 1e6,
+        rows.append(common.ratio_row("reader.find, a monthly rate mid-month", monthly * 1e6,
                                      "the same on the day it was set (one seek)", hit * 1e6, "µs", at_most=2))
     return rows
 

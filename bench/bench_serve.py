@@ -19,7 +19,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from common import ROOT, Row, backfilled, ratio_row
+from common import ROOT, Row, backfilled, median_ms, ratio_row
 
 from ticker import days
 
@@ -141,15 +141,6 @@ def series_rows(db: Path, first: date, last: date):
             lambda: "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows()).encode())
 
 
-def median_seconds(work, runs: int = SERIES_RUNS) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def run() -> list[Row]:
     import httpx
 
@@ -205,11 +196,11 @@ def run() -> list[Row]:
                 assert json.loads(served_json.content) == json.loads(as_json()) and len(served_json.json()) == 3650
                 for kind, accept, bare_work in (("JSON", "application/json", as_json),
                                                 ("NDJSON", "application/x-ndjson", as_ndjson)):
-                    figure = median_seconds(lambda: client.get("/api/rates/USD", params=params,
-                                                               headers={"accept": accept}).content)
-                    baseline = median_seconds(bare_work)
-                    rows.append(ratio_row(f"serve a 10-year series (3,650 rows) as {kind}", figure * 1000,
-                                          "the same rows from sqlite3, json.dumps", baseline * 1000, "ms", at_most=2))
+                    figure = median_ms(lambda: client.get("/api/rates/USD", params=params,
+                                                          headers={"accept": accept}).content, SERIES_RUNS)
+                    baseline = median_ms(bare_work, SERIES_RUNS)
+                    rows.append(ratio_row(f"serve a 10-year series (3,650 rows) as {kind}", figure,
+                                          "the same rows from sqlite3, json.dumps", baseline, "ms", at_most=2))
 
             # Memory: after warm-up, then after 100,000 requests more of a mix of answers.
             wrk(base, seconds=5, script=MIX)

@@ -19,12 +19,12 @@ def main(only: list[str]) -> int:
             continue
         print(f"running {module.stem} ...", file=sys.stderr, flush=True)
         rows += importlib.import_module(module.stem).run()
-    print(f"| {'benchmark':<46} | {'figure':>12} | {'baseline':<34} | {'value':>12} | {'ratio':>7} | target |")
-    print(f"|{'-' * 48}|{'-' * 14}|{'-' * 36}|{'-' * 14}|{'-' * 9}|--------|")
+    print(f"| {'benchmark':<46} | {'figure':>12} | {'baseline':<34} | {'value':>12} | {'ratio':>7} | target | spread |")
+    print(f"|{'-' * 48}|{'-' * 14}|{'-' * 36}|{'-' * 14}|{'-' * 9}|--------|--------|")
     for r in rows:
         mark = "ok" if r.ok else "MISSED"
         print(f"| {r.name:<46} | {r.figure:>8.4g} {r.unit:<3} | {r.baseline_name:<34} | "
-              f"{r.baseline:>8.4g} {r.unit:<3} | {r.ratio:>7.3f} | {r.target} {mark} |")
+              f"{r.baseline:>8.4g} {r.unit:<3} | {r.ratio:>7.3f} | {r.target} {mark} | {r.spread} |")
     return 0 if all(r.ok for r in rows) else 1
 
 
