@@ -80,7 +80,7 @@ class Database:
         if self.conn is None or now >= self.checked:
             try:
                 conn = self._open()
-                seen = conn.execute("PRAGMA data_version").fetchone()[0]
+                seen = serving.data_version(conn)
                 if seen != self.seen:
                     self.stamp, self.modified = serving.stamp(conn), caching.http_date(serving.changed_at(conn))
                     self.seen = seen

@@ -18,6 +18,12 @@ NEWEST = (CODES + f"SELECT {', '.join('r.' + c for c in COLUMNS.split(', '))}, r
           " AND date <= :on ORDER BY date DESC LIMIT 1) ORDER BY r.code")
 
 
+def data_version(conn: sqlite3.Connection) -> int:
+    """SQLite's counter that changes when another connection commits to the file: cheap enough to
+    ask before every answer, and what says whether `stamp` must be read again."""
+    return conn.execute("PRAGMA data_version").fetchone()[0]
+
+
 def stamp(conn: sqlite3.Connection) -> tuple:
     """What changes whenever the rates or the bank rates change: the rows stored, the last revision,
     the last bank answer. Exact (a new row, a revision, a bank poll each change it) and cheap: a
