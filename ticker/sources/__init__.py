@@ -117,6 +117,21 @@ class BankSource(Source):
     # answers do not state (cross rates are per 1 unit); {} for a feed that states each rate's units.
     scales: ClassVar[dict[str, int]] = {}
 
+    def __init__(self, base_url: str, timeout: float = 15, retries: int = 4, backoff: float = 0.5, **limits):
+        from . import http  # here, not above: read-only commands import this package, never requests
+
+        hint = f"set {self.id}.base_url in the config to use a mirror or proxy"
+        self.client = http.Client(self.short, base_url, timeout, retries, backoff, hint, **limits)
+
+    @classmethod
+    def from_config(cls, config) -> "BankSource":
+        """The bank as its section sets it up; `cities` too, for a feed that names each point's city."""
+        from . import http
+
+        bank = getattr(config, cls.id)
+        kept = {"cities": bank.cities} if getattr(bank, "cities", ("*",)) != ("*",) else {}
+        return cls(bank.base_url, bank.timeout, bank.retries, bank.backoff, **kept, **http.limits(bank))
+
     @abstractmethod
     def rates(self) -> Answer:
         """Its points and their buy and sell rates now. Zeros ("not offered") are left out; a point

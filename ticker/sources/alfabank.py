@@ -56,16 +56,6 @@ class AlfaBank(BankSource):
         "the answer's shape on an error (its gateway is WSO2: a 404 says \"No matching resource\")",
     )
 
-    def __init__(self, base_url: str, timeout: float = 15, retries: int = 4, backoff: float = 0.5, **limits):
-        hint = "set alfabank.base_url in the config to use a mirror or proxy"
-        self.client = http.Client(SHORT, base_url, timeout, retries, backoff, hint, **limits)
-
-    @classmethod
-    def from_config(cls, config) -> "AlfaBank":
-        bank = config.alfabank
-        return cls(bank.base_url, bank.timeout, bank.retries, bank.backoff,
-                   **http.limits(bank))
-
     def rates(self) -> Answer:
         """The bank-wide point and its non-zero buy and sell rates now."""
         url, body = self.client.json(PATH)

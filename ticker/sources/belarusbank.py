@@ -54,16 +54,9 @@ class Belarusbank(BankSource):
 
     def __init__(self, base_url: str, timeout: float = 15, retries: int = 4, backoff: float = 0.5,
                  cities: tuple[str, ...] = (), **limits):
-        hint = "set belarusbank.base_url in the config to use a mirror or proxy"
-        self.client = http.Client(SHORT, base_url, timeout, retries, backoff, hint, **limits)
-        self.cities = tuple(cities)
+        super().__init__(base_url, timeout, retries, backoff, **limits)
+        self.cities = tuple(cities)  # () keeps every city
         self._kept_names = {city.casefold() for city in cities}
-
-    @classmethod
-    def from_config(cls, config) -> "Belarusbank":
-        bank = config.belarusbank
-        return cls(bank.base_url, bank.timeout, bank.retries, bank.backoff, () if bank.cities == ("*",) else bank.cities,
-                   **http.limits(bank))
 
     def rates(self) -> Answer:
         """Every point of the country (or of the cities kept) and its non-zero buy and sell rates now."""

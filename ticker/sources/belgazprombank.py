@@ -73,16 +73,6 @@ class Belgazprombank(BankSource):
         "the encoding and content type of the answer",
     )
 
-    def __init__(self, base_url: str, timeout: float = 15, retries: int = 4, backoff: float = 0.5, **limits):
-        hint = "set belgazprombank.base_url in the config to use a mirror or proxy"
-        self.client = http.Client(SHORT, base_url, timeout, retries, backoff, hint, **limits)
-
-    @classmethod
-    def from_config(cls, config) -> "Belgazprombank":
-        bank = config.belgazprombank
-        return cls(bank.base_url, bank.timeout, bank.retries, bank.backoff,
-                   **http.limits(bank))
-
     def rates(self) -> Answer:
         """Every branch and its non-zero buy and sell rates now, each tier of each."""
         url, root = self.client.xml("/upload/courses.xml")

@@ -69,16 +69,6 @@ class Dabrabyt(BankSource):
         "the encoding and content type of the answer, and why a client turns TLS verification off",
     )
 
-    def __init__(self, base_url: str, timeout: float = 15, retries: int = 4, backoff: float = 0.5, **limits):
-        hint = "set dabrabyt.base_url in the config to use a mirror or proxy"
-        self.client = http.Client(SHORT, base_url, timeout, retries, backoff, hint, **limits)
-
-    @classmethod
-    def from_config(cls, config) -> "Dabrabyt":
-        bank = config.dabrabyt
-        return cls(bank.base_url, bank.timeout, bank.retries, bank.backoff,
-                   **http.limits(bank))
-
     def rates(self) -> Answer:
         """Every branch and its non-zero buy and sell rates now."""
         url, root = self.client.xml("/export_courses.php")
