@@ -320,6 +320,7 @@ def v2_currencies(conn, params, today: date) -> list[dict]:
 def providers(conn, today: date, config) -> list[dict]:
     """`/v2/providers`: NBRB with its coverage, and each bank whose section is enabled."""
     from .. import sources
+    from ..config import enabled_banks
 
     extents = serving.extents(conn)
     nbrb = sources.get("nbrb")
@@ -334,7 +335,7 @@ def providers(conn, today: date, config) -> list[dict]:
             "publishes_missed": max(0, (today - date.fromisoformat(end)).days),
             "currencies": sorted(extents),
         })
-    for bank in (sources.get(id) for id in sources.BANKS if getattr(config, id).enabled):
+    for bank in map(sources.get, enabled_banks(config)):
         seen = reader.bank_extent(conn, bank.id)
         found.append({
             "key": bank.short.upper(), "name": bank.name, "country_code": "BY", "rate_type": "buy and sell rates",

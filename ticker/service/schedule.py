@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from apscheduler.triggers.base import BaseTrigger
 
 from .. import sources
+from ..config import enabled_banks
 from ..days import minsk
 from ..errors import ConfigError
 
@@ -50,7 +51,7 @@ def bank_triggers(config) -> dict:
     """{bank id: its poll's trigger} for every bank whose section is enabled, in sources.BANKS order;
     ConfigError names the section of a crontab the scheduler refuses."""
     return {bank: _trigger(bank_crontab(config, bank), f"{config.file or '(defaults)'}: [{bank}] schedule")
-            for bank in sources.BANKS if getattr(config, bank).enabled}
+            for bank in enabled_banks(config)}
 
 
 def next_poll(trigger, now: datetime, polled_on: date | None = None) -> datetime | None:
